@@ -1,0 +1,23 @@
+# Two entry points (README): `make demo` runs the daemon + live feed on the bundled example
+# workspace; `make check` is the gate (format, lint, type check, tests) that CI runs too.
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo check fmt test bench
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	@$(BIN)/python scripts/demo.py
+
+check: setup
+	@scripts/check.sh
+
+fmt: setup
+	@$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+test: setup
+	@$(BIN)/pytest
+
+bench: setup
+	@$(BIN)/python bench/bench_save_latency.py
