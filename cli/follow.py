@@ -1,0 +1,104 @@
+"""Following a daemon's state: the Clone-pattern client (protocol.ClientSync) driven by real
+sockets, with reconnection. Shared by rg-watch, rustg-lsp and cargo g.
+
+``follow`` calls ``on_update`` with every change to the replica and with connection changes;
+the callback returns True to stop following.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import trio
+
+from rustg import protocol as p
+from rustg.daemon.workspace import WorkspacePaths
+
+from .daemon_client import DaemonClient, open_daemon_client
+from .errors import NoDaemon
+
+#: Silence (no event, not even a heartbeat) after which the daemon is probed.
+SILENCE_S = 6.0
+RETRY_S = 0.5
+
+
+@dataclass(slots=True)
+class Update:
+    """What changed: a new replica (``synced``), one event, or the connection state."""
+
+    state: p.WorkspaceState | None
+    connected: bool
+    info: p.DaemonInfo | None = None
+    event: p.AnyEvent | None = None
+    synced: bool = False
+    restarted: bool = False
+
+
+OnUpdate = Callable[[Update], bool]
+
+
+async def _snapshot(client: DaemonClient, sync: p.ClientSync) -> list[p.client.Output]:
+    reply = await client.request(p.SnapshotRequest())
+    assert isinstance(reply, p.Snapshot), reply
+    return sync.snapshot_received(reply)
+
+
+async def follow(paths: WorkspacePaths, on_update: OnUpdate, *, reconnect: bool = True) -> None:
+    """Follow until ``on_update`` returns True. Without ``reconnect``, a missing daemon raises
+    ``NoDaemon`` instead of being waited for."""
+    info: p.DaemonInfo | None = None
+    while True:
+        try:
+            async with open_daemon_client(paths, subscribe=True) as client:
+                hello = await client.request(p.Hello(client="rustg-follow"), timeout=2.0)
+                assert isinstance(hello, p.Welcome)
+                info = hello.daemon
+                if await _follow_connected(client, info, on_update):
+                    return
+        except NoDaemon:
+            if not reconnect:
+                raise
+        if on_update(Update(state=None, connected=False, info=info)):
+            return
+        await trio.sleep(RETRY_S)
+
+
+async def _follow_connected(client: DaemonClient, info: p.DaemonInfo, on_update: OnUpdate) -> bool:
+    sync = p.ClientSync()
+    send, receive = trio.open_memory_channel[p.AnyEvent](math.inf)
+
+    async def pump() -> None:
+        async for event in client.events():
+            send.send_nowait(event)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(pump)
+        queue: deque[p.client.Output] = deque(sync.start())
+        while True:
+            while queue:
+                match queue.popleft():
+                    case p.RequestSnapshot():
+                        queue.extend(await _snapshot(client, sync))
+                    case p.Synced(state=state, restarted=restarted):
+                        if restarted:
+                            welcome = await client.request(p.Hello(client="rustg-follow"))
+                            assert isinstance(welcome, p.Welcome)
+                            info = welcome.daemon
+                        update = Update(state, True, info, synced=True, restarted=restarted)
+                        if on_update(update):
+                            nursery.cancel_scope.cancel()
+                            return True
+                    case p.Applied(event=event):
+                        if on_update(Update(sync.state, True, info, event=event)):
+                            nursery.cancel_scope.cancel()
+                            return True
+            with trio.move_on_after(SILENCE_S):
+                queue.extend(sync.event_received(await receive.receive()))
+                continue
+            # Silence: is anybody there? NoDaemon propagates to the reconnect loop.
+            await client.request(p.Ping(), timeout=2.0)
+            if sync.sync_state is p.SyncState.LIVE:
+                queue.extend(sync.resync("daemon was silent"))

@@ -1,0 +1,188 @@
+"""``rustgd``: run, start, stop and inspect the workspace daemon; install it as a user service."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import msgspec
+import trio
+from rich.console import Console
+
+from rustg import protocol as p
+from rustg.daemon.config import load_config
+from rustg.daemon.errors import AlreadyRunning
+from rustg.daemon.lock import is_locked, read_lock_pid
+from rustg.daemon.service import Daemon
+from rustg.daemon.workspace import WorkspacePaths
+
+from .daemon_client import open_daemon_client, query_status, resolve_paths
+from .errors import EXIT_FAILURE, EXIT_NO_DAEMON, EXIT_OK, CliError, NoDaemon, main_wrapper
+
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rustgd", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help)
+        cmd.add_argument(
+            "--workspace", metavar="DIR", help="workspace root (default: around the cwd)"
+        )
+        return cmd
+
+    run = add("run", "run the daemon in the foreground")
+    run.add_argument("-v", "--verbose", action="store_true")
+    add("start", "start the daemon in the background; returns once it is ready")
+    add("stop", "stop the daemon")
+    status = add("status", "exit 0 if the daemon is running and healthy")
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    install = add("install-service", "install and enable a systemd user unit for the workspace")
+    install.add_argument("--no-enable", action="store_true", help="only write the unit file")
+    return parser
+
+
+def cmd_run(paths: WorkspacePaths, verbose: bool) -> int:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    config = load_config(paths.root)
+    daemon = Daemon(paths, config)
+    try:
+        trio.run(daemon.serve)
+    except AlreadyRunning as exc:
+        raise CliError(f"{exc}; use `rustgd stop` first", EXIT_FAILURE) from None
+    return EXIT_OK
+
+
+def _running(paths: WorkspacePaths) -> p.StatusReply | None:
+    try:
+        return trio.run(query_status, paths)
+    except NoDaemon:
+        return None
+
+
+def cmd_start(paths: WorkspacePaths, console: Console) -> int:
+    if is_locked(paths.lock_file) and (status := _running(paths)) is not None:
+        console.print(f"rustgd already running for {paths.root} (pid {status.daemon.pid})")
+        return EXIT_OK
+    load_config(paths.root)  # fail here, visibly, rather than in the background
+    paths.ensure()
+    log = paths.log_file.open("ab")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "rustg.cli.rustgd", "run", "--workspace", str(paths.root)],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+        cwd=paths.root,
+    )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            tail = paths.log_file.read_text(errors="replace").splitlines()[-15:]
+            raise CliError("rustgd exited during start-up:\n" + "\n".join(tail))
+        if paths.info_file.exists() and (status := _running(paths)) is not None:
+            console.print(f"rustgd started for {paths.root} (pid {status.daemon.pid})")
+            return EXIT_OK
+        time.sleep(0.05)
+    child.terminate()
+    raise CliError(
+        f"rustgd did not become ready within {START_TIMEOUT_S:g} s; see {paths.log_file}"
+    )
+
+
+def cmd_stop(paths: WorkspacePaths, console: Console) -> int:
+    if not is_locked(paths.lock_file):
+        console.print(f"rustgd is not running for {paths.root}")
+        return EXIT_OK
+    pid = read_lock_pid(paths.lock_file)
+
+    async def ask() -> None:
+        async with open_daemon_client(paths) as client:
+            await client.request(p.Shutdown(), timeout=2.0)
+
+    try:
+        trio.run(ask)
+    except (NoDaemon, CliError):
+        if pid:  # not answering: fall back to signals
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while is_locked(paths.lock_file):
+        if time.monotonic() > deadline:
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+                time.sleep(0.2)
+            break
+        time.sleep(0.05)
+    console.print(f"rustgd stopped for {paths.root}")
+    return EXIT_OK
+
+
+def cmd_status(paths: WorkspacePaths, console: Console, as_json: bool) -> int:
+    status = _running(paths)
+    if status is None:
+        if as_json:
+            print(json.dumps({"running": False, "workspace": str(paths.root)}))
+        else:
+            console.print(f"rustgd is not running for {paths.root}")
+        return EXIT_NO_DAEMON
+    if as_json:
+        print(json.dumps({"running": True, **msgspec.to_builtins(status)}))
+    else:
+        info = status.daemon
+        state = "healthy" if status.healthy else "UNHEALTHY: " + "; ".join(status.problems)
+        console.print(
+            f"rustgd {info.version} pid {info.pid} for {info.workspace}: {state}\n"
+            f"  generation {status.generation}, {status.files} files, "
+            f"{'busy' if status.busy else 'idle'}, {status.rss_bytes / 2**20:.1f} MiB resident"
+        )
+    return EXIT_OK if status.healthy else EXIT_FAILURE
+
+
+def cmd_install_service(paths: WorkspacePaths, console: Console, enable: bool) -> int:
+    from rustg.daemon.systemd import install_service
+
+    exe = shutil.which("rustgd") or str(Path(sys.argv[0]).resolve())
+    result = install_service(paths.root, rustgd_path=Path(exe), enable=enable)
+    console.print(result.message)
+    return EXIT_OK if result.enabled or not enable else EXIT_FAILURE
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console(highlight=False)
+    paths = resolve_paths(args.workspace)
+    match args.command:
+        case "run":
+            return cmd_run(paths, args.verbose)
+        case "start":
+            return cmd_start(paths, console)
+        case "stop":
+            return cmd_stop(paths, console)
+        case "status":
+            return cmd_status(paths, console, args.json)
+        case "install-service":
+            return cmd_install_service(paths, console, not args.no_enable)
+    raise AssertionError(args.command)
+
+
+def main() -> None:
+    main_wrapper("rustgd", run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""Running cargo for the daemon: ``cargo check``/``clippy`` with JSON diagnostics.
+
+The daemon's cargo uses its own target directory, so it never waits on (or blocks) the user's
+own ``cargo build``. cargo and the rustc processes it spawns run in their own process group:
+cancelling the job (a newer save made it stale) kills the whole group at once.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import signal
+import subprocess
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import trio
+
+from rustg.protocol import Diagnostic, Severity
+
+from .errors import ToolError
+from .rustc_diagnostics import BuildFinished, CompilerDiagnostic, parse_cargo_line
+
+_STDERR_TAIL_LINES: Final = 40
+
+
+class CheckOutcome(enum.Enum):
+    CLEAN = "clean"  # built, no errors (warnings allowed)
+    ERRORS = "errors"  # the user's code has errors
+    TOOL_FAILED = "tool-failed"  # cargo itself failed (bad manifest, missing toolchain ...)
+
+
+@dataclass(slots=True)
+class CheckResult:
+    outcome: CheckOutcome
+    diagnostics: list[Diagnostic]
+    duration_s: float
+    stderr_tail: str = ""
+    returncode: int = 0
+    command: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        errors = sum(d.severity is Severity.ERROR for d in self.diagnostics)
+        warnings = sum(d.severity is Severity.WARNING for d in self.diagnostics)
+        if self.outcome is CheckOutcome.TOOL_FAILED:
+            return f"cargo failed (exit {self.returncode})"
+        return f"{errors} error(s), {warnings} warning(s)"
+
+
+def cargo_command(subcommand: str, extra: tuple[str, ...] = ()) -> list[str]:
+    return [
+        "cargo",
+        subcommand,
+        "--workspace",
+        "--all-targets",
+        "--message-format=json-diagnostic-rendered-ansi"
+        if os.environ.get("RUSTG_ANSI_RENDERED")
+        else "--message-format=json",
+        *extra,
+    ]
+
+
+def cargo_env(target_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["CARGO_TARGET_DIR"] = str(target_dir)
+    env["CARGO_TERM_COLOR"] = "never"
+    env["CARGO_TERM_PROGRESS_WHEN"] = "never"
+    return env
+
+
+def _manifest_failure(root: Path, stderr: str, generation: int) -> Diagnostic:
+    """cargo failing before rustc runs (bad manifest ...) is still the user's problem to see."""
+    first = next((line for line in stderr.splitlines() if line.startswith("error")), "")
+    return Diagnostic(
+        source="cargo",
+        severity=Severity.ERROR,
+        message=first.removeprefix("error: ") or "cargo failed",
+        file="Cargo.toml",
+        line=1,
+        column=1,
+        end_line=1,
+        end_column=1,
+        rendered=stderr.strip(),
+        generation=generation,
+    )
+
+
+async def run_check(
+    root: Path,
+    target_dir: Path,
+    *,
+    generation: int,
+    subcommand: str = "check",
+    extra_args: tuple[str, ...] = (),
+) -> CheckResult:
+    """Run cargo to completion (or until cancelled, which kills its process group)."""
+    command = cargo_command(subcommand, extra_args)
+    started = time.monotonic()
+    try:
+        process = await trio.lowlevel.open_process(
+            command,
+            cwd=root,
+            env=cargo_env(target_dir),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise ToolError(f"cannot start {command[0]}: {exc}") from exc
+
+    diagnostics: list[Diagnostic] = []
+    seen: set[Diagnostic] = set()
+    finished: BuildFinished | None = None
+    stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL_LINES)
+
+    async def pump_stdout() -> None:
+        nonlocal finished
+        assert process.stdout is not None
+        buffer = b""
+        while chunk := await process.stdout.receive_some(1 << 16):
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                parsed = parse_cargo_line(line, root, generation)
+                if isinstance(parsed, CompilerDiagnostic):
+                    if parsed.diagnostic not in seen:
+                        seen.add(parsed.diagnostic)
+                        diagnostics.append(parsed.diagnostic)
+                elif isinstance(parsed, BuildFinished):
+                    finished = parsed
+
+    async def pump_stderr() -> None:
+        assert process.stderr is not None
+        buffer = b""
+        while chunk := await process.stderr.receive_some(1 << 16):
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            stderr_tail.extend(line.decode(errors="replace") for line in lines)
+        if buffer:
+            stderr_tail.append(buffer.decode(errors="replace"))
+
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(pump_stdout)
+            nursery.start_soon(pump_stderr)
+        returncode = await process.wait()
+    finally:
+        if process.returncode is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            with trio.CancelScope(shield=True):
+                await process.wait()
+
+    stderr = "\n".join(stderr_tail)
+    has_errors = any(d.severity is Severity.ERROR for d in diagnostics)
+    if has_errors:
+        outcome = CheckOutcome.ERRORS
+    elif returncode == 0 and (finished is None or finished.success):
+        outcome = CheckOutcome.CLEAN
+    else:
+        outcome = CheckOutcome.TOOL_FAILED
+        diagnostics.append(_manifest_failure(root, stderr, generation))
+    return CheckResult(
+        outcome=outcome,
+        diagnostics=diagnostics,
+        duration_s=time.monotonic() - started,
+        stderr_tail=stderr,
+        returncode=returncode,
+        command=command,
+    )

@@ -1,0 +1,166 @@
+"""The job graph of one save, with generations.
+
+Every change set bumps the workspace *generation*. Per generation the graph is
+
+    file jobs (parse: syntax diagnostics for the changed files, synchronous and fast)
+      └─▶ check (cargo check/clippy over the workspace)
+
+A newer generation makes the running check stale: its cancel scope is cancelled (cargo's process
+group is killed) and the new check starts once the old one has let go of the target dir. Every
+result carries its generation; the state's rules drop results older than what is already shown.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import trio
+
+from rustg.protocol import Diagnostic, GenerationStarted, JobInfo, JobState, JobUpdate, Severity
+
+from .cargo import CheckOutcome, run_check
+from .config import Config
+from .errors import ToolError
+from .publisher import Publisher
+
+CHECK_JOB = "check"
+PARSE_JOB = "parse"
+
+#: A file job: (generation, changed paths → digest or None) → diagnostics per file, or None
+#: when it has nothing to say for this change set.
+FileJob = Callable[[int, dict[str, str | None]], Awaitable[dict[str, list[Diagnostic]] | None]]
+
+
+class Scheduler:
+    def __init__(
+        self,
+        *,
+        root: Path,
+        target_dir: Path,
+        config: Config,
+        publisher: Publisher,
+        nursery: trio.Nursery,
+        file_jobs: dict[str, tuple[str, FileJob]] | None = None,
+    ) -> None:
+        self.root = root
+        self.target_dir = target_dir
+        self.config = config
+        self.publisher = publisher
+        self.nursery = nursery
+        # job name -> (diagnostic source, job)
+        self.file_jobs = file_jobs or {}
+        self._check_scope: trio.CancelScope | None = None
+        self._cargo_lock = trio.Lock()
+        self.checks_started = 0
+        self.checks_cancelled = 0
+
+    @property
+    def generation(self) -> int:
+        return self.publisher.state.generation
+
+    def _job(self, name: str, state: JobState, generation: int, **kw: object) -> None:
+        self.publisher.publish(
+            JobUpdate(job=JobInfo(name=name, state=state, generation=generation, **kw))  # type: ignore[arg-type]
+        )
+
+    async def submit(
+        self, changed: dict[str, str | None], *, reason: str, check: bool | None = None
+    ) -> int:
+        generation = self.generation + 1
+        self.publisher.publish(
+            GenerationStarted(generation=generation, changed=sorted(changed), reason=reason)
+        )
+        for name, (source, job) in self.file_jobs.items():
+            await self._run_file_job(name, source, job, generation, changed)
+        run_check = self.config.check_on_save if check is None else check
+        if run_check and generation == self.generation:
+            self.start_check(generation)
+        return generation
+
+    async def _run_file_job(
+        self,
+        name: str,
+        source: str,
+        job: FileJob,
+        generation: int,
+        changed: dict[str, str | None],
+    ) -> None:
+        started = time.time()
+        self._job(name, JobState.RUNNING, generation, started_at=started)
+        try:
+            files = await job(generation, changed)
+        except Exception as exc:  # a crashing engine must not take the daemon down
+            self._job(
+                name, JobState.CRASHED, generation, started_at=started, finished_at=time.time(),
+                summary=f"{type(exc).__name__}: {exc}",
+            )  # fmt: skip
+            self.publisher.notice("error", f"{name} job crashed: {exc}", kind="tool-crash")
+            return
+        if files is not None:
+            await self.publisher.publish_diagnostics(source, generation, files, replace_all=False)
+        errors = sum(d.severity is Severity.ERROR for ds in (files or {}).values() for d in ds)
+        self._job(
+            name, JobState.FAILED if errors else JobState.SUCCEEDED, generation,
+            started_at=started, finished_at=time.time(), summary=f"{len(changed)} file(s)",
+        )  # fmt: skip
+
+    def start_check(self, generation: int) -> None:
+        if self._check_scope is not None:
+            self._check_scope.cancel()  # stale now: kill it
+        scope = trio.CancelScope()
+        self._check_scope = scope
+        self._job(CHECK_JOB, JobState.QUEUED, generation)
+        self.nursery.start_soon(self._check, generation, scope)
+
+    async def _check(self, generation: int, scope: trio.CancelScope) -> None:
+        started: float | None = None
+        with scope:
+            async with self._cargo_lock:
+                started = time.time()
+                self.checks_started += 1
+                self._job(CHECK_JOB, JobState.RUNNING, generation, started_at=started)
+                try:
+                    result = await run_check(
+                        self.root,
+                        self.target_dir,
+                        generation=generation,
+                        subcommand=self.config.check_command,
+                        extra_args=self.config.check_args,
+                    )
+                except ToolError as exc:
+                    self._job(
+                        CHECK_JOB, JobState.CRASHED, generation, started_at=started,
+                        finished_at=time.time(), summary=str(exc),
+                    )  # fmt: skip
+                    self.publisher.notice("error", str(exc), kind="tool-crash")
+                    return
+                by_source: dict[str, dict[str, list[Diagnostic]]] = {
+                    "rustc": {}, "clippy": {}, "cargo": {},
+                }  # fmt: skip
+                for diag in result.diagnostics:
+                    by_source.setdefault(diag.source, {}).setdefault(diag.file, []).append(diag)
+                # Shielded: once cargo has finished, its result must land whole or not at all.
+                with trio.CancelScope(shield=True):
+                    for source, files in by_source.items():
+                        await self.publisher.publish_diagnostics(
+                            source, generation, files, replace_all=True
+                        )
+                state = {
+                    CheckOutcome.CLEAN: JobState.SUCCEEDED,
+                    CheckOutcome.ERRORS: JobState.FAILED,
+                    CheckOutcome.TOOL_FAILED: JobState.CRASHED,
+                }[result.outcome]
+                self._job(
+                    CHECK_JOB, state, generation, started_at=started, finished_at=time.time(),
+                    summary=result.summary(),
+                )  # fmt: skip
+        if scope.cancelled_caught:
+            self.checks_cancelled += 1
+            self._job(
+                CHECK_JOB, JobState.CANCELLED, generation, started_at=started,
+                finished_at=time.time(), summary="superseded by a newer save",
+            )  # fmt: skip
+        if self._check_scope is scope:
+            self._check_scope = None
