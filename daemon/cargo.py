@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+import msgspec
 import trio
 
 from rustg.protocol import Diagnostic, Severity
@@ -25,6 +26,7 @@ from .errors import ToolError
 from .rustc_diagnostics import BuildFinished, CompilerDiagnostic, parse_cargo_line
 
 _STDERR_TAIL_LINES: Final = 40
+_dedup_key = msgspec.msgpack.Encoder()
 
 
 class CheckOutcome(enum.Enum):
@@ -51,8 +53,9 @@ class CheckResult:
 
 
 def cargo_command(subcommand: str, extra: tuple[str, ...] = ()) -> list[str]:
+    # $CARGO, like cargo's own subcommands and rust-analyzer: the toolchain the user chose.
     return [
-        "cargo",
+        os.environ.get("CARGO", "cargo"),
         subcommand,
         "--workspace",
         "--all-targets",
@@ -113,7 +116,7 @@ async def run_check(
         raise ToolError(f"cannot start {command[0]}: {exc}") from exc
 
     diagnostics: list[Diagnostic] = []
-    seen: set[Diagnostic] = set()
+    seen: set[bytes] = set()  # --all-targets reports a lib's warnings once per target
     finished: BuildFinished | None = None
     stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL_LINES)
 
@@ -127,8 +130,9 @@ async def run_check(
             for line in lines:
                 parsed = parse_cargo_line(line, root, generation)
                 if isinstance(parsed, CompilerDiagnostic):
-                    if parsed.diagnostic not in seen:
-                        seen.add(parsed.diagnostic)
+                    key = _dedup_key.encode(parsed.diagnostic)
+                    if key not in seen:
+                        seen.add(key)
                         diagnostics.append(parsed.diagnostic)
                 elif isinstance(parsed, BuildFinished):
                     finished = parsed

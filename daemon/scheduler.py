@@ -12,6 +12,7 @@ result carries its generation; the state's rules drop results older than what is
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,10 +21,12 @@ import trio
 
 from rustg.protocol import Diagnostic, GenerationStarted, JobInfo, JobState, JobUpdate, Severity
 
-from .cargo import CheckOutcome, run_check
+from .cargo import CheckOutcome, CheckResult, run_check
 from .config import Config
 from .errors import ToolError
 from .publisher import Publisher
+
+log = logging.getLogger("rustgd.scheduler")
 
 CHECK_JOB = "check"
 PARSE_JOB = "parse"
@@ -122,31 +125,16 @@ class Scheduler:
                 self.checks_started += 1
                 self._job(CHECK_JOB, JobState.RUNNING, generation, started_at=started)
                 try:
-                    result = await run_check(
-                        self.root,
-                        self.target_dir,
-                        generation=generation,
-                        subcommand=self.config.check_command,
-                        extra_args=self.config.check_args,
-                    )
-                except ToolError as exc:
+                    result = await self._run_and_publish(generation)
+                except Exception as exc:  # ToolError, or a bug of ours: never take the daemon down
+                    if not isinstance(exc, ToolError):
+                        log.exception("check job crashed")
                     self._job(
                         CHECK_JOB, JobState.CRASHED, generation, started_at=started,
-                        finished_at=time.time(), summary=str(exc),
+                        finished_at=time.time(), summary=f"{type(exc).__name__}: {exc}",
                     )  # fmt: skip
-                    self.publisher.notice("error", str(exc), kind="tool-crash")
+                    self.publisher.notice("error", f"check crashed: {exc}", kind="tool-crash")
                     return
-                by_source: dict[str, dict[str, list[Diagnostic]]] = {
-                    "rustc": {}, "clippy": {}, "cargo": {},
-                }  # fmt: skip
-                for diag in result.diagnostics:
-                    by_source.setdefault(diag.source, {}).setdefault(diag.file, []).append(diag)
-                # Shielded: once cargo has finished, its result must land whole or not at all.
-                with trio.CancelScope(shield=True):
-                    for source, files in by_source.items():
-                        await self.publisher.publish_diagnostics(
-                            source, generation, files, replace_all=True
-                        )
                 state = {
                     CheckOutcome.CLEAN: JobState.SUCCEEDED,
                     CheckOutcome.ERRORS: JobState.FAILED,
@@ -164,3 +152,22 @@ class Scheduler:
             )  # fmt: skip
         if self._check_scope is scope:
             self._check_scope = None
+
+    async def _run_and_publish(self, generation: int) -> CheckResult:
+        result = await run_check(
+            self.root,
+            self.target_dir,
+            generation=generation,
+            subcommand=self.config.check_command,
+            extra_args=self.config.check_args,
+        )
+        by_source: dict[str, dict[str, list[Diagnostic]]] = {"rustc": {}, "clippy": {}, "cargo": {}}
+        for diag in result.diagnostics:
+            by_source.setdefault(diag.source, {}).setdefault(diag.file, []).append(diag)
+        # Shielded: once cargo has finished, its result must land whole or not at all.
+        with trio.CancelScope(shield=True):
+            for source, files in by_source.items():
+                await self.publisher.publish_diagnostics(
+                    source, generation, files, replace_all=True
+                )
+        return result

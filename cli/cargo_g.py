@@ -1,0 +1,204 @@
+"""``cargo g``: the rustg cargo subcommand.
+
+Talks to the workspace daemon when one runs (results come hot from it), works standalone when
+none does. cargo runs us as ``cargo-g g ARGS``; both that and a direct ``cargo-g ARGS`` work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import trio
+from rich.console import Console
+from rich.table import Table
+
+from rustg import protocol as p
+from rustg.daemon.cargo import CheckOutcome, run_check
+from rustg.daemon.config import load_config
+from rustg.daemon.lock import is_locked
+from rustg.daemon.workspace import WorkspacePaths
+
+from .daemon_client import open_daemon_client, query_status, resolve_paths
+from .errors import EXIT_FAILURE, EXIT_OK, CliError, NoDaemon, main_wrapper
+from .follow import Update, follow
+
+
+def _print_diagnostics(console: Console, diagnostics: list[p.Diagnostic], as_json: bool) -> int:
+    errors = sum(d.severity is p.Severity.ERROR for d in diagnostics)
+    if as_json:
+        print(json.dumps([msgspec.to_builtins(d) for d in diagnostics], indent=2))
+        return EXIT_FAILURE if errors else EXIT_OK
+    for diag in diagnostics:
+        if diag.rendered:
+            console.print(diag.rendered.rstrip(), highlight=False, markup=False)
+        else:
+            code = f"[{diag.code}]" if diag.code else ""
+            console.print(
+                f"{diag.severity.value}{code}: {diag.message}\n  --> "
+                f"{diag.file}:{diag.line}:{diag.column}",
+                highlight=False,
+                markup=False,
+            )
+        console.print()
+    warnings = sum(d.severity is p.Severity.WARNING for d in diagnostics)
+    style = "bold red" if errors else "bold green"
+    console.print(f"[{style}]{errors} error(s)[/], {warnings} warning(s)")
+    return EXIT_FAILURE if errors else EXIT_OK
+
+
+def _daemon_running(paths: WorkspacePaths) -> bool:
+    if not is_locked(paths.lock_file):
+        return False
+    try:
+        trio.run(query_status, paths)
+    except NoDaemon:
+        return False
+    return True
+
+
+def cmd_check(args: argparse.Namespace, console: Console) -> int:
+    paths = resolve_paths(args.workspace)
+    if not args.no_daemon and _daemon_running(paths):
+        return _check_through_daemon(paths, console, args.json)
+    config = load_config(paths.root)
+    paths.ensure()
+    if not args.json:
+        console.print(f"[dim]no daemon for {paths.root}; running cargo {config.check_command}[/]")
+    result = trio.run(
+        lambda: run_check(
+            paths.root, paths.target_dir, generation=0, subcommand=config.check_command,
+            extra_args=config.check_args,
+        )
+    )  # fmt: skip
+    code = _print_diagnostics(console, result.diagnostics, args.json)
+    if result.outcome is CheckOutcome.TOOL_FAILED and not args.json:
+        console.print(result.stderr_tail, markup=False, highlight=False)
+    return code
+
+
+def _check_through_daemon(paths: WorkspacePaths, console: Console, as_json: bool) -> int:
+    async def main() -> p.WorkspaceState:
+        async with open_daemon_client(paths) as client:
+            accepted = await client.request(p.RunJob(job="check"))
+        assert isinstance(accepted, p.JobAccepted)
+        settled: list[p.WorkspaceState] = []
+
+        def on_update(update: Update) -> bool:
+            if update.state is not None and update.state.idle_at(accepted.generation):
+                settled.append(update.state)
+                return True
+            return False
+
+        await follow(paths, on_update, reconnect=False)
+        return settled[0]
+
+    state = trio.run(main)
+    return _print_diagnostics(console, list(state.iter_diagnostics()), as_json)
+
+
+def cmd_status(args: argparse.Namespace, console: Console) -> int:
+    from .rustgd import cmd_status as rustgd_status
+
+    return rustgd_status(resolve_paths(args.workspace), console, args.json)
+
+
+def _probe(command: list[str]) -> str | None:
+    if shutil.which(command[0]) is None:
+        return None
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout else None
+
+
+def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
+    checks: list[dict[str, Any]] = []
+
+    def check(name: str, value: str | None, *, required: bool, hint: str) -> None:
+        status = "ok" if value else ("missing" if required else "absent")
+        checks.append({"check": name, "status": status, "found": value, "hint": hint})
+
+    check("cargo", _probe(["cargo", "--version"]), required=True, hint="install Rust via rustup")
+    check("rustc (stable)", _probe(["rustc", "--version"]), required=True, hint="rustup")
+    check("rustc (nightly)", _probe(["rustc", "+nightly", "--version"]), required=False,
+          hint="kernels compile with nightly, or stable with RUSTC_BOOTSTRAP=1")  # fmt: skip
+    targets = subprocess.run(
+        ["rustc", "--print", "target-list"], capture_output=True, text=True, check=False
+    ).stdout if shutil.which("rustc") else ""  # fmt: skip
+    nvptx = "nvptx64-nvidia-cuda" if "nvptx64-nvidia-cuda" in targets.split() else None
+    check("nvptx64 target", nvptx, required=False, hint="rustc's PTX backend")
+    check("rustfmt", _probe(["rustfmt", "--version"]), required=False, hint="rustup component")
+    check("ptxas", _probe(["ptxas", "--version"]) and shutil.which("ptxas"), required=False,
+          hint="CUDA toolkit: assembles PTX to cubin without a GPU")  # fmt: skip
+    gpu = _probe(["nvidia-smi", "--query-gpu=name,compute_cap", "--format=csv,noheader"])
+    check("NVIDIA GPU", gpu, required=False, hint="without one, kernels run in host emulation")
+    check("redis-server", shutil.which("redis-server"), required=False, hint="shared cache tier")
+    try:
+        paths = resolve_paths(args.workspace)
+        status = trio.run(query_status, paths) if is_locked(paths.lock_file) else None
+        daemon = f"pid {status.daemon.pid}, generation {status.generation}" if status else None
+    except (CliError, Exception):  # doctor reports, it does not fail on the thing it diagnoses
+        daemon = None
+    check("rustgd daemon", daemon, required=False, hint="`rustgd start` in the workspace")
+    if args.json:
+        print(json.dumps(checks, indent=2))
+    else:
+        table = Table("check", "status", "found", "hint", title="cargo g doctor")
+        colours = {"ok": "green", "missing": "red", "absent": "yellow"}
+        for row in checks:
+            colour = colours[row["status"]]
+            table.add_row(
+                row["check"], f"[{colour}]{row['status']}[/]", row["found"] or "", row["hint"]
+            )
+        console.print(table)
+    return EXIT_FAILURE if any(c["status"] == "missing" for c in checks) else EXIT_OK
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
+    parser = argparse.ArgumentParser(prog="cargo g", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    handlers: dict[str, Callable[..., int]] = {}
+
+    def add(name: str, handler: Callable[..., int], help: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help)
+        cmd.add_argument("--workspace", metavar="DIR", help="workspace root")
+        cmd.add_argument("--json", action="store_true", help="machine-readable output")
+        handlers[name] = handler
+        return cmd
+
+    check = add("check", cmd_check, "cargo check with rustg's diagnostics (via the daemon if up)")
+    check.add_argument("--no-daemon", action="store_true", help="run standalone")
+    add("status", cmd_status, "daemon status for this workspace")
+    add("doctor", cmd_doctor, "toolchains, GPU, cache and daemon: what is there, what is not")
+    try:
+        from .engine_commands import add_engine_commands
+    except ImportError:
+        pass
+    else:
+        add_engine_commands(sub, handlers)
+    return parser, handlers
+
+
+def run(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["g"]:  # invoked by cargo as `cargo-g g ...`
+        argv = argv[1:]
+    parser, handlers = _parser()
+    args = parser.parse_args(argv)
+    return handlers[args.command](args, Console(highlight=False))
+
+
+def main() -> None:
+    main_wrapper("cargo g", run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""The issue's edit loop, end to end with real processes: rustgd, rg-watch, cargo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import msgspec
+import pytest
+import zmq
+
+from rustg import protocol as p
+from tests.e2e.conftest import BIN, DaemonHarness
+from tests.support.rust_workspaces import copy_regex, require_regex
+
+pytestmark = pytest.mark.slow
+
+LIB = "crates/app/src/lib.rs"
+BROKEN = '\npub fn broken_{n}() -> u32 {{\n    "not a number"\n}}\n'
+
+
+def errors(doc: dict[str, object]) -> list[tuple[str, int, str | None]]:
+    diags = doc["diagnostics"]
+    assert isinstance(diags, list)
+    return [(d["file"], d["line"], d["code"]) for d in diags if d["severity"] == "error"]
+
+
+def test_type_error_appears_with_position_then_clears(example_daemon: DaemonHarness) -> None:
+    h = example_daemon
+    h.start()
+    clean = h.once()
+    assert clean["jobs"] == {"check": "succeeded"} and errors(clean) == []
+    original = (h.workspace / LIB).read_text()
+    h.write(LIB, original + BROKEN.format(n=1))
+    broken_line = original.count("\n") + 3  # the string literal's line
+    broken = h.once(after_generation=clean["generation"] + 1)
+    assert broken["jobs"] == {"check": "failed"}
+    assert errors(broken) == [(LIB, broken_line, "E0308")]
+    diag = next(d for d in broken["diagnostics"] if d["code"] == "E0308")
+    assert (
+        diag["column"] == 5 and diag["source"] == "rustc" and "mismatched types" in diag["message"]
+    )
+    h.write(LIB, original)
+    fixed = h.once(after_generation=broken["generation"] + 1)
+    assert fixed["jobs"] == {"check": "succeeded"} and errors(fixed) == []
+
+
+def test_burst_of_fifty_saves_settles_on_the_last(example_daemon: DaemonHarness) -> None:
+    h = example_daemon
+    h.start()
+    first = h.once()
+    original = (h.workspace / LIB).read_text()
+    for n in range(50):
+        h.write(LIB, original + BROKEN.format(n=n))
+        time.sleep(0.005)
+    settled = h.once(after_generation=first["generation"] + 1)
+    # Exactly the last save's error: nothing from the 49 stale states survives.
+    assert errors(settled) == [(LIB, original.count("\n") + 3, "E0308")]
+    text = (h.workspace / LIB).read_text()
+    assert "broken_49" in text
+    assert settled["jobs"] == {"check": "failed"}
+
+
+def test_kill9_then_restart_serves_last_state_then_rechecks(
+    example_daemon: DaemonHarness, tmp_path: Path
+) -> None:
+    h = example_daemon
+    # A slow cargo makes "served before rechecked" observable, deterministically.
+    slow = tmp_path / "slow-cargo"
+    slow.write_text('#!/bin/sh\nsleep 3\nexec cargo "$@"\n')
+    slow.chmod(0o755)
+    h.start()
+    first = h.once()
+    original = (h.workspace / LIB).read_text()
+    h.write(LIB, original + BROKEN.format(n=7))
+    broken = h.once(after_generation=first["generation"] + 1)
+    assert len(errors(broken)) == 1
+    h.kill9()
+    assert (h.runtime_dir / "requests.sock").exists()  # stale socket and lock left behind
+    h.env["CARGO"] = str(slow)
+    h.start()
+    # Straight after start: the previous run's diagnostics, marked as such.
+    doc = _first_snapshot(h)
+    assert doc["restored"] is True
+    assert [d["stale"] for d in doc["diagnostics"]] == [True]
+    assert errors(doc) == errors(broken)
+    rechecked = h.once(after_generation=broken["generation"] + 1)
+    assert rechecked["restored"] is False
+    assert errors(rechecked) == errors(broken)
+    assert [d["stale"] for d in rechecked["diagnostics"]] == [False]
+
+
+def _first_snapshot(h: DaemonHarness) -> dict[str, object]:
+    """The first line of `rg-watch --json`: the snapshot."""
+    proc = subprocess.Popen(
+        [str(BIN / "rg-watch"), "--json", "--workspace", str(h.workspace)],
+        env=h.env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    doc: dict[str, object] = json.loads(line)
+    assert doc["type"] == "snapshot"
+    return doc
+
+
+def test_malformed_frames_get_error_replies_and_daemon_keeps_serving(
+    example_daemon: DaemonHarness,
+) -> None:
+    h = example_daemon
+    h.start()
+    ctx = zmq.Context()
+    try:
+        bad = ctx.socket(zmq.DEALER)
+        bad.setsockopt(zmq.RCVTIMEO, 5000)
+        bad.connect(f"ipc://{h.runtime_dir / 'requests.sock'}")
+        cases = {
+            b"\xc1 garbage": "bad-frame",
+            msgspec.msgpack.encode({"v": 99, "type": "ping", "id": 1}): "unsupported-version",
+            msgspec.msgpack.encode({"v": 1, "type": "teleport", "id": 2}): "unknown-type",
+            msgspec.msgpack.encode({"v": 1, "type": "run-job", "id": 3}): "bad-frame",
+            b"\x00" * (2 << 20): "oversized-frame",
+        }
+        for frame, code in cases.items():
+            bad.send(frame)
+            reply = p.decode_reply(bad.recv())
+            assert isinstance(reply, p.ErrorReply) and reply.code == code, (code, reply)
+        bad.send_multipart([b"a", b"b", b"c"])
+        reply = p.decode_reply(bad.recv())
+        assert isinstance(reply, p.ErrorReply) and reply.code == "bad-frame"
+        bad.close(linger=0)
+    finally:
+        ctx.term()
+    # Other clients are unaffected.
+    status = h.run("rustgd", "status", "--json")
+    assert status.returncode == 0 and json.loads(status.stdout)["healthy"] is True
+
+
+def test_status_start_stop_exit_codes(example_daemon: DaemonHarness) -> None:
+    h = example_daemon
+    assert h.run("rustgd", "status").returncode == 3
+    h.start()
+    assert h.run("rustgd", "status").returncode == 0
+    again = h.run("rustgd", "start")
+    assert again.returncode == 0 and "already running" in again.stdout
+    second = h.run("rustgd", "run")  # a second daemon on the same workspace is refused
+    assert second.returncode == 1 and "already serves this workspace" in second.stderr
+    h.stop()
+    assert h.run("rustgd", "status").returncode == 3
+    assert h.run("rg-watch", "--once", "--json").returncode == 3
+
+
+@pytest.mark.corpus
+def test_edit_loop_on_debians_regex_crate(tmp_path: Path, isolated_env: dict[str, str]) -> None:
+    require_regex()
+    h = DaemonHarness(copy_regex(tmp_path), isolated_env)
+    try:
+        h.start()
+        first = h.once()
+        assert first["jobs"] == {"check": "succeeded"}, first["job_details"]
+        target = "src/lib.rs"
+        original = (h.workspace / target).read_text()
+        h.write(target, original + "\nfn regex_broken() -> usize { 1u8 }\n")
+        broken = h.once(after_generation=first["generation"] + 1)
+        found = errors(broken)
+        assert len(found) == 1 and found[0][0] == target and found[0][2] == "E0308"
+        assert found[0][1] == original.count("\n") + 2
+        h.write(target, original)
+        fixed = h.once(after_generation=broken["generation"] + 1)
+        assert errors(fixed) == []
+    finally:
+        h.stop()
