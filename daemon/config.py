@@ -36,7 +36,8 @@ class Config:
     sources: tuple[str, ...] = field(default=(), compare=False)
 
 
-_KEYS = {
+# file key -> (Config attribute, accepted TOML value types)
+_KEYS: dict[str, tuple[str, type | tuple[type, ...]]] = {
     "debounce_ms": ("debounce_ms", int),
     "ignore": ("ignore", list),
     "check.command": ("check_command", str),
@@ -67,7 +68,7 @@ def _apply(config: Config, table: dict[str, Any], origin: str) -> Config:
         attr, kind = _KEYS[key]
         if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             raise ConfigError(f"{origin}: key {key!r} has the wrong type ({type(value).__name__})")
-        if kind is list:
+        if isinstance(value, list):
             if not all(isinstance(item, str) for item in value):
                 raise ConfigError(f"{origin}: key {key!r} must be a list of strings")
             changes[attr] = tuple(value)

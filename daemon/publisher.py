@@ -64,8 +64,8 @@ class Publisher:
     def notice(self, level: str, message: str, kind: str = "") -> None:
         self.publish(Notice(level=Severity(level), message=message, kind=kind))
 
-    def heartbeat(self) -> None:
-        self.publish(Heartbeat(generation=self.state.generation))
+    def heartbeat(self, pending: int = 0) -> None:
+        self.publish(Heartbeat(generation=self.state.generation, pending=pending))
 
     async def publish_diagnostics(
         self,

@@ -46,6 +46,7 @@ class Scheduler:
         publisher: Publisher,
         nursery: trio.Nursery,
         file_jobs: dict[str, tuple[str, FileJob]] | None = None,
+        pending: Callable[[], int] = lambda: 0,
     ) -> None:
         self.root = root
         self.target_dir = target_dir
@@ -54,6 +55,7 @@ class Scheduler:
         self.nursery = nursery
         # job name -> (diagnostic source, job)
         self.file_jobs = file_jobs or {}
+        self._pending = pending  # saves still in the watcher's debounce window
         self._check_scope: trio.CancelScope | None = None
         self._cargo_lock = trio.Lock()
         self.checks_started = 0
@@ -73,7 +75,12 @@ class Scheduler:
     ) -> int:
         generation = self.generation + 1
         self.publisher.publish(
-            GenerationStarted(generation=generation, changed=sorted(changed), reason=reason)
+            GenerationStarted(
+                generation=generation,
+                changed=sorted(changed),
+                reason=reason,
+                pending=self._pending(),
+            )
         )
         for name, (source, job) in self.file_jobs.items():
             await self._run_file_job(name, source, job, generation, changed)

@@ -199,7 +199,7 @@ class Daemon:
         assert self.publisher is not None
         while True:
             await trio.sleep(self.config.heartbeat_s)
-            self.publisher.heartbeat()
+            self.publisher.heartbeat(self.pending())
 
     async def watch_signals(self) -> None:
         with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
@@ -252,6 +252,7 @@ class Daemon:
                 config=self.config,
                 publisher=publisher,
                 nursery=nursery,
+                pending=self.pending,
             )
             nursery.start_soon(self._persist_hashes_and_schedule)
             await nursery.start(self.watcher.run)

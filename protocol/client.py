@@ -49,6 +49,8 @@ _TRANSITIONS: dict[tuple[SyncState, Input], frozenset[SyncState]] = {
     (SyncState.SYNCING, Input.SNAPSHOT): frozenset({SyncState.LIVE, SyncState.SYNCING}),
     (SyncState.SYNCING, Input.RESYNC): frozenset({SyncState.SYNCING}),
     (SyncState.LIVE, Input.EVENT): frozenset({SyncState.LIVE, SyncState.SYNCING}),
+    # A late reply to a snapshot request made before we went live (resync while one was out).
+    (SyncState.LIVE, Input.SNAPSHOT): frozenset({SyncState.LIVE}),
     (SyncState.LIVE, Input.RESYNC): frozenset({SyncState.SYNCING}),
 }
 
@@ -83,7 +85,7 @@ class ClientSync:
         self.sync_state = SyncState.IDLE
         self.state: WorkspaceState | None = None
         self._buffer: deque[AnyEvent] = deque()
-        self._last_epoch: str | None = None
+        self._last_epoch: str | None = None  # epoch of the last *successful* sync
 
     # -- transitions ----------------------------------------------------------------------------
 
@@ -140,21 +142,31 @@ class ClientSync:
 
     def snapshot_received(self, snapshot: Snapshot) -> list[Output]:
         self._check(Input.SNAPSHOT)
+        current = self.state
+        if self.sync_state is SyncState.LIVE:
+            assert current is not None
+            if snapshot.epoch == current.epoch and snapshot.seq <= current.seq:
+                return []  # a late duplicate reply: what we hold is as new or newer
+            # A newer snapshot while live: harmless, rebuild from it below.
         restarted = self._last_epoch is not None and self._last_epoch != snapshot.epoch
-        self._last_epoch = snapshot.epoch
         state = WorkspaceState.from_snapshot(snapshot)
         outputs: list[Output] = [Synced(state, restarted)]
         pending = [e for e in self._buffer if e.epoch == snapshot.epoch and e.seq > snapshot.seq]
         self._buffer.clear()
-        self.state = state
         for event in pending:
+            if event.seq <= state.seq:
+                continue  # duplicate delivery, already reflected
             if event.seq != state.seq + 1:
                 # The snapshot is older than the first event we kept: what lies between is lost.
+                # Keep the events (a newer snapshot may still bridge to them) and ask again.
+                self._buffer.extend(pending)
                 self._go(Input.SNAPSHOT, SyncState.SYNCING)
                 return [
                     RequestSnapshot(f"snapshot at {snapshot.seq} misses events before {event.seq}")
                 ]
             state.apply(event)
             outputs.append(Applied(event))
+        self.state = state
+        self._last_epoch = snapshot.epoch
         self._go(Input.SNAPSHOT, SyncState.LIVE)
         return outputs

@@ -27,6 +27,9 @@ class _Header(msgspec.Struct):
 
 
 _header_decoder = msgspec.msgpack.Decoder(_Header)
+# msgspec raises more than its own DecodeError on hostile input: UnicodeDecodeError (a
+# ValueError) for a str that is not UTF-8, RecursionError for deeply nested containers.
+_DECODE_FAILURES = (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError)
 _encoder = msgspec.msgpack.Encoder()
 
 M = TypeVar("M", bound=Message)
@@ -47,7 +50,7 @@ class _FamilyDecoder:
             raise OversizedFrame(f"frame of {len(frame)} bytes exceeds limit of {self._max_bytes}")
         try:
             header = _header_decoder.decode(frame)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except _DECODE_FAILURES as exc:
             raise DecodeError(f"not a protocol frame: {exc}") from None
         if header.v != PROTOCOL_VERSION:
             raise UnsupportedVersion(
@@ -57,7 +60,7 @@ class _FamilyDecoder:
             raise UnknownMessageType(f"unknown message type {header.type!r}")
         try:
             return self._decoder.decode(frame)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except _DECODE_FAILURES as exc:
             raise DecodeError(f"malformed {header.type!r} message: {exc}") from None
 
 

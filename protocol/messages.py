@@ -189,6 +189,9 @@ class Snapshot(Reply, tag="snapshot-reply", frozen=True, kw_only=True):
     diagnostics: list[Diagnostic] = []
     pending: int = 0  # saves seen but not yet started (debounce window)
     restored: bool = False  # diagnostics come from the previous run, not rechecked yet
+    # source -> generation of its newest accepted result (even an empty one): a replica needs
+    # it to reject the same stale results the daemon rejects.
+    diagnostics_generation: dict[str, int] = {}
 
 
 class StatusReply(Reply, tag="status-reply", frozen=True, kw_only=True):
@@ -229,6 +232,7 @@ class GenerationStarted(Event, tag="generation", frozen=True, kw_only=True):
     generation: int
     changed: list[str] = []  # workspace-relative paths (empty: a requested run or rescan)
     reason: str = "save"
+    pending: int = 0  # saves still debouncing when this generation started
 
 
 class JobUpdate(Event, tag="job", frozen=True, kw_only=True):
@@ -256,6 +260,7 @@ class Heartbeat(Event, tag="heartbeat", frozen=True, kw_only=True):
     """Sent when idle so subscribers learn the current ``seq`` (and notice gaps) promptly."""
 
     generation: int = 0
+    pending: int = 0
 
 
 AnyRequest = Hello | SnapshotRequest | StatusRequest | RunJob | Shutdown | Ping

@@ -15,6 +15,7 @@ from .messages import (
     Diagnostic,
     DiagnosticsPublished,
     GenerationStarted,
+    Heartbeat,
     JobInfo,
     JobUpdate,
     Notice,
@@ -48,6 +49,9 @@ class WorkspaceState:
             state.diagnostics.setdefault(diag.source, {}).setdefault(diag.file, []).append(diag)
             gen = state.diagnostics_generation.get(diag.source, 0)
             state.diagnostics_generation[diag.source] = max(gen, diag.generation)
+        for source, generation in snapshot.diagnostics_generation.items():
+            known = state.diagnostics_generation.get(source, generation)
+            state.diagnostics_generation[source] = max(known, generation)
         state.pending = snapshot.pending
         state.restored = snapshot.restored
         return state
@@ -62,6 +66,7 @@ class WorkspaceState:
             diagnostics=list(self.iter_diagnostics()),
             pending=self.pending,
             restored=self.restored,
+            diagnostics_generation=dict(self.diagnostics_generation),
         )
 
     # -- queries --------------------------------------------------------------------------------
@@ -100,6 +105,7 @@ class WorkspaceState:
         match event:
             case GenerationStarted():
                 self.generation = max(self.generation, event.generation)
+                self.pending = event.pending
                 return True
             case JobUpdate(job=job):
                 current = self.jobs.get(job.name)
@@ -111,6 +117,9 @@ class WorkspaceState:
                 return self._apply_diagnostics(event)
             case Notice():
                 self.notices.append(event)
+                return True
+            case Heartbeat():
+                self.pending = event.pending
                 return True
             case _:
                 return True

@@ -238,12 +238,6 @@ def test_the_replica_is_a_fresh_object_after_each_sync() -> None:
     assert sync.state is not first
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG protocol/client.py snapshot_received: _last_epoch is updated before the replay "
-    "can fail; when the first post-restart snapshot misses buffered events, the Synced(restarted="
-    "True) output is dropped and the next, successful sync reports restarted=False",
-)
 def test_restart_is_reported_even_if_the_first_snapshot_after_it_is_too_old() -> None:
     sync = live(40, epoch=A)
     sync.event_received(ev(5, epoch=B))  # new daemon: resync
@@ -254,11 +248,6 @@ def test_restart_is_reported_even_if_the_first_snapshot_after_it_is_too_old() ->
     assert outputs[0].restarted is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG protocol/client.py snapshot_received: the replay loop treats a duplicated buffered "
-    "event (seq <= state.seq) as a gap and asks for another snapshot; live events skip them",
-)
 def test_duplicates_in_the_buffer_are_not_a_gap() -> None:
     sync = syncing()
     for seq in (11, 11, 12, 12):
@@ -268,13 +257,6 @@ def test_duplicates_in_the_buffer_are_not_a_gap() -> None:
     assert sync.sync_state is SyncState.LIVE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=LocalProtocolError,
-    reason="BUG protocol/client.py: a snapshot reply that arrives while LIVE is illegal, but the "
-    "machine itself causes one: resync() (or a buffer overflow) while a request is already out "
-    "means two replies; the late one puts the client into the sticky ERROR state",
-)
 def test_a_late_second_snapshot_reply_is_not_fatal() -> None:
     sync = syncing()  # request 1 is out
     sync.resync("timed out waiting")  # request 2 is out
@@ -286,13 +268,6 @@ def test_a_late_second_snapshot_reply_is_not_fatal() -> None:
     assert sync.state.seq >= 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG protocol/state.py + messages.py: no event carries `pending`, so a replica built "
-    "from a snapshot taken during the debounce window stays busy forever (idle_at never true; "
-    "rg-watch --once waits for its timeout). The daemon sets state.pending directly "
-    "(daemon/service.py handle/status) instead of publishing it",
-)
 def test_a_client_synced_during_the_debounce_window_sees_the_daemon_go_idle() -> None:
     sync = syncing()
     sync.snapshot_received(m.Snapshot(seq=10, epoch=A, generation=1, pending=1))
@@ -337,8 +312,6 @@ def _every_input(sync: ClientSync) -> list[object]:
         (ClientSync, lambda s: s.resync("too early")),
         (syncing, lambda s: s.start()),
         (live, lambda s: s.start()),
-        # Fixing test_a_late_second_snapshot_reply_is_not_fatal may make this one legal.
-        (live, lambda s: s.snapshot_received(snap(11))),
     ],
     ids=[
         "event-idle",
@@ -346,7 +319,6 @@ def _every_input(sync: ClientSync) -> list[object]:
         "resync-idle",
         "start-syncing",
         "start-live",
-        "snapshot-live",
     ],
 )
 def test_illegal_input_raises_and_the_error_is_sticky(

@@ -73,7 +73,7 @@ def family_of(decoder: Decoder) -> tuple[type, ...]:
 # Foreign exceptions the codec is known to leak today, each pinned by a strict xfail test below
 # (test_invalid_utf8_is_a_decode_error, test_deeply_nested_frame_is_a_decode_error). When the
 # codec is fixed those tests XPASS and fail: then empty this tuple, so the fuzzers guard it too.
-KNOWN_ESCAPES: tuple[type[BaseException], ...] = (UnicodeDecodeError,)
+KNOWN_ESCAPES: tuple[type[BaseException], ...] = ()
 
 
 def decode_or_protocol_error(decoder: Decoder, frame: bytes) -> None:
@@ -293,12 +293,6 @@ def test_limits_are_ordered_sensibly() -> None:
     assert codec.MAX_REQUEST_BYTES < codec.MAX_EVENT_BYTES < codec.MAX_REPLY_BYTES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="BUG protocol/codec.py: msgspec raises RecursionError on deeply nested frames and "
-    "_FamilyDecoder only catches msgspec.DecodeError/ValidationError",
-)
 @pytest.mark.parametrize("decoder", DECODERS)
 def test_deeply_nested_frame_is_a_decode_error(decoder: Decoder) -> None:
     # 100 kB of nested one-element arrays under an unknown key: small, and legal msgpack.
@@ -307,12 +301,6 @@ def test_deeply_nested_frame_is_a_decode_error(decoder: Decoder) -> None:
         decoder(frame)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="BUG protocol/codec.py: msgspec raises UnicodeDecodeError (a ValueError, not a "
-    "msgspec.DecodeError) for a str that is not UTF-8; _FamilyDecoder lets it escape",
-)
 @pytest.mark.parametrize("where", ["header", "body"])
 @pytest.mark.parametrize("decoder", DECODERS)
 def test_invalid_utf8_is_a_decode_error(decoder: Decoder, where: str) -> None:

@@ -414,13 +414,6 @@ def test_snapshot_round_trip_keeps_diagnostics_generation() -> None:
     assert again.diagnostics_generation == state.diagnostics_generation == {"rustc": 3}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG protocol/state.py: a Snapshot does not carry diagnostics_generation; from_snapshot "
-    "rebuilds it from the diagnostics it sees, so a source whose newest result was empty (or whose "
-    "newest files were emptied) forgets that generation, and a replica then accepts a stale "
-    "DiagnosticsPublished that the daemon's own state rejected",
-)
 def test_replica_from_snapshot_rejects_what_the_authority_rejects() -> None:
     daemon = WorkspaceState(epoch=EPOCH)
     daemon.apply(published(4, {"a.rs": [diag("a.rs", generation=4)]}, seq=1))
