@@ -282,8 +282,8 @@ def service_name(workspace: str | os.PathLike[str]) -> str:
         # systemd refuses the name outright ("Failed to replace instance: Invalid argument").
         raise UnitNameError(
             f"the unit name for workspace {os.fspath(workspace)!r} would be {len(name)} "
-            f"characters, over systemd's limit of {_UNIT_NAME_MAX}; use a shorter path (a "
-            f"symlink to the workspace is not enough: the path is resolved first)"
+            f"characters, over systemd's limit of {_UNIT_NAME_MAX}; move the workspace to a "
+            f"shorter path, or run it with `rustgd start` instead"
         )
     return name
 
