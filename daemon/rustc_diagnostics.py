@@ -193,7 +193,7 @@ _SUMMARY: Final = re.compile(
 
 # Build-script output: `<target dir>/<profile>/build/<package>-<hash>/out/...`. It may lie under
 # the workspace root (the default `target/`, or a daemon target dir inside the workspace) but is
-# not source the user can edit, so its spans are followed to the `include!` that pulled them in.
+# not source the user can edit: its spans count as outside the workspace.
 _GENERATED: Final = re.compile(r"(?:^|/)build/[^/]+-[0-9a-f]{16}/out/")
 
 
@@ -205,7 +205,10 @@ def parse_cargo_line(line: bytes, workspace: Path, generation: int) -> CargoLine
 
     Raises ``ToolError`` when a line is cargo JSON of a kind we read but not of the shape we
     know (a toolchain whose format changed): reporting nothing would look like a clean build.
+    ``workspace`` must be absolute (it is compared with the absolute paths cargo prints).
     """
+    if not workspace.is_absolute():
+        raise ValueError(f"workspace must be an absolute path, not {workspace}")
     stripped = line.strip()
     if not stripped.startswith(b"{"):
         # Build scripts and proc macros may print to stdout; cargo passes that through.

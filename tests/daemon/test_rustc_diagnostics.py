@@ -448,6 +448,11 @@ def test_non_diagnostic_rustc_messages_are_ignored() -> None:
     assert reparse(message) == Ignored("rustc future_incompat message")
 
 
+def test_a_relative_workspace_is_refused() -> None:
+    with pytest.raises(ValueError, match="absolute"):
+        parse_cargo_line(b'{"reason": "build-finished", "success": true}', Path("ws"), 1)
+
+
 # -- live cargo -------------------------------------------------------------------------------
 
 
