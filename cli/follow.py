@@ -67,38 +67,53 @@ async def follow(paths: WorkspacePaths, on_update: OnUpdate, *, reconnect: bool 
 
 
 async def _follow_connected(client: DaemonClient, info: p.DaemonInfo, on_update: OnUpdate) -> bool:
-    sync = p.ClientSync()
-    send, receive = trio.open_memory_channel[p.AnyEvent](math.inf)
+    lost: NoDaemon | None = None
+    stop = False
 
-    async def pump() -> None:
+    async def pump(send: trio.MemorySendChannel[p.AnyEvent]) -> None:
         async for event in client.events():
             send.send_nowait(event)
 
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(pump)
-        queue: deque[p.client.Output] = deque(sync.start())
-        while True:
-            while queue:
-                match queue.popleft():
-                    case p.RequestSnapshot():
-                        queue.extend(await _snapshot(client, sync))
-                    case p.Synced(state=state, restarted=restarted):
-                        if restarted:
-                            welcome = await client.request(p.Hello(client="rustg-follow"))
-                            assert isinstance(welcome, p.Welcome)
-                            info = welcome.daemon
-                        update = Update(state, True, info, synced=True, restarted=restarted)
-                        if on_update(update):
-                            nursery.cancel_scope.cancel()
-                            return True
-                    case p.Applied(event=event):
-                        if on_update(Update(sync.state, True, info, event=event)):
-                            nursery.cancel_scope.cancel()
-                            return True
-            with trio.move_on_after(SILENCE_S):
-                queue.extend(sync.event_received(await receive.receive()))
-                continue
-            # Silence: is anybody there? NoDaemon propagates to the reconnect loop.
-            await client.request(p.Ping(), timeout=2.0)
-            if sync.sync_state is p.SyncState.LIVE:
-                queue.extend(sync.resync("daemon was silent"))
+        send, receive = trio.open_memory_channel[p.AnyEvent](math.inf)
+        nursery.start_soon(pump, send)
+        try:
+            stop = await _drive(client, info, receive, on_update)
+        except NoDaemon as exc:  # raised here, outside the nursery: not as an ExceptionGroup
+            lost = exc
+        nursery.cancel_scope.cancel()
+    if lost is not None:
+        raise lost
+    return stop
+
+
+async def _drive(
+    client: DaemonClient,
+    info: p.DaemonInfo,
+    receive: trio.MemoryReceiveChannel[p.AnyEvent],
+    on_update: OnUpdate,
+) -> bool:
+    sync = p.ClientSync()
+    queue: deque[p.client.Output] = deque(sync.start())
+    while True:
+        while queue:
+            match queue.popleft():
+                case p.RequestSnapshot():
+                    queue.extend(await _snapshot(client, sync))
+                case p.Synced(state=state, restarted=restarted):
+                    if restarted:
+                        welcome = await client.request(p.Hello(client="rustg-follow"))
+                        assert isinstance(welcome, p.Welcome)
+                        info = welcome.daemon
+                    if on_update(Update(state, True, info, synced=True, restarted=restarted)):
+                        return True
+                case p.Applied(event=event):
+                    if on_update(Update(sync.state, True, info, event=event)):
+                        return True
+        with trio.move_on_after(SILENCE_S):
+            queue.extend(sync.event_received(await receive.receive()))
+            continue
+        # Silence: is anybody there? NoDaemon propagates to the reconnect loop.
+        await client.request(p.Ping(), timeout=2.0)
+        if sync.sync_state is p.SyncState.LIVE:
+            queue.extend(sync.resync("daemon was silent"))

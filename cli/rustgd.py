@@ -6,12 +6,10 @@ import argparse
 import json
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import msgspec
 import trio
@@ -154,10 +152,10 @@ def cmd_status(paths: WorkspacePaths, console: Console, as_json: bool) -> int:
 
 
 def cmd_install_service(paths: WorkspacePaths, console: Console, enable: bool) -> int:
-    from rustg.daemon.systemd import install_service
+    from rustg.daemon.systemd import default_rustgd_path, install_service
 
-    exe = shutil.which("rustgd") or str(Path(sys.argv[0]).resolve())
-    result = install_service(paths.root, rustgd_path=Path(exe), enable=enable)
+    # The rustgd of this very installation (its venv), not whichever one PATH finds first.
+    result = install_service(paths.root, rustgd_path=default_rustgd_path(), enable=enable)
     console.print(result.message)
     return EXIT_OK if result.enabled or not enable else EXIT_FAILURE
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -52,10 +53,21 @@ class CheckResult:
         return f"{errors} error(s), {warnings} warning(s)"
 
 
+def find_cargo() -> str:
+    """$CARGO (as cargo's own subcommands and rust-analyzer honour it), else cargo on PATH,
+    else rustup's default location: a service manager's PATH often lacks ~/.cargo/bin."""
+    if cargo := os.environ.get("CARGO"):
+        return cargo
+    if found := shutil.which("cargo"):
+        return found
+    home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
+    candidate = home / "bin" / "cargo"
+    return str(candidate) if candidate.is_file() else "cargo"
+
+
 def cargo_command(subcommand: str, extra: tuple[str, ...] = ()) -> list[str]:
-    # $CARGO, like cargo's own subcommands and rust-analyzer: the toolchain the user chose.
     return [
-        os.environ.get("CARGO", "cargo"),
+        find_cargo(),
         subcommand,
         "--workspace",
         "--all-targets",

@@ -221,7 +221,6 @@ class Daemon:
                     log.warning("state store had another schema version; starting afresh")
                 await self._serve_locked(store, task_status)
             finally:
-                notify_stopping()
                 self.paths.info_file.unlink(missing_ok=True)
                 store.close()
 
@@ -265,6 +264,7 @@ class Daemon:
             task_status.started(self.info)
             await self._shutdown.wait()
             log.info("shutting down")
+            notify_stopping()  # systemd shows "deactivating" from now, not after cleanup
             nursery.cancel_scope.cancel()
 
     async def _persist_hashes_and_schedule(self) -> None:

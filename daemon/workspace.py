@@ -39,10 +39,18 @@ def workspace_id(root: Path) -> str:
     return blake3.blake3(str(root.resolve()).encode()).hexdigest()[:16]
 
 
+#: sun_path holds 108 bytes on Linux; leave room for the socket names.
+MAX_RUNTIME_DIR_BYTES = 100 - len("/0123456789abcdef/requests.sock")
+
+
 def runtime_base() -> Path:
+    """``$XDG_RUNTIME_DIR/rustg``, or ``/tmp/rustg-<uid>`` when that is unset or too long for
+    an ipc socket path."""
     xdg = os.environ.get("XDG_RUNTIME_DIR")
     if xdg and Path(xdg).is_dir():
-        return Path(xdg) / "rustg"
+        base = Path(xdg) / "rustg"
+        if len(os.fsencode(base)) <= MAX_RUNTIME_DIR_BYTES:
+            return base
     return Path("/tmp") / f"rustg-{os.getuid()}"
 
 
