@@ -17,7 +17,7 @@ from rustg.protocol import messages as m
 #: Deterministic and quick: the fuzzers run on every gate, so their examples are fixed (no
 #: database, derandomized) and few enough to keep each test well under a second.
 FUZZ = settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     derandomize=True,
     database=None,
@@ -139,6 +139,7 @@ REPLIES: list[m.Message] = [
         diagnostics=[DIAGNOSTIC, WARNING],
         pending=2,
         restored=True,
+        diagnostics_generation={"rustc": 7, "rustg-lint": 7, "rustg-fmt": 9},
     ),
     m.StatusReply(
         id=3,
@@ -158,7 +159,14 @@ REPLIES: list[m.Message] = [
     m.ErrorReply(id=7, code="bad-frame", message="not a protocol frame: truncated"),
 ]
 EVENTS: list[m.Message] = [
-    m.GenerationStarted(seq=42, epoch=EPOCH, generation=8, changed=["crates/app/src/lib.rs"]),
+    m.GenerationStarted(
+        seq=42,
+        epoch=EPOCH,
+        generation=8,
+        changed=["crates/app/src/lib.rs"],
+        reason="rescan",
+        pending=1,
+    ),
     m.JobUpdate(seq=43, epoch=EPOCH, job=RUNNING),
     m.DiagnosticsPublished(
         seq=44,
@@ -169,7 +177,7 @@ EVENTS: list[m.Message] = [
         replace_all=True,
     ),
     m.Notice(seq=45, epoch=EPOCH, level=m.Severity.WARNING, message="rescanning", kind="rescan"),
-    m.Heartbeat(seq=46, epoch=EPOCH, generation=8),
+    m.Heartbeat(seq=46, epoch=EPOCH, generation=8, pending=3),
 ]
 ALL_MESSAGES = REQUESTS + REPLIES + EVENTS
 
@@ -281,6 +289,7 @@ replies: st.SearchStrategy[m.Message] = st.one_of(
         diagnostics=st.lists(diagnostics(), max_size=3),
         pending=small,
         restored=st.booleans(),
+        diagnostics_generation=st.dictionaries(texts, small, max_size=3),
     ),
     st.builds(
         m.StatusReply,
@@ -308,6 +317,7 @@ events: st.SearchStrategy[m.Message] = st.one_of(
         generation=small,
         changed=st.lists(texts, max_size=3),
         reason=texts,
+        pending=small,
     ),
     st.builds(m.JobUpdate, seq=u64, epoch=texts, job=jobs),
     st.builds(
@@ -320,7 +330,7 @@ events: st.SearchStrategy[m.Message] = st.one_of(
         replace_all=st.booleans(),
     ),
     st.builds(m.Notice, seq=u64, epoch=texts, level=severities, message=texts, kind=texts),
-    st.builds(m.Heartbeat, seq=u64, epoch=texts, generation=small),
+    st.builds(m.Heartbeat, seq=u64, epoch=texts, generation=small, pending=small),
 )
 
 #: Any value MessagePack can carry, nested a little: the raw material of hostile frames.

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from rustg.protocol import WorkspaceState
 from rustg.protocol import messages as m
 from rustg.protocol.state import MAX_NOTICES
-from tests.protocol.protocol_samples import QUICK, diagnostics, jobs
+from tests.protocol.protocol_samples import QUICK, jobs
 
 EPOCH = "e1"
 
@@ -133,12 +133,24 @@ def test_pending_saves_make_the_state_busy() -> None:
     assert not state.idle_at(2)
 
 
-def test_heartbeat_only_advances_seq() -> None:
+def test_heartbeat_advances_seq_and_reports_pending_saves() -> None:
     state = WorkspaceState(generation=4)
     before = state.to_snapshot()
-    assert state.apply(m.Heartbeat(seq=7, generation=4))
-    assert state.seq == 7
-    assert state.to_snapshot() == m.Snapshot(**{**_fields(before), "seq": 7})
+    assert state.apply(m.Heartbeat(seq=7, generation=4, pending=2))
+    assert state.to_snapshot() == m.Snapshot(**{**_fields(before), "seq": 7, "pending": 2})
+    assert state.busy
+    state.apply(m.Heartbeat(seq=8, generation=4))
+    assert state.pending == 0
+    assert state.idle_at(4)
+
+
+def test_generation_started_reports_the_saves_still_pending() -> None:
+    state = WorkspaceState(generation=1)
+    state.pending = 3  # as a snapshot taken during the debounce window says
+    state.apply(m.GenerationStarted(seq=1, generation=2, pending=1))
+    assert state.pending == 1
+    state.apply(m.GenerationStarted(seq=2, generation=3))
+    assert state.pending == 0
 
 
 def _fields(snapshot: m.Snapshot) -> dict[str, object]:
@@ -335,6 +347,7 @@ def _same(a: WorkspaceState, b: WorkspaceState) -> None:
     )
     assert a.jobs == b.jobs
     assert a.diagnostics == b.diagnostics
+    assert a.diagnostics_generation == b.diagnostics_generation
     assert a.to_snapshot() == b.to_snapshot()
 
 
@@ -363,10 +376,14 @@ def built_states(draw: st.DrawFn) -> WorkspaceState:
                 files={
                     path: draw(
                         st.lists(
-                            diagnostics(
+                            st.builds(
+                                diag,
+                                st.just(path),
+                                st.integers(min_value=1, max_value=9),
                                 source=st.just(source),
-                                file=st.just(path),
                                 generation=st.just(generation),
+                                severity=st.sampled_from(m.Severity),
+                                stale=st.booleans(),
                             ),
                             max_size=2,
                         )
@@ -412,6 +429,9 @@ def test_snapshot_round_trip_keeps_diagnostics_generation() -> None:
     state.apply(published(3, {"a.rs": [diag("a.rs", generation=3)]}))
     again = WorkspaceState.from_snapshot(state.to_snapshot())
     assert again.diagnostics_generation == state.diagnostics_generation == {"rustc": 3}
+    state.apply(published(4, {}, replace_all=True))  # newest result empty: nothing to derive from
+    again = WorkspaceState.from_snapshot(state.to_snapshot())
+    assert again.diagnostics_generation == {"rustc": 4}
 
 
 def test_replica_from_snapshot_rejects_what_the_authority_rejects() -> None:
