@@ -162,8 +162,8 @@ def render_plain_lines(event: AnyEvent) -> list[str]:
                     lines.extend(plain_diagnostic_line(d) for d in diags)
                 else:
                     lines.append(f"{path}: no {event.source} diagnostics")
-            if event.replace_all and not any(event.files.values()):
-                lines.append(f"{event.source}: no diagnostics (generation {event.generation})")
+            # A replace_all that names no file ("this tool found nothing") prints nothing: every
+            # check publishes one per source, and the job's own line already says how it went.
             return lines
         case Notice(level=level, message=message, kind=kind):
             return [f"{level.value}: {message}" + (f" ({kind})" if kind else "")]
