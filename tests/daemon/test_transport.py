@@ -464,7 +464,7 @@ def test_authorizing_and_revoking_need_no_restart(tmp_path: Path, keys: Keys) ->
     run(main)
 
 
-def test_wrong_server_key_gets_no_reply(tmp_path: Path, keys: Keys) -> None:
+def test_wrong_server_key_gets_no_reply_and_says_why(tmp_path: Path, keys: Keys) -> None:
     impostor = ClientCurve(
         server_public=zmq.curve_keypair()[0], public=keys.alice.public, secret=keys.alice.secret
     )
@@ -477,6 +477,7 @@ def test_wrong_server_key_gets_no_reply(tmp_path: Path, keys: Keys) -> None:
                 dealer,
             ):
                 assert await request(dealer, b"hello?", timeout=0.3) is None
+                assert "wrong daemon key" in await wait_refused(dealer)
 
     run(main)
 
