@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -155,8 +156,11 @@ def run_live(paths: Any, console: Console) -> int:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(follow, paths, on_update)
                 while True:
-                    # Redraw on change, and at 10 Hz while something runs (spinners, durations).
-                    with trio.move_on_after(0.1):
+                    # Redraw on change, and at 10 Hz while something runs (spinners, durations);
+                    # idle, nothing wakes us but the daemon.
+                    update = latest[0]
+                    busy = update is not None and update.state is not None and update.state.busy
+                    with trio.move_on_after(0.1 if busy else math.inf):
                         await changed.wait()
                     changed = trio.Event()
                     update = latest[0]

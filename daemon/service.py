@@ -81,6 +81,7 @@ class Daemon:
             epoch=secrets.token_hex(8),
             started_at=time.time(),
             pub_endpoint=paths.events_endpoint,
+            requests_endpoint=paths.requests_endpoint,
         )
         self.store: Store | None = None
         self.publisher: Publisher | None = None

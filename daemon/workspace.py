@@ -36,7 +36,7 @@ def find_workspace_root(start: Path) -> Path:
 
 def workspace_id(root: Path) -> str:
     """Stable id of a workspace: 16 hex digits of BLAKE3 over its absolute path."""
-    return blake3.blake3(str(root.resolve()).encode()).hexdigest()[:16]
+    return blake3.blake3(os.fsencode(root.resolve())).hexdigest()[:16]
 
 
 #: sun_path holds 108 bytes on Linux; leave room for the socket names.

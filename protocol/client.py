@@ -86,6 +86,7 @@ class ClientSync:
         self.state: WorkspaceState | None = None
         self._buffer: deque[AnyEvent] = deque()
         self._last_epoch: str | None = None  # epoch of the last *successful* sync
+        self._dead_epochs: set[str] = set()  # daemons we have seen replaced
 
     # -- transitions ----------------------------------------------------------------------------
 
@@ -145,9 +146,13 @@ class ClientSync:
         current = self.state
         if self.sync_state is SyncState.LIVE:
             assert current is not None
-            if snapshot.epoch == current.epoch and snapshot.seq <= current.seq:
-                return []  # a late duplicate reply: what we hold is as new or newer
+            if snapshot.epoch in self._dead_epochs or (
+                snapshot.epoch == current.epoch and snapshot.seq <= current.seq
+            ):
+                return []  # a late reply: from a daemon since replaced, or nothing new
             # A newer snapshot while live: harmless, rebuild from it below.
+        elif snapshot.epoch in self._dead_epochs:
+            return [RequestSnapshot("snapshot came from a daemon that has since restarted")]
         restarted = self._last_epoch is not None and self._last_epoch != snapshot.epoch
         state = WorkspaceState.from_snapshot(snapshot)
         outputs: list[Output] = [Synced(state, restarted)]
@@ -167,6 +172,8 @@ class ClientSync:
             state.apply(event)
             outputs.append(Applied(event))
         self.state = state
+        if restarted and self._last_epoch is not None:
+            self._dead_epochs.add(self._last_epoch)
         self._last_epoch = snapshot.epoch
         self._go(Input.SNAPSHOT, SyncState.LIVE)
         return outputs

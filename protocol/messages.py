@@ -120,6 +120,7 @@ class DaemonInfo(msgspec.Struct, frozen=True, kw_only=True):
     started_at: float
     pub_endpoint: str
     backend: str = "cpu"
+    requests_endpoint: str = ""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -542,3 +542,13 @@ def test_model_replica_converges_to_the_daemon(data: st.DataObject) -> None:
 def test_model_replica_converges_even_with_stale_results_on_the_wire(data: st.DataObject) -> None:
     # Results of an older generation, published anyway: both sides must reject the same ones.
     _run_model(data, stale=True)
+
+
+def test_a_late_snapshot_of_a_replaced_daemon_is_ignored() -> None:
+    sync = live(10)  # epoch A
+    outputs = sync.snapshot_received(snap(2, epoch=B))  # B replaced A
+    assert isinstance(outputs[0], Synced) and outputs[0].restarted
+    assert sync.snapshot_received(snap(40, epoch=A)) == []  # A's reply, arriving late
+    assert sync.state is not None and sync.state.epoch == B and sync.state.seq == 2
+    sync.resync("again")
+    assert kinds(sync.snapshot_received(snap(41, epoch=A))) == ["RequestSnapshot"]
