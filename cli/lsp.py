@@ -38,7 +38,7 @@ class LspFramer:
 
     def feed(self, data: bytes) -> list[dict[str, Any]]:
         self._buffer += data
-        messages = []
+        messages: list[dict[str, Any]] = []
         while True:
             head, sep, rest = self._buffer.partition(b"\r\n\r\n")
             if not sep:
