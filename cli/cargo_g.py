@@ -25,7 +25,13 @@ from rustg.daemon.config import load_config
 from rustg.daemon.lock import is_locked
 from rustg.daemon.workspace import WorkspacePaths
 
-from .daemon_client import open_daemon_client, query_status, resolve_paths
+from .daemon_client import (
+    add_tcp_options,
+    open_daemon_client,
+    query_status,
+    resolve_paths,
+    use_tcp,
+)
 from .errors import EXIT_FAILURE, EXIT_OK, CliError, NoDaemon, main_wrapper
 from .follow import Update, follow
 
@@ -171,6 +177,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
         cmd = sub.add_parser(name, help=help)
         cmd.add_argument("--workspace", metavar="DIR", help="workspace root")
         cmd.add_argument("--json", action="store_true", help="machine-readable output")
+        add_tcp_options(cmd)
         handlers[name] = handler
         return cmd
 
@@ -193,6 +200,7 @@ def run(argv: list[str] | None = None) -> int:
         argv = argv[1:]
     parser, handlers = _parser()
     args = parser.parse_args(argv)
+    use_tcp(getattr(args, "tcp", None), getattr(args, "server_key", None))
     return handlers[args.command](args, Console(highlight=False))
 
 

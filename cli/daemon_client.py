@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import itertools
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,7 +13,7 @@ import msgspec
 import trio
 
 from rustg import protocol as p
-from rustg.daemon.transport import TrioSocket, open_client_sockets
+from rustg.daemon.transport import TrioSocket, open_client_sockets, tcp_endpoint
 from rustg.daemon.workspace import WorkspacePaths, find_workspace_root
 
 from .errors import CliError, NoDaemon
@@ -45,7 +47,9 @@ class DaemonClient:
                     if isinstance(reply, p.ErrorReply):
                         raise CliError(f"daemon refused the request: {reply.message}")
                     return reply
-        raise NoDaemon(f"no daemon answered for {self.paths.root} within {timeout:g} s")
+        why = self._dealer.handshake_error()
+        detail = f": {why}" if why else ""
+        raise NoDaemon(f"no daemon answered for {self.paths.root} within {timeout:g} s{detail}")
 
     async def events(self) -> AsyncIterator[p.AnyEvent]:
         assert self._sub is not None, "client opened without subscribe=True"
@@ -57,10 +61,48 @@ class DaemonClient:
                 continue  # a newer daemon's event type: the next snapshot covers it
 
 
+#: Set by ``--tcp HOST:PORT`` (or by the user): reach the daemon over loopback TCP with CURVE
+#: instead of its ipc sockets; ``RUSTG_SERVER_KEY`` names the daemon's public cert.
+TCP_ENV = "RUSTG_TCP"
+SERVER_KEY_ENV = "RUSTG_SERVER_KEY"
+
+
+def add_tcp_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="reach the daemon over loopback TCP")
+    parser.add_argument(
+        "--server-key", metavar="FILE", help="the daemon's public CURVE cert (with --tcp)"
+    )
+
+
+def use_tcp(address: str | None, server_key: str | None) -> None:
+    """Apply the ``--tcp``/``--server-key`` options for every connection this process makes."""
+    if address:
+        os.environ[TCP_ENV] = address
+    if server_key:
+        os.environ[SERVER_KEY_ENV] = server_key
+
+
+def _parse_host_port(address: str) -> tuple[str, int]:
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise CliError(f"--tcp {address!r}: expected HOST:PORT (IPv6 as [::1]:PORT)", 2)
+    return host.strip("[]"), int(port)
+
+
 @asynccontextmanager
 async def open_daemon_client(
     paths: WorkspacePaths, *, subscribe: bool = False
 ) -> AsyncIterator[DaemonClient]:
+    if address := os.environ.get(TCP_ENV):
+        from rustg.daemon.curve import client_curve, server_public_cert
+
+        host, port = _parse_host_port(address)
+        key = os.environ.get(SERVER_KEY_ENV)
+        curve = client_curve(Path(key) if key else server_public_cert(paths.state_dir))
+        events = tcp_endpoint(host, port + 1) if subscribe else None
+        async with open_client_sockets(events, tcp_endpoint(host, port), curve=curve) as socks:
+            yield DaemonClient(paths, *socks)
+        return
     if not paths.runtime_dir.is_dir():
         raise NoDaemon(f"no daemon is running for {paths.root} (start one with `rustgd start`)")
     async with open_client_sockets(

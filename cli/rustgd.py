@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import msgspec
 import trio
@@ -22,7 +23,13 @@ from rustg.daemon.lock import is_locked, read_lock_pid
 from rustg.daemon.service import Daemon
 from rustg.daemon.workspace import WorkspacePaths
 
-from .daemon_client import open_daemon_client, query_status, resolve_paths
+from .daemon_client import (
+    add_tcp_options,
+    open_daemon_client,
+    query_status,
+    resolve_paths,
+    use_tcp,
+)
 from .errors import EXIT_FAILURE, EXIT_NO_DAEMON, EXIT_OK, CliError, NoDaemon, main_wrapper
 
 START_TIMEOUT_S = 60.0
@@ -46,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     add("stop", "stop the daemon")
     status = add("status", "exit 0 if the daemon is running and healthy")
     status.add_argument("--json", action="store_true", help="print the status as JSON")
+    add_tcp_options(status)
+    keys = add("keys", "CURVE keys for TCP clients: the daemon's, yours, the authorized ones")
+    keys.add_argument("--json", action="store_true")
+    authorize = add("authorize-client", "allow a client's CURVE public key over TCP")
+    authorize.add_argument("cert", help="the client's public certificate (client.key)")
+    authorize.add_argument("--name", required=True, help="a name for this client")
     install = add("install-service", "install and enable a systemd user unit for the workspace")
     install.add_argument("--no-enable", action="store_true", help="only write the unit file")
     return parser
@@ -131,12 +144,14 @@ def cmd_stop(paths: WorkspacePaths, console: Console) -> int:
 
 
 def cmd_status(paths: WorkspacePaths, console: Console, as_json: bool) -> int:
-    status = _running(paths)
-    if status is None:
+    try:
+        status = trio.run(query_status, paths)
+    except NoDaemon as exc:
         if as_json:
-            print(json.dumps({"running": False, "workspace": str(paths.root)}))
+            print(json.dumps({"running": False, "workspace": str(paths.root), "why": str(exc)}))
         else:
             console.print(f"rustgd is not running for {paths.root}")
+            Console(stderr=True, highlight=False).print(f"rustgd: {exc}", markup=False)
         return EXIT_NO_DAEMON
     if as_json:
         print(json.dumps({"running": True, **msgspec.to_builtins(status)}))
@@ -160,8 +175,42 @@ def cmd_install_service(paths: WorkspacePaths, console: Console, enable: bool) -
     return EXIT_OK if result.enabled or not enable else EXIT_FAILURE
 
 
+def cmd_keys(paths: WorkspacePaths, console: Console, as_json: bool) -> int:
+    from rustg.daemon.curve import (
+        authorized_dir,
+        authorized_keys,
+        client_public_cert,
+        ensure_client_keypair,
+        server_public_cert,
+    )
+
+    ensure_client_keypair()
+    doc = {
+        "server_cert": str(server_public_cert(paths.state_dir)),
+        "client_cert": str(client_public_cert()),
+        "authorized": sorted(authorized_keys(authorized_dir(paths.state_dir)).values()),
+    }
+    if as_json:
+        print(json.dumps(doc, indent=2))
+    else:
+        console.print(f"daemon public key: {doc['server_cert']} (give it to TCP clients)")
+        console.print(f"your client key:   {doc['client_cert']} (authorize it on the daemon)")
+        console.print(f"authorized:        {', '.join(doc['authorized']) or '(none)'}")
+    return EXIT_OK
+
+
+def cmd_authorize(paths: WorkspacePaths, console: Console, cert: str, name: str) -> int:
+    from rustg.daemon.curve import authorize_client, authorized_dir
+
+    written = authorize_client(authorized_dir(paths.state_dir), Path(cert), name)
+    console.print(f"authorized {name!r}: {written} (effective for new connections)")
+    return EXIT_OK
+
+
 def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "status":
+        use_tcp(args.tcp, args.server_key)
     console = Console(highlight=False)
     paths = resolve_paths(args.workspace)
     match args.command:
@@ -175,6 +224,10 @@ def run(argv: list[str] | None = None) -> int:
             return cmd_status(paths, console, args.json)
         case "install-service":
             return cmd_install_service(paths, console, not args.no_enable)
+        case "keys":
+            return cmd_keys(paths, console, args.json)
+        case "authorize-client":
+            return cmd_authorize(paths, console, args.cert, args.name)
     raise AssertionError(args.command)
 
 

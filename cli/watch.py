@@ -22,7 +22,7 @@ from rich.live import Live
 
 from rustg import protocol as p
 
-from .daemon_client import open_daemon_client, resolve_paths
+from .daemon_client import add_tcp_options, open_daemon_client, resolve_paths, use_tcp
 from .errors import EXIT_OK, CliError, main_wrapper
 from .follow import Update, follow
 
@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="with --once: give up after S seconds"
     )
+    add_tcp_options(parser)
     return parser
 
 
@@ -181,6 +182,7 @@ def run_live(paths: Any, console: Console) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    use_tcp(args.tcp, args.server_key)
     paths = resolve_paths(args.workspace)
     if args.once:
         return run_once(paths, args.after_generation, args.timeout)

@@ -7,6 +7,7 @@ silently ignored.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -33,6 +34,8 @@ class Config:
     heartbeat_s: float = 2.0
     #: Optional loopback TCP port for remote clients (CURVE-secured); 0 disables TCP.
     tcp_port: int = 0
+    #: Loopback address for TCP; anything else is refused.
+    tcp_host: str = "127.0.0.1"
     sources: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -46,6 +49,7 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...]]] = {
     "max_file_bytes": ("max_file_bytes", int),
     "heartbeat_s": ("heartbeat_s", (int, float)),
     "tcp_port": ("tcp_port", int),
+    "tcp_host": ("tcp_host", str),
 }
 
 
@@ -85,8 +89,14 @@ def _validate(config: Config, origin: str) -> Config:
         raise ConfigError(f"{origin}: key 'debounce_ms' must be between 0 and 10000")
     if config.max_file_bytes <= 0:
         raise ConfigError(f"{origin}: key 'max_file_bytes' must be positive")
-    if not 0 <= config.tcp_port < 65536:
-        raise ConfigError(f"{origin}: key 'tcp_port' must be a port number")
+    if not 0 <= config.tcp_port <= 65534:  # port + 1 carries the events
+        raise ConfigError(f"{origin}: key 'tcp_port' must be a port number below 65535")
+    try:
+        loopback = ipaddress.ip_address(config.tcp_host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ConfigError(f"{origin}: key 'tcp_host' must be a loopback address (docs/remote.md)")
     return config
 
 

@@ -28,13 +28,14 @@ import trio
 from rustg import protocol as p
 
 from .config import Config
+from .curve import ensure_server_curve
 from .errors import DaemonError
 from .lock import WorkspaceLock
 from .publisher import Publisher
 from .scheduler import Scheduler
 from .store import OpenOutcome, Store
 from .systemd import notify_ready, notify_stopping
-from .transport import ServerSockets, open_server_sockets
+from .transport import ServerSockets, TcpConfig, open_server_sockets
 from .watcher import ChangeSet, IgnoreRules, Watcher
 from .workspace import WorkspacePaths
 
@@ -229,9 +230,15 @@ class Daemon:
         state = await trio.to_thread.run_sync(self._restore, store)
         publisher = Publisher(state, store, self.store_limiter)
         self.publisher = publisher
+        tcp = None
+        if self.config.tcp_port:
+            server_curve = await trio.to_thread.run_sync(ensure_server_curve, self.paths.state_dir)
+            tcp = TcpConfig(
+                port=self.config.tcp_port, curve=server_curve, host=self.config.tcp_host
+            )
         async with (
             open_server_sockets(
-                self.paths.events_endpoint, self.paths.requests_endpoint
+                self.paths.events_endpoint, self.paths.requests_endpoint, tcp=tcp
             ) as sockets,
             trio.open_nursery() as nursery,
         ):
@@ -257,6 +264,13 @@ class Daemon:
             nursery.start_soon(self._persist_hashes_and_schedule)
             await nursery.start(self.watcher.run)
             nursery.start_soon(self.heartbeat)
+            if tcp is not None:
+                self.info = msgspec.structs.replace(
+                    self.info,
+                    tcp_requests=sockets.tcp_requests,
+                    tcp_events=sockets.tcp_events,
+                    curve_server_key=tcp.curve.public.decode(),
+                )
             _write_atomic(self.paths.info_file, msgspec.json.encode(self.info))
             notify_ready(f"watching {self.paths.root}")
             log.info(

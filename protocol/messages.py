@@ -121,6 +121,10 @@ class DaemonInfo(msgspec.Struct, frozen=True, kw_only=True):
     pub_endpoint: str
     backend: str = "cpu"
     requests_endpoint: str = ""
+    # Optional loopback TCP (docs/remote.md): endpoints and the daemon's CURVE public key.
+    tcp_requests: str | None = None
+    tcp_events: str | None = None
+    curve_server_key: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
