@@ -169,7 +169,7 @@ class Watcher:
         debounce_s: float,
         known: dict[str, str],
         on_changes: trio.MemorySendChannel[ChangeSet],
-        on_notice: Callable[[str, str], None],
+        on_notice: Callable[[str, str, str], None],  # (level, message, kind)
         hash_limiter: trio.CapacityLimiter | None = None,
     ) -> None:
         self.root = root
@@ -226,7 +226,7 @@ class Watcher:
         try:
             self._observer.schedule(self._handler, str(self.root / rel), recursive=True)
         except OSError as exc:  # inotify watch limit, vanished directory ...
-            self._notice("warning", f"cannot watch {rel}/: {exc}")
+            self._notice("warning", f"cannot watch {rel}/: {exc}", "watch-error")
             return
         self._watched_top.add(rel)
 
@@ -269,14 +269,16 @@ class Watcher:
         while True:
             if self._observer is not None and not self._observer.is_alive():
                 self.healthy = False
-                self._notice("warning", "file watcher stopped; restarting it and rescanning")
+                self._notice(
+                    "warning", "file watcher stopped; restarting it and rescanning", "watch-error"
+                )
                 self._stop_observer()
                 self._start_observer()
                 self.healthy = True
                 self._rescan_requested = True
             if self._rescan_requested:
                 self._rescan_requested = False
-                self._notice("info", "rescanning the workspace")
+                self._notice("info", "rescanning the workspace", "rescan")
                 changes = await self._full_scan(ChangeReason.RESCAN)
                 if changes.changed:
                     await self._send.send(changes)

@@ -44,7 +44,7 @@ async def watching(root: Path, known: dict[str, str] | None = None) -> AsyncIter
     notices: list[tuple[str, str]] = []
     watcher = Watcher(
         root, IgnoreRules(root), debounce_s=DEBOUNCE, known=known or {},
-        on_changes=send, on_notice=lambda level, msg: notices.append((level, msg)),
+        on_changes=send, on_notice=lambda level, msg, kind: notices.append((kind, msg)),
     )  # fmt: skip
     harness = Harness(watcher, receive)
     harness.notices = notices
@@ -163,6 +163,6 @@ def test_rescan_is_reported(tmp_path: Path) -> None:
             change = await h.next()
             assert change.reason is ChangeReason.RESCAN
             assert "src/new.rs" in change.changed
-            assert any("rescan" in msg for _, msg in h.notices)
+            assert ("rescan", "rescanning the workspace") in h.notices
 
     trio.run(main)
