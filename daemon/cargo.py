@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -86,18 +87,37 @@ def cargo_env(target_dir: Path) -> dict[str, str]:
     return env
 
 
+_STDERR_LOCATION = re.compile(r"^\s*--> (?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+)", re.M)
+_MANIFEST_PATH = re.compile(r"`(?P<path>/[^`]*Cargo\.toml)`")
+
+
 def _manifest_failure(root: Path, stderr: str, generation: int) -> Diagnostic:
-    """cargo failing before rustc runs (bad manifest ...) is still the user's problem to see."""
+    """cargo failing before rustc runs (a broken manifest, a missing toolchain ...) is still the
+    user's problem to see: one diagnostic, placed where cargo says (``--> file:line:col``, or
+    the manifest it names), else on the workspace's Cargo.toml."""
     first = next((line for line in stderr.splitlines() if line.startswith("error")), "")
+    file, line, column = "Cargo.toml", 1, 1
+    if (where := _STDERR_LOCATION.search(stderr)) is not None:
+        file, line, column = where["file"], int(where["line"]), int(where["col"])
+    elif (named := _MANIFEST_PATH.search(stderr)) is not None:
+        try:
+            file = Path(named["path"]).relative_to(root).as_posix()
+        except ValueError:
+            pass
+    if Path(file).is_absolute():
+        try:
+            file = Path(file).relative_to(root).as_posix()
+        except ValueError:
+            file, line, column = "Cargo.toml", 1, 1
     return Diagnostic(
         source="cargo",
         severity=Severity.ERROR,
         message=first.removeprefix("error: ") or "cargo failed",
-        file="Cargo.toml",
-        line=1,
-        column=1,
-        end_line=1,
-        end_column=1,
+        file=file,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column + 1,
         rendered=stderr.strip(),
         generation=generation,
     )

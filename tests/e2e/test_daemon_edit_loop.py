@@ -177,3 +177,24 @@ def test_edit_loop_on_debians_regex_crate(tmp_path: Path, isolated_env: dict[str
         assert errors(fixed) == []
     finally:
         h.stop()
+
+
+def test_broken_manifest_and_crashing_cargo_are_reported_not_fatal(
+    example_daemon: DaemonHarness, tmp_path: Path
+) -> None:
+    h = example_daemon
+    h.start()
+    first = h.once()
+    manifest = "crates/app/Cargo.toml"
+    original = (h.workspace / manifest).read_text()
+    h.write(manifest, "[package\n" + original)
+    broken = h.once(after_generation=first["generation"] + 1)
+    assert broken["jobs"] == {"check": "crashed"}
+    diag = broken["diagnostics"][0]
+    assert (diag["source"], diag["file"], diag["line"]) == ("cargo", manifest, 1)
+    assert "unclosed table" in diag["message"]
+    h.write(manifest, original)
+    fixed = h.once(after_generation=broken["generation"] + 1)
+    assert fixed["jobs"] == {"check": "succeeded"} and fixed["diagnostics"] == []
+    status = h.run("rustgd", "status")
+    assert status.returncode == 0, status.stdout  # still healthy and serving
