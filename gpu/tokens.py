@@ -95,6 +95,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rustg.gpu.errors import BufferTooLarge, EngineInputError
+
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
     "MAX_BUFFER_BYTES",
@@ -118,10 +120,6 @@ __all__ = [
 DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024
 #: ``start``/``end`` are int32.
 MAX_BUFFER_BYTES = 2**31 - 1
-
-
-class BufferTooLarge(ValueError):
-    """The concatenated buffer does not fit the int32 offsets of :class:`TokenArrays`."""
 
 
 class TokenKind(enum.IntEnum):
@@ -337,17 +335,17 @@ def is_error(kind: Any) -> Any:
 
 
 def check_buffer(buffer: npt.NDArray[np.uint8], file_offsets: npt.NDArray[np.int64]) -> None:
-    """Validate a (buffer, file_offsets) pair; raises ValueError / BufferTooLarge."""
+    """Validate a (buffer, file_offsets) pair; raises EngineInputError / BufferTooLarge."""
     if buffer.dtype != np.uint8 or buffer.ndim != 1:
-        raise ValueError("buffer must be a 1-D uint8 array")
+        raise EngineInputError("buffer must be a 1-D uint8 array")
     if file_offsets.ndim != 1 or len(file_offsets) < 1:
-        raise ValueError("file_offsets must be 1-D with n_files + 1 entries")
+        raise EngineInputError("file_offsets must be 1-D with n_files + 1 entries")
     if len(buffer) > MAX_BUFFER_BYTES:
         raise BufferTooLarge(f"{len(buffer)} bytes exceed the int32 token offsets")
     if file_offsets[0] != 0 or file_offsets[-1] > len(buffer):
-        raise ValueError("file_offsets must start at 0 and end within the buffer")
+        raise EngineInputError("file_offsets must start at 0 and end within the buffer")
     if len(file_offsets) > 1 and bool(np.any(np.diff(file_offsets) < 0)):
-        raise ValueError("file_offsets must be non-decreasing")
+        raise EngineInputError("file_offsets must be non-decreasing")
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -1,0 +1,192 @@
+"""The lexer on CUDA: the chunked algorithm of :mod:`rustg.gpu.lexer` as numba-cuda kernels.
+
+Imported lazily (only :mod:`rustg.gpu.backend` imports it, only when CUDA is wanted): it
+imports ``numba.cuda`` at module level, which a CPU-only machine never needs. The kernel bodies
+are the very ``register_jitable`` functions the CPU runs (compiled here for the device), so the
+two backends cannot drift apart; the per-index wrappers below only map a thread to an index.
+
+Host side, scans and allocation use CuPy when a GPU is present. Under the CUDA simulator
+(``NUMBA_ENABLE_CUDASIM=1``, tiny inputs in tests) the same code runs with NumPy arrays.
+
+Launches: 4 kernels (speculate per chunk, sync per file, count per chunk, write per chunk) and
+one scan; kernels are compiled once per process and cached on disk (``cache=True``), so a
+restarted daemon does not pay the JIT again.
+"""
+
+# Kernel code, see rustg.gpu.lexer for why:
+# ruff: noqa: PLR0917
+# mypy: allow-untyped-defs, allow-untyped-calls, disable-error-code="attr-defined"
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from numba import cuda
+
+from rustg.gpu import lexer as L
+from rustg.gpu.tokens import DEFAULT_MAX_FILE_BYTES, TokenArrays, check_buffer
+
+SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+THREADS_PER_BLOCK = 128
+
+
+@cuda.jit(cache=True)
+def k_speculate(buf, file_offsets, chunk_start, chunk_end, chunk_file, max_file_bytes, xid,
+                ascii_kind, kw_slots, kw_text, kw_mul, mark, chunk_exit, chunk_nul, chunk_bad,
+                dummy_u8, dummy_i32):  # fmt: skip
+    k = cuda.grid(1)
+    if k < chunk_start.shape[0]:
+        L.chunk_speculate(k, buf, file_offsets, chunk_start, chunk_end, chunk_file,
+                          max_file_bytes, xid, ascii_kind, kw_slots, kw_text, kw_mul, mark,
+                          chunk_exit, chunk_nul, chunk_bad, dummy_u8, dummy_i32)  # fmt: skip
+
+
+@cuda.jit(cache=True)
+def k_file_sync(buf, file_offsets, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
+                ascii_kind, mark, chunk_exit, chunk_nul, chunk_bad, chunk_entry, status,
+                utf8_err):  # fmt: skip
+    f = cuda.grid(1)
+    if f < file_offsets.shape[0] - 1:
+        L.file_sync(f, buf, file_offsets, file_chunks, chunk_start, chunk_end, max_file_bytes,
+                    xid, ascii_kind, mark, chunk_exit, chunk_nul, chunk_bad, chunk_entry, status,
+                    utf8_err)  # fmt: skip
+
+
+@cuda.jit(cache=True)
+def k_chunk_lex(buf, file_offsets, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
+                kw_slots, kw_text, kw_mul, mode, out_kind, out_start, out_end, out_kw, counts,
+                chunk_token_offsets, dummy_u8):  # fmt: skip
+    k = cuda.grid(1)
+    if k < chunk_end.shape[0]:
+        L.chunk_lex(k, buf, file_offsets, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
+                    kw_slots, kw_text, kw_mul, mode, out_kind, out_start, out_end, out_kw,
+                    counts, chunk_token_offsets, dummy_u8)  # fmt: skip
+
+
+def _xp() -> ModuleType:
+    if SIMULATOR:
+        return np
+    import cupy
+
+    xp: ModuleType = cupy
+    return xp
+
+
+def _grid(n: int) -> int:
+    return max(1, (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
+
+
+class CudaLexer:
+    """Holds the device-side tables; lexes buffers already on the device or on the host."""
+
+    def __init__(self, chunk_bytes: int = L.DEFAULT_CHUNK_BYTES) -> None:
+        xp = _xp()
+        self.xp = xp
+        self.chunk_bytes = chunk_bytes
+        self.xid = xp.asarray(L.XID_TABLE)
+        self.ascii = xp.asarray(L.ASCII_TABLE)
+        self.kw_slots = xp.asarray(L.KW_SLOTS)
+        self.kw_text = xp.asarray(L.KW_TEXT)
+        self.u8 = xp.zeros(1, dtype=np.uint8)
+        self.i32 = xp.zeros(1, dtype=np.int32)
+
+    def lex_device(
+        self,
+        d_buf: Any,
+        file_offsets: npt.NDArray[np.int64],
+        *,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> dict[str, Any]:
+        """Lex a device-resident buffer; returns device arrays (the TokenArrays fields)."""
+        xp = self.xp
+        file_chunks, c_start, c_end, c_file = L.make_chunks(file_offsets, self.chunk_bytes)
+        n_files = len(file_offsets) - 1
+        n_chunks = len(c_start)
+        d_fo = xp.asarray(file_offsets)
+        d_fc = xp.asarray(file_chunks)
+        d_cs = xp.asarray(c_start)
+        d_ce = xp.asarray(c_end)
+        d_cf = xp.asarray(c_file)
+        mark = xp.zeros(len(d_buf) + 1, dtype=np.uint8)
+        c_exit = xp.empty(n_chunks, dtype=np.int64)
+        c_nul = xp.empty(n_chunks, dtype=np.uint8)
+        c_bad = xp.empty(n_chunks, dtype=np.int64)
+        c_entry = xp.empty(n_chunks, dtype=np.int64)
+        status = xp.empty(n_files, dtype=np.uint8)
+        utf8_err = xp.empty(n_files, dtype=np.int32)
+        tables = (self.xid, self.ascii, self.kw_slots, self.kw_text, L.KW_MUL)
+        g, t = _grid(n_chunks), THREADS_PER_BLOCK
+        if n_chunks:
+            k_speculate[g, t](d_buf, d_fo, d_cs, d_ce, d_cf, max_file_bytes, *tables, mark,
+                              c_exit, c_nul, c_bad, self.u8, self.i32)  # fmt: skip
+        if n_files:
+            k_file_sync[_grid(n_files), t](d_buf, d_fo, d_fc, d_cs, d_ce, max_file_bytes,
+                                           self.xid, self.ascii, mark, c_exit, c_nul, c_bad,
+                                           c_entry, status, utf8_err)  # fmt: skip
+        counts = xp.zeros(n_chunks, dtype=np.int64)
+        chunk_token_offsets = xp.zeros(n_chunks + 1, dtype=np.int64)
+        if n_chunks:
+            k_chunk_lex[g, t](d_buf, d_fo, d_ce, d_cf, c_entry, *tables, L.MODE_COUNT, self.u8,
+                              self.i32, self.i32, self.u8, counts, chunk_token_offsets,
+                              self.u8)  # fmt: skip
+            xp.cumsum(counts, out=chunk_token_offsets[1:])
+        n_tokens = int(chunk_token_offsets[-1])
+        kind = xp.empty(n_tokens, dtype=np.uint8)
+        start = xp.empty(n_tokens, dtype=np.int32)
+        end = xp.empty(n_tokens, dtype=np.int32)
+        kw = xp.empty(n_tokens, dtype=np.uint8)
+        if n_tokens:
+            k_chunk_lex[g, t](d_buf, d_fo, d_ce, d_cf, c_entry, *tables, L.MODE_WRITE, kind,
+                              start, end, kw, counts, chunk_token_offsets, self.u8)  # fmt: skip
+        file_token_offsets = chunk_token_offsets[d_fc]
+        return {
+            "kind": kind,
+            "start": start,
+            "end": end,
+            "keyword": kw,
+            "file_token_offsets": file_token_offsets,
+            "file_status": status,
+            "file_utf8_error": utf8_err,
+        }
+
+    def lex(
+        self,
+        buffer: npt.NDArray[np.uint8],
+        file_offsets: npt.NDArray[np.int64],
+        *,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> TokenArrays:
+        """Copy a host buffer to the device, lex it there, bring the arrays back."""
+        file_offsets = np.ascontiguousarray(file_offsets, dtype=np.int64)
+        check_buffer(buffer, file_offsets)
+        # The simulator copies array arguments back after each launch: give it a writable copy.
+        d_buf = np.array(buffer) if SIMULATOR else self.xp.asarray(buffer)
+        d = self.lex_device(d_buf, file_offsets, max_file_bytes=max_file_bytes)
+        return self.to_host(buffer, file_offsets, d)
+
+    def to_host(
+        self, buffer: npt.NDArray[np.uint8], file_offsets: npt.NDArray[np.int64], d: dict[str, Any]
+    ) -> TokenArrays:
+        get = np.asarray if SIMULATOR else (lambda a: a.get())
+        return TokenArrays(
+            buffer=buffer,
+            file_offsets=file_offsets,
+            kind=get(d["kind"]),
+            start=get(d["start"]),
+            end=get(d["end"]),
+            keyword=get(d["keyword"]),
+            file_token_offsets=get(d["file_token_offsets"]),
+            file_status=get(d["file_status"]),
+            file_utf8_error=get(d["file_utf8_error"]),
+        )
+
+    def synchronize(self) -> None:
+        if not SIMULATOR:
+            cuda.synchronize()
+            import cupy
+
+            cupy.cuda.get_current_stream().synchronize()
