@@ -7,7 +7,10 @@
     ├── StoreError                LMDB failed (disk full, corrupt environment, ...)
     ├── TransportError            ZeroMQ failed (cannot bind, socket closed, ...)
     ├── ToolError                 a tool we run (cargo, rustc) could not be started or crashed
-    └── SystemdError              talking to systemd failed
+    ├── SystemdError              talking to systemd failed
+    └── CacheError                the build cache was misused (an absolute path in an action
+                                  key) or its local store failed; a dead remote tier is not an
+                                  error, it degrades to local (daemon/cache/)
 
 Foreign exceptions (``lmdb.Error``, ``zmq.ZMQError``, ``OSError``) never leak out of the module
 that caught them: ``map_exceptions`` re-raises them as the matching ``DaemonError``.
@@ -63,3 +66,7 @@ def map_exceptions(mapping: Mapping[type[BaseException], type[DaemonError]]) -> 
             if isinstance(exc, foreign):
                 raise ours(f"{type(exc).__name__}: {exc}") from exc
         raise
+
+
+class CacheError(DaemonError):
+    pass
