@@ -235,7 +235,8 @@ impl<'ast> Visit<'ast> for Collector {
                 n.ident.to_string()
             }
             syn::Item::Use(n) => {
-                record!(self, n, "use", text(&n.tree), &n.vis, None);
+                let lead = if n.leading_colon.is_some() { "::" } else { "" };
+                record!(self, n, "use", format!("{lead}{}", text(&n.tree)), &n.vis, None);
                 return;
             }
             _ => return,
