@@ -25,6 +25,7 @@ from rustg.daemon.config import load_config
 from rustg.daemon.lock import is_locked
 from rustg.daemon.workspace import WorkspacePaths
 
+from .cache_commands import add_cache_commands
 from .daemon_client import (
     add_tcp_options,
     open_daemon_client,
@@ -185,6 +186,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
     check.add_argument("--no-daemon", action="store_true", help="run standalone")
     add("status", cmd_status, "daemon status for this workspace")
     add("doctor", cmd_doctor, "toolchains, GPU, cache and daemon: what is there, what is not")
+    add_cache_commands(sub, handlers)
     try:
         from .engine_commands import add_engine_commands
     except ImportError:
