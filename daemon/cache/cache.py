@@ -243,12 +243,13 @@ class Cache:
                     log.warning("cache: corrupt manifest for %s in the %s tier", key, tier.name)
                     self._call(tier, None, tier.delete_action, key.digest)
                     continue
-                outputs = self._load_blobs(manifest, counts)
+                outputs, everywhere = self._load_blobs(manifest, counts)
                 if outputs is None:
-                    # Its blob is gone from every tier (evicted remotely, or corrupt everywhere):
-                    # the entry can never hit again here.
                     counts[f"{tier.name}.misses"] += 1
-                    self._call(tier, None, tier.delete_action, key.digest)
+                    if everywhere:
+                        # A blob is gone from every tier (evicted remotely, or corrupt in all):
+                        # this entry can never hit again. (With a tier down, it might.)
+                        self._call(tier, None, tier.delete_action, key.digest)
                     continue
                 counts[f"{tier.name}.hits"] += 1
                 counts["hits"] += 1
@@ -270,17 +271,22 @@ class Cache:
             self._count_names(counts)
             self._maybe_flush()
 
-    def _load_blobs(self, manifest: Manifest, counts: Counter[str]) -> dict[str, bytes] | None:
+    def _load_blobs(
+        self, manifest: Manifest, counts: Counter[str]
+    ) -> tuple[dict[str, bytes] | None, bool]:
         """Every blob the manifest names, checked, from the highest tier that has it intact;
-        the tiers above that one get a copy. None when one is nowhere intact."""
+        the tiers above that one get a copy. (None, every tier answered) when one is nowhere
+        intact."""
         wanted = manifest.digests
         found: dict[str, bytes] = {}
         missing_above: list[Tier] = []
+        everywhere = True
         for tier in self.tiers:
             if not wanted:
                 break
             stored = self._call(tier, None, tier.get_blobs, wanted)
             if stored is None:  # tier unavailable: it cannot be filled either
+                everywhere = False
                 continue
             still: list[str] = []
             corrupt: list[str] = []
@@ -311,7 +317,7 @@ class Cache:
                     self._call(upper, None, upper.put_blobs, fill)
             missing_above.append(tier)
             wanted = still
-        return None if wanted else found
+        return (None, everywhere) if wanted else (found, True)
 
     def _touch(self, key: ActionKey) -> None:
         if self.local is not None:
