@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
+from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from rustg.daemon.cache import Cache, CacheStats, GcReport, VerifyReport, parse_size
 from rustg.daemon.cache.config import load_cache_config
@@ -51,24 +52,26 @@ def _emit_json(console: Console, document: Any) -> None:
 
 
 def render_stats(stats: CacheStats) -> Table:
+    """One row per tier; where each tier lives goes under the table (paths are long)."""
+    numbers = ("hits", "misses", "corrupt", "errors", "actions", "blobs", "size")  # fills: --json
     table = Table(
-        "tier", "state", "hits", "misses", "corrupt", "fills", "errors", "entries", "size",
-        "where", title="cargo g cache stats",
+        Column("tier", no_wrap=True),
+        Column("state", no_wrap=True),
+        *(Column(n, justify="right", no_wrap=True) for n in numbers),
+        title="cargo g cache stats", box=box.SIMPLE_HEAD, collapse_padding=True,
     )  # fmt: skip
     colours = {"ok": "green", "down": "red", "error": "red", "probing": "yellow"}
     for row in stats.tiers:
-        entries = "-" if row.actions is None else f"{row.actions} actions, {row.blobs} blobs"
         table.add_row(
             row.tier,
             f"[{colours.get(row.state, 'white')}]{row.state}[/]",
             str(row.hits),
             str(row.misses),
             str(row.corrupt_repaired),
-            str(row.fills),
             str(row.errors + row.skipped),
-            entries,
+            "-" if row.actions is None else str(row.actions),
+            "-" if row.blobs is None else str(row.blobs),
             human_size(row.bytes),
-            row.where,
         )
     return table
 
@@ -80,6 +83,8 @@ def cmd_cache_stats(args: argparse.Namespace, console: Console) -> int:
         _emit_json(console, stats)
         return EXIT_OK
     console.print(render_stats(stats))
+    for row in stats.tiers:
+        console.print(f"  {row.tier}: {row.where}", highlight=False, markup=False)
     rate = "-" if stats.hit_rate is None else f"{stats.hit_rate:.1%}"
     console.print(
         f"{stats.lookups} lookups, {stats.hits} hits, {stats.misses} misses "
@@ -119,9 +124,11 @@ def cmd_cache_gc(args: argparse.Namespace, console: Console) -> int:
 
 
 def render_verify(report: VerifyReport) -> Table:
+    numbers = ("blobs", "corrupt blobs", "actions", "corrupt actions", "dangling actions")
     table = Table(
-        "tier", "blobs", "corrupt blobs", "entries", "corrupt entries", "dangling entries", "note",
-        title="cargo g cache verify",
+        Column("tier", no_wrap=True),
+        *(Column(n, justify="right", no_wrap=True) for n in numbers),
+        title="cargo g cache verify", box=box.SIMPLE_HEAD, collapse_padding=True,
     )  # fmt: skip
     for row in report.tiers:
         table.add_row(
@@ -131,7 +138,6 @@ def render_verify(report: VerifyReport) -> Table:
             str(row.actions_checked),
             str(row.actions_corrupt),
             str(row.actions_dangling),
-            row.error or "",
         )
     return table
 
@@ -145,9 +151,12 @@ def cmd_cache_verify(args: argparse.Namespace, console: Console) -> int:
         console.print(render_verify(report))
         if report.problems:
             console.print(f"[yellow]{report.problems} problem(s) found and removed[/]")
-        else:
-            console.print("[green]every blob and entry checked out[/]")
+        for row in report.tiers:
+            if row.error:
+                console.print(f"[red]{row.tier}: not checked: {row.error}[/]")
     errors = any(row.error for row in report.tiers)
+    if not args.json and not report.problems and not errors:
+        console.print("[green]every blob and entry checked out[/]")
     return EXIT_FAILURE if report.problems or errors else EXIT_OK
 
 

@@ -175,7 +175,7 @@ class MemoryTier:
             return TierUsage(actions, len(self._entries) - actions, self._bytes)
 
     def describe(self) -> str:
-        return f"in-process LRU, {self.max_bytes} bytes"
+        return f"in-process LRU of at most {self.max_bytes >> 20} MiB (this process's entries)"
 
     def clear(self) -> None:
         with self._lock:

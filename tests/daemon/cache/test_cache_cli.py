@@ -11,9 +11,16 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from rustg.cli.cache_commands import add_cache_commands, human_size
+from rustg.cli.cache_commands import add_cache_commands, human_size, render_stats, render_verify
 from rustg.cli.errors import CliError
-from rustg.daemon.cache import Cache, load_cache_config
+from rustg.daemon.cache import (
+    Cache,
+    CacheStats,
+    TierStats,
+    TierVerify,
+    VerifyReport,
+    load_cache_config,
+)
 from rustg.daemon.workspace import WorkspacePaths
 from tests.daemon.cache.helpers import key, ptx
 from tests.daemon.cache.redis_server import RedisServer
@@ -61,7 +68,11 @@ def test_stats_json_and_text(workspace: Path) -> None:
     assert str(WorkspacePaths.for_root(workspace).state_dir / "cache") in local["where"]
     code, out = run(["cache", "stats", "--workspace", str(workspace)])
     assert code == 0
-    assert "4 actions, 4 blobs" in out
+    local_line = next(line for line in out.splitlines() if line.strip().startswith("local"))
+    # hits misses corrupt errors actions blobs (the one hit stopped in memory)
+    assert local_line.split()[:8] == ["local", "ok", "0", "1", "0", "0", "4", "4"]
+    assert local_line.endswith("KiB  ")
+    assert f"local: LMDB at {WorkspacePaths.for_root(workspace).state_dir / 'cache'}" in out
     assert "2 lookups, 1 hits, 1 misses (hit rate 50.0%); 4 puts" in out
 
 
@@ -121,3 +132,50 @@ def test_human_size() -> None:
     assert [human_size(n) for n in (None, 0, 1023, 1536, 5 << 20, 3 << 40)] == [
         "-", "0 B", "1023 B", "1.5 KiB", "5.0 MiB", "3072.0 GiB",
     ]  # fmt: skip
+
+
+def rendered(renderable: object) -> str:
+    out = io.StringIO()
+    Console(file=out, width=80, color_system=None).print(renderable)
+    return out.getvalue()
+
+
+def test_render_stats_exact() -> None:
+    def row(tier: str, state: str, **figures: int | None) -> TierStats:
+        return TierStats(tier=tier, where="", state=state, hits=figures.pop("hits", 0),
+                         misses=figures.pop("misses", 0), corrupt_repaired=0, fills=0,
+                         errors=figures.pop("errors", 0), **figures)  # fmt: skip
+
+    stats = CacheStats(
+        lookups=10, hits=8, misses=2, hit_rate=0.8, puts=2, put_bytes=64000, session={},
+        tiers=[
+            row("memory", "ok", hits=5, misses=5, actions=3, blobs=4, bytes=12345),
+            row("local", "ok", hits=3, misses=2, actions=7, blobs=9, bytes=5 << 20),
+            row("remote", "down", misses=2, errors=1, skipped=4),
+        ],
+    )  # fmt: skip
+    assert rendered(render_stats(stats)).splitlines() == [
+        "                           cargo g cache stats                            ",
+        "                                                                          ",
+        "  tier    state  hits  misses  corrupt  errors  actions  blobs      size  ",
+        " ──────────────────────────────────────────────────────────────────────── ",
+        "  memory  ok        5       5        0       0        3      4  12.1 KiB  ",
+        "  local   ok        3       2        0       0        7      9   5.0 MiB  ",
+        "  remote  down      0       2        0       5        -      -         -  ",
+        "                                                                          ",
+    ]
+
+
+def test_render_verify_exact() -> None:
+    report = VerifyReport(tiers=[
+        TierVerify(tier="local", blobs_checked=9, blobs_corrupt=1, actions_checked=7,
+                   actions_dangling=1),
+    ])  # fmt: skip
+    assert rendered(render_verify(report)).splitlines() == [
+        "                           cargo g cache verify                            ",
+        "                                                                           ",
+        "  tier   blobs  corrupt blobs  actions  corrupt actions  dangling actions  ",
+        " ───────────────────────────────────────────────────────────────────────── ",
+        "  local      9              1        7                0                 1  ",
+        "                                                                           ",
+    ]
