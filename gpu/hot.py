@@ -1,0 +1,764 @@
+"""The hot workspace: every file's bytes and engine arrays, resident, one slot per file.
+
+A slot holds one file's results exactly as the single-file pipeline produces them (token
+arrays over the file's own bytes, its token tree, its item index; rows and offsets relative to
+the file). Saving a file re-lexes that file alone and swaps its slot; no other slot is touched.
+Whole-workspace consumers read a :class:`WorkspaceView`: all slots concatenated in path order
+into one buffer, one token array, one tree and one item index (rows, byte offsets and item
+links shifted), rebuilt lazily on first access after a change, so it is always consistent
+with the slots, and an old view handed out earlier stays valid (it is immutable). When the
+backend's device is CUDA, :meth:`HotWorkspace.device_view` mirrors the view's arrays into GPU
+memory (CuPy), uploaded once per generation.
+
+Persistence: each slot is serialised (versioned schema, zstd) into LMDB under the BLAKE3 digest
+of the file's content, in a named sub-database of an environment the caller owns (the daemon's
+store). A restarted daemon hands :meth:`HotWorkspace.load_all` the files' bytes; every file
+whose digest is found is restored without lexing; the rest are lexed together in ONE backend
+call over one concatenated buffer, then split into slots. A cache that cannot be read or
+written (full map, corrupt entry) costs a re-lex, never an error: the cache is an optimisation.
+
+Thread safety: one lock serialises mutations and view building; the daemon calls in from worker
+threads (``trio.to_thread.run_sync``), never from the event loop (LMDB, numba and hashing block).
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import blake3
+import msgspec
+import numba
+import numpy as np
+import numpy.typing as npt
+import zstandard
+
+from rustg.gpu.items import ItemIndex, build_items
+from rustg.gpu.tokens import FileStatus, TokenArrays, TokenKind, line_columns
+from rustg.gpu.tree import DelimIssue, TokenTree, build_tree
+from rustg.protocol.messages import Diagnostic, Severity, Span
+
+# Positions travel as (line, column, end_line, end_column) quadruples: helpers take them flat.
+# ruff: noqa: PLR0917
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "FileReport",
+    "HotStatistics",
+    "HotWorkspace",
+    "SlotOutcome",
+    "WorkspaceView",
+    "syntax_diagnostics_of",
+]
+
+#: Bump when the lexer, tree or item index changes what they produce for the same bytes: the
+#: key prefix changes, so stale cached arrays are never restored.
+SCHEMA_VERSION = 1
+SOURCE = "rustg-syntax"
+
+_TOKEN_FIELDS = (
+    "kind",
+    "start",
+    "end",
+    "keyword",
+    "file_token_offsets",
+    "file_status",
+    "file_utf8_error",
+)
+_TREE_FIELDS = ("match", "parent", "depth", "diag_kind", "diag_open", "diag_close")
+
+
+class SlotOutcome(enum.StrEnum):
+    LEXED = "lexed"  # lexed, tree and items built now
+    RESTORED = "restored"  # arrays deserialised from LMDB: not lexed
+    UNCHANGED = "unchanged"  # the slot already held this exact content
+
+
+@dataclass(frozen=True, slots=True)
+class FileReport:
+    path: str
+    digest: str  # BLAKE3 hex of the content
+    outcome: SlotOutcome
+    n_bytes: int
+    n_tokens: int
+    n_items: int
+    status: FileStatus
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(slots=True)
+class HotStatistics:
+    lex_calls: int = 0  # backend.lex invocations (one per update, one per load_all batch)
+    files_lexed: int = 0
+    files_restored: int = 0
+    files_unchanged: int = 0
+    cache_writes: int = 0
+    cache_errors: int = 0  # LMDB failures and corrupt entries (each cost a re-lex or no write)
+    views_built: int = 0
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Slot:
+    digest: bytes
+    tokens: TokenArrays
+    tree: TokenTree
+    items: ItemIndex
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class WorkspaceView:
+    """All files concatenated in path order (see the module docstring). Immutable."""
+
+    generation: int
+    paths: tuple[str, ...]
+    tokens: TokenArrays
+    tree: TokenTree
+    items: ItemIndex
+    _index: dict[str, int] = field(repr=False)
+
+    def file_index(self, path: str) -> int:
+        return self._index[path]
+
+    def nbytes(self) -> int:
+        """Host memory of the arrays, source bytes included."""
+        return (
+            int(self.tokens.buffer.nbytes)
+            + self.tokens.nbytes()
+            + self.tree.nbytes()
+            + self.items.nbytes()
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Splitting a batch into slots, and slots into a view
+
+
+def _split(
+    tokens: TokenArrays, tree: TokenTree, items: ItemIndex, f: int
+) -> tuple[TokenArrays, TokenTree, ItemIndex]:
+    """File ``f`` of a batch as single-file arrays (rows, offsets and links made relative)."""
+    b0, b1 = int(tokens.file_offsets[f]), int(tokens.file_offsets[f + 1])
+    t0, t1 = int(tokens.file_token_offsets[f]), int(tokens.file_token_offsets[f + 1])
+    ft = TokenArrays(
+        buffer=tokens.buffer[b0:b1],
+        file_offsets=np.array([0, b1 - b0], dtype=np.int64),
+        kind=tokens.kind[t0:t1].copy(),
+        start=tokens.start[t0:t1] - np.int32(b0),
+        end=tokens.end[t0:t1] - np.int32(b0),
+        keyword=tokens.keyword[t0:t1].copy(),
+        file_token_offsets=np.array([0, t1 - t0], dtype=np.int64),
+        file_status=tokens.file_status[f : f + 1].copy(),
+        file_utf8_error=np.where(
+            tokens.file_utf8_error[f : f + 1] >= 0,
+            tokens.file_utf8_error[f : f + 1] - np.int32(b0),
+            -1,
+        ).astype(np.int32),
+    )
+
+    def rel(a: npt.NDArray[Any], base: int) -> npt.NDArray[np.int32]:
+        return np.where(a >= 0, a - base, -1).astype(np.int32)
+
+    # Tree anomalies are sorted by their key row (the stray close of an unexpected close, the
+    # open otherwise), so each file's are one contiguous range.
+    key = np.where(tree.diag_kind == DelimIssue.UNEXPECTED_CLOSE, tree.diag_close, tree.diag_open)
+    d0, d1 = np.searchsorted(key, [t0, t1], side="left")
+    fr = TokenTree(
+        match=rel(tree.match[t0:t1], t0),
+        parent=rel(tree.parent[t0:t1], t0),
+        depth=tree.depth[t0:t1].copy(),
+        diag_kind=tree.diag_kind[d0:d1].copy(),
+        diag_open=rel(tree.diag_open[d0:d1], t0),
+        diag_close=rel(tree.diag_close[d0:d1], t0),
+    )
+    i0, i1 = int(items.file_item_offsets[f]), int(items.file_item_offsets[f + 1])
+    a0, a1 = int(items.attr_offsets[i0]), int(items.attr_offsets[i1])
+    fi = ItemIndex(
+        kind=items.kind[i0:i1].copy(),
+        file=np.zeros(i1 - i0, dtype=np.int32),
+        head=rel(items.head[i0:i1], t0),
+        start=rel(items.start[i0:i1], t0),
+        end=rel(items.end[i0:i1], t0),
+        name_first=rel(items.name_first[i0:i1], t0),
+        name_last=rel(items.name_last[i0:i1], t0),
+        trait_first=rel(items.trait_first[i0:i1], t0),
+        trait_last=rel(items.trait_last[i0:i1], t0),
+        vis=items.vis[i0:i1].copy(),
+        vis_open=rel(items.vis_open[i0:i1], t0),
+        body=rel(items.body[i0:i1], t0),
+        parent=rel(items.parent[i0:i1], i0),
+        depth=items.depth[i0:i1].copy(),
+        flags=items.flags[i0:i1].copy(),
+        file_item_offsets=np.array([0, i1 - i0], dtype=np.int64),
+        attr_offsets=items.attr_offsets[i0 : i1 + 1] - a0,
+        attr_kind=items.attr_kind[a0:a1].copy(),
+        attr_start=rel(items.attr_start[a0:a1], t0),
+        attr_end=rel(items.attr_end[a0:a1], t0),
+    )
+    return ft, fr, fi
+
+
+def _concat(slots: list[_Slot]) -> tuple[TokenArrays, TokenTree, ItemIndex]:
+    """One batch from single-file slots (the inverse of :func:`_split`)."""
+    n = len(slots)
+    byte_off = np.zeros(n + 1, dtype=np.int64)
+    tok_off = np.zeros(n + 1, dtype=np.int64)
+    item_off = np.zeros(n + 1, dtype=np.int64)
+    attr_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum([len(s.tokens.buffer) for s in slots], out=byte_off[1:])
+    np.cumsum([len(s.tokens.kind) for s in slots], out=tok_off[1:])
+    np.cumsum([len(s.items.kind) for s in slots], out=item_off[1:])
+    np.cumsum([len(s.items.attr_kind) for s in slots], out=attr_off[1:])
+
+    def cat(parts: Iterable[npt.NDArray[Any]], dtype: Any) -> npt.NDArray[Any]:
+        ps = list(parts)
+        return np.concatenate(ps).astype(dtype, copy=False) if ps else np.zeros(0, dtype=dtype)
+
+    def shifted(get: Any, offs: npt.NDArray[np.int64], dtype: Any = np.int32) -> Any:
+        return cat(
+            (np.where(get(s) >= 0, get(s) + offs[k], -1) for k, s in enumerate(slots)), dtype
+        )
+
+    tokens = TokenArrays(
+        buffer=cat((s.tokens.buffer for s in slots), np.uint8),
+        file_offsets=byte_off,
+        kind=cat((s.tokens.kind for s in slots), np.uint8),
+        start=cat((s.tokens.start + byte_off[k] for k, s in enumerate(slots)), np.int32),
+        end=cat((s.tokens.end + byte_off[k] for k, s in enumerate(slots)), np.int32),
+        keyword=cat((s.tokens.keyword for s in slots), np.uint8),
+        file_token_offsets=tok_off,
+        file_status=cat((s.tokens.file_status for s in slots), np.uint8),
+        file_utf8_error=shifted(lambda s: s.tokens.file_utf8_error, byte_off),
+    )
+    tree = TokenTree(
+        match=shifted(lambda s: s.tree.match, tok_off),
+        parent=shifted(lambda s: s.tree.parent, tok_off),
+        depth=cat((s.tree.depth for s in slots), np.int32),
+        diag_kind=cat((s.tree.diag_kind for s in slots), np.uint8),
+        diag_open=shifted(lambda s: s.tree.diag_open, tok_off),
+        diag_close=shifted(lambda s: s.tree.diag_close, tok_off),
+    )
+    rows = {
+        f: shifted(lambda s, f=f: getattr(s.items, f), tok_off)
+        for f in (
+            "head",
+            "start",
+            "end",
+            "name_first",
+            "name_last",
+            "trait_first",
+            "trait_last",
+            "vis_open",
+            "body",
+            "attr_start",
+            "attr_end",
+        )
+    }
+    attr_offsets = np.zeros(int(item_off[-1]) + 1, dtype=np.int64)
+    if n:
+        attr_offsets = np.concatenate(
+            [s.items.attr_offsets[:-1] + attr_off[k] for k, s in enumerate(slots)] + [attr_off[-1:]]
+        ).astype(np.int64)
+    items = ItemIndex(
+        kind=cat((s.items.kind for s in slots), np.uint8),
+        file=np.repeat(np.arange(n, dtype=np.int32), np.diff(item_off)),
+        parent=shifted(lambda s: s.items.parent, item_off),
+        depth=cat((s.items.depth for s in slots), np.int32),
+        vis=cat((s.items.vis for s in slots), np.uint8),
+        flags=cat((s.items.flags for s in slots), np.uint32),
+        file_item_offsets=item_off,
+        attr_offsets=attr_offsets,
+        attr_kind=cat((s.items.attr_kind for s in slots), np.uint8),
+        **rows,
+    )
+    return tokens, tree, items
+
+
+# ---------------------------------------------------------------------------------------------
+# Serialisation (LMDB values)
+
+
+class _Blob(msgspec.Struct, frozen=True):
+    v: int
+    arrays: dict[str, tuple[str, bytes]]
+
+
+_ENCODER = msgspec.msgpack.Encoder()
+_DECODER = msgspec.msgpack.Decoder(_Blob)
+
+
+def _serialise(slot: _Slot) -> bytes:
+    arrays: dict[str, tuple[str, bytes]] = {}
+    for name in _TOKEN_FIELDS:
+        a = getattr(slot.tokens, name)
+        arrays["t." + name] = (a.dtype.str, a.tobytes())
+    for name in _TREE_FIELDS:
+        a = getattr(slot.tree, name)
+        arrays["r." + name] = (a.dtype.str, a.tobytes())
+    for name, a in slot.items.arrays().items():
+        arrays["i." + name] = (a.dtype.str, a.tobytes())
+    raw = _ENCODER.encode(_Blob(SCHEMA_VERSION, arrays))
+    return zstandard.ZstdCompressor(level=1).compress(raw)
+
+
+def _deserialise(value: bytes, content: npt.NDArray[np.uint8], digest: bytes) -> _Slot:
+    blob = _DECODER.decode(zstandard.ZstdDecompressor().decompress(value))
+    if blob.v != SCHEMA_VERSION:
+        raise ValueError(f"schema {blob.v}, expected {SCHEMA_VERSION}")
+
+    def arr(name: str) -> npt.NDArray[Any]:
+        dt, data = blob.arrays[name]
+        return np.frombuffer(data, dtype=np.dtype(dt)).copy()
+
+    tokens = TokenArrays(
+        buffer=content,
+        file_offsets=np.array([0, len(content)], dtype=np.int64),
+        **{n: arr("t." + n) for n in _TOKEN_FIELDS},
+    )
+    tree = TokenTree(**{n: arr("r." + n) for n in _TREE_FIELDS})
+    items = ItemIndex(**{n: arr("i." + n) for n in ItemIndex.__dataclass_fields__})
+    if len(tree.match) != len(tokens.kind) or int(tokens.file_token_offsets[-1]) != len(
+        tokens.kind
+    ):
+        raise ValueError("inconsistent arrays")
+    return _Slot(digest, tokens, tree, items)
+
+
+# ---------------------------------------------------------------------------------------------
+# Syntax diagnostics
+
+
+_ERROR_MESSAGES: dict[int, str] = {
+    TokenKind.ERR_UNTERMINATED_STR: "unterminated double quote string",
+    TokenKind.ERR_UNTERMINATED_CHAR: "unterminated character literal",
+    TokenKind.ERR_UNTERMINATED_BLOCK_COMMENT: "unterminated block comment",
+    TokenKind.ERR_UNTERMINATED_RAW_STR: "unterminated raw string",
+    TokenKind.ERR_INVALID_RAW_STR: "invalid raw string literal delimiter",
+    TokenKind.ERR_UNKNOWN_PREFIX: "prefix `{text}` is unknown",
+    TokenKind.ERR_INVALID_LIFETIME: "lifetimes cannot start with a number",
+    TokenKind.ERR_EMPTY_INT: "no valid digits found for number",
+    TokenKind.ERR_EMPTY_EXPONENT: "expected at least one digit in exponent",
+    TokenKind.ERR_STRAY: "unknown start of token: {text}",
+    TokenKind.ERR_INVALID_UTF8: "invalid UTF-8 in source file",
+}
+_CLOSE_TEXT = {49: ")", 51: "]", 53: "}"}
+_OPEN_TEXT = {48: "(", 50: "[", 52: "{"}
+
+
+def syntax_diagnostics_of(
+    path: str, tokens: TokenArrays, tree: TokenTree, *, max_file_bytes: int | None = None
+) -> list[Diagnostic]:
+    """Lexer error tokens and unbalanced delimiters of a single-file slot, as protocol
+    diagnostics (1-based lines, columns in Unicode scalar values, end exclusive)."""
+    status = FileStatus(int(tokens.file_status[0])) if len(tokens.file_status) else FileStatus.OK
+    if status is FileStatus.BINARY:
+        return [_diag(path, Severity.ERROR, "file contains NUL bytes: not Rust source", 1, 1, 1, 1)]
+    if status is FileStatus.TOO_LARGE:
+        limit = f" ({max_file_bytes} bytes)" if max_file_bytes else ""
+        return [
+            _diag(path, Severity.WARNING, f"file too large to analyse{limit}: skipped", 1, 1, 1, 1)
+        ]
+    errors = np.flatnonzero(tokens.kind >= 128)
+    n_tree = len(tree.diag_kind)
+    if not len(errors) and not n_tree:
+        return []
+    # Every position needed, converted in one vectorised call.
+    eof = len(tokens.buffer)
+    pos = [int(tokens.start[i]) for i in errors] + [int(tokens.end[i]) for i in errors]
+    for q in range(n_tree):
+        for r in (int(tree.diag_open[q]), int(tree.diag_close[q])):
+            pos += [int(tokens.start[r]), int(tokens.end[r])] if r >= 0 else [eof, eof]
+    lines, cols = line_columns(
+        tokens.buffer, tokens.file_offsets, np.array(pos, dtype=np.int64), np.zeros(len(pos))
+    )
+    lc = list(zip(lines.tolist(), cols.tolist(), strict=True))
+    out: list[Diagnostic] = []
+    ne = len(errors)
+    for n, i in enumerate(errors.tolist()):
+        text = tokens.text(i).decode("utf-8", "replace")
+        msg = _ERROR_MESSAGES.get(int(tokens.kind[i]), "invalid token").format(text=text)
+        (l0, c0), (l1, c1) = lc[n], lc[ne + n]
+        out.append(_diag(path, Severity.ERROR, msg, l0, c0, l1, c1))
+    base = 2 * ne
+    for q in range(n_tree):
+        (ol, oc), (ol1, oc1), (cl, cc), (cl1, cc1) = lc[base + 4 * q : base + 4 * q + 4]
+        o, c = int(tree.diag_open[q]), int(tree.diag_close[q])
+        issue = DelimIssue(int(tree.diag_kind[q]))
+        if issue is DelimIssue.UNCLOSED:
+            # rustc's shape: the primary span is where the file ends; the label points home.
+            spans = [
+                _span(path, cl, cc, cl1, cc1, "file ends here", True),
+                _span(path, ol, oc, ol1, oc1, "unclosed delimiter", False),
+            ]
+            msg = "this file contains an unclosed delimiter"
+            d = _diag(path, Severity.ERROR, msg, cl, cc, cl1, cc1, spans=spans)
+        elif issue is DelimIssue.MISMATCHED:
+            ct = _CLOSE_TEXT.get(int(tokens.kind[c]), "?")
+            spans = [
+                _span(path, cl, cc, cl1, cc1, "mismatched closing delimiter", True),
+                _span(path, ol, oc, ol1, oc1, "unclosed delimiter", False),
+            ]
+            msg = f"mismatched closing delimiter: `{ct}`"
+            d = _diag(path, Severity.ERROR, msg, cl, cc, cl1, cc1, spans=spans)
+        else:
+            ct = _CLOSE_TEXT.get(int(tokens.kind[c]), "?")
+            spans = [_span(path, cl, cc, cl1, cc1, "unexpected closing delimiter", True)]
+            if o >= 0:
+                m = int(tree.match[o])
+                spans.append(_span(path, ol, oc, ol1, oc1, "this opening delimiter...", False))
+                if m >= 0:
+                    ml, mc = line_columns(
+                        tokens.buffer,
+                        tokens.file_offsets,
+                        np.array([tokens.start[m], tokens.end[m]], dtype=np.int64),
+                        np.zeros(2),
+                    )
+                    spans.append(
+                        _span(path, int(ml[0]), int(mc[0]), int(ml[1]), int(mc[1]),
+                              "...matches this closing delimiter", False)
+                    )  # fmt: skip
+            d = _diag(path, Severity.ERROR, f"unexpected closing delimiter: `{ct}`",
+                      cl, cc, cl1, cc1, spans=spans)  # fmt: skip
+        out.append(d)
+    out.sort(key=lambda d: (d.line, d.column, d.message))
+    return out
+
+
+def _span(path: str, l0: int, c0: int, l1: int, c1: int, label: str, primary: bool) -> Span:
+    return Span(
+        file=path, line=l0, column=c0, end_line=l1, end_column=c1, label=label, primary=primary
+    )
+
+
+def _diag(
+    path: str,
+    severity: Severity,
+    message: str,
+    l0: int,
+    c0: int,
+    l1: int,
+    c1: int,
+    *,
+    spans: list[Span] | None = None,
+) -> Diagnostic:
+    return Diagnostic(
+        source=SOURCE,
+        severity=severity,
+        message=message,
+        file=path,
+        line=l0,
+        column=c0,
+        end_line=l1,
+        end_column=c1,
+        spans=spans if spans is not None else [_span(path, l0, c0, l1, c1, "", True)],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The workspace
+
+
+class HotWorkspace:
+    """Per-file slots plus a lazily rebuilt workspace view; see the module docstring.
+
+    ``backend`` is a :class:`rustg.gpu.backend.Backend` (default: the process-wide one);
+    ``env`` an ``lmdb.Environment`` opened with room for one more named database (``max_dbs``),
+    owned and closed by the caller; ``db_name`` the sub-database this engine writes. Paths are
+    the caller's keys, workspace-relative POSIX paths, and are used verbatim in diagnostics.
+    """
+
+    def __init__(self, *, backend: Any = None, env: Any = None, db_name: bytes = b"engine") -> None:
+        if backend is None:
+            from rustg.gpu.backend import get_backend
+
+            backend = get_backend()
+        self.backend = backend
+        self._env = env
+        self._db = env.open_db(db_name) if env is not None else None
+        self._slots: dict[str, _Slot] = {}
+        self._lock = threading.RLock()
+        self._generation = 0
+        self._view: WorkspaceView | None = None
+        self._device_view: tuple[int, dict[str, Any]] | None = None
+        self.stats = HotStatistics()
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._slots
+
+    def paths(self) -> list[str]:
+        with self._lock:
+            return sorted(self._slots)
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every change of any slot."""
+        return self._generation
+
+    def file(self, path: str) -> tuple[TokenArrays, TokenTree, ItemIndex]:
+        """One file's arrays (rows relative to the file). KeyError if absent."""
+        s = self._slots[path]
+        return s.tokens, s.tree, s.items
+
+    def digest(self, path: str) -> str:
+        return self._slots[path].digest.hex()
+
+    def syntax_diagnostics(self, path: str) -> list[Diagnostic]:
+        s = self._slots[path]
+        return syntax_diagnostics_of(
+            path, s.tokens, s.tree, max_file_bytes=getattr(self.backend, "max_file_bytes", None)
+        )
+
+    def view(self) -> WorkspaceView:
+        """The workspace-wide arrays, consistent with the slots at this generation."""
+        with self._lock:
+            if self._view is None or self._view.generation != self._generation:
+                paths = tuple(sorted(self._slots))
+                tokens, tree, items = _concat([self._slots[p] for p in paths])
+                self._view = WorkspaceView(
+                    self._generation,
+                    paths,
+                    tokens,
+                    tree,
+                    items,
+                    {p: i for i, p in enumerate(paths)},
+                )
+                self.stats.views_built += 1
+            return self._view
+
+    def device_view(self) -> dict[str, Any] | None:
+        """The view's arrays in GPU memory (CuPy), or None when the backend has no GPU.
+
+        Keys: ``buffer``, ``file_offsets``, the token fields, ``tree.<field>``, ``items.<field>``.
+        Uploaded once per generation, when first asked for.
+        """
+        usable, _why = self.backend.cuda_status()
+        if not usable:
+            return None
+        with self._lock:
+            v = self.view()
+            if self._device_view is None or self._device_view[0] != v.generation:
+                import cupy
+
+                arrays: dict[str, Any] = {
+                    "buffer": cupy.asarray(v.tokens.buffer),
+                    "file_offsets": cupy.asarray(v.tokens.file_offsets),
+                }
+                for n in _TOKEN_FIELDS:
+                    arrays[n] = cupy.asarray(getattr(v.tokens, n))
+                for n in _TREE_FIELDS:
+                    arrays["tree." + n] = cupy.asarray(getattr(v.tree, n))
+                for n, a in v.items.arrays().items():
+                    arrays["items." + n] = cupy.asarray(a)
+                self._device_view = (v.generation, arrays)
+            return self._device_view[1]
+
+    def nbytes(self) -> int:
+        """Host memory held by the slots (source bytes included; a built view adds as much)."""
+        return sum(
+            int(s.tokens.buffer.nbytes) + s.tokens.nbytes() + s.tree.nbytes() + s.items.nbytes()
+            for s in self._slots.values()
+        )
+
+    # -- mutations -------------------------------------------------------------------------
+
+    def update(self, path: str, content: bytes) -> FileReport:
+        """A saved file: re-lex it alone (or restore it from LMDB) and replace its slot."""
+        digest = blake3.blake3(content).digest()
+        with self._lock:
+            old = self._slots.get(path)
+            if old is not None and old.digest == digest:
+                self.stats.files_unchanged += 1
+                return self._report(path, old, SlotOutcome.UNCHANGED)
+            buf = np.frombuffer(content, dtype=np.uint8)
+            slot = self._restore(digest, buf)
+            if slot is not None:
+                outcome = SlotOutcome.RESTORED
+                self.stats.files_restored += 1
+            else:
+                slot = self._lex_one(digest, buf)
+                outcome = SlotOutcome.LEXED
+                self._persist([slot])
+            self._slots[path] = slot
+            self._changed()
+            return self._report(path, slot, outcome)
+
+    def remove(self, path: str) -> bool:
+        """Forget a deleted file. False if it was not there. (Its LMDB entry stays: content
+        addressed, it serves any file that comes back with the same bytes.)"""
+        with self._lock:
+            if self._slots.pop(path, None) is None:
+                return False
+            self._changed()
+            return True
+
+    def rename(self, old: str, new: str) -> None:
+        """Move a slot to a new path (the arrays do not depend on the path). A file already at
+        ``new`` is replaced, as a filesystem rename does."""
+        with self._lock:
+            slot = self._slots.pop(old)
+            self._slots[new] = slot
+            self._changed()
+
+    def load_all(self, files: Mapping[str, bytes]) -> list[FileReport]:
+        """Cold start: restore what LMDB has, lex the rest in one batch; replaces every slot
+        (paths not in ``files`` are dropped). Reports in sorted path order."""
+        with self._lock:
+            paths = sorted(files)
+            digests = {p: blake3.blake3(files[p]).digest() for p in paths}
+            slots: dict[str, _Slot] = {}
+            outcomes: dict[str, SlotOutcome] = {}
+            todo: list[str] = []
+            for p in paths:
+                content = files[p]
+                known = self._slots.get(p)
+                if known is not None and known.digest == digests[p]:
+                    slots[p], outcomes[p] = known, SlotOutcome.UNCHANGED
+                    self.stats.files_unchanged += 1
+                    continue
+                restored = self._restore(digests[p], np.frombuffer(content, dtype=np.uint8))
+                if restored is not None:
+                    slots[p], outcomes[p] = restored, SlotOutcome.RESTORED
+                    self.stats.files_restored += 1
+                else:
+                    todo.append(p)
+            # Files with identical content are lexed once.
+            unique: dict[bytes, str] = {}
+            for p in todo:
+                unique.setdefault(digests[p], p)
+            if unique:
+                batch_paths = list(unique.values())
+                lexed = self._lex_batch(batch_paths, [files[p] for p in batch_paths],
+                                        [digests[p] for p in batch_paths])  # fmt: skip
+                self._persist(lexed)
+                by_digest = {s.digest: s for s in lexed}
+                for p in todo:
+                    slot = by_digest[digests[p]]
+                    if unique[digests[p]] != p:  # same bytes as another file: share the arrays
+                        slot = _Slot(
+                            slot.digest,
+                            _with_buffer(slot.tokens, np.frombuffer(files[p], dtype=np.uint8)),
+                            slot.tree,
+                            slot.items,
+                        )
+                    slots[p], outcomes[p] = slot, SlotOutcome.LEXED
+            self._slots = slots
+            self._changed()
+            return [self._report(p, slots[p], outcomes[p]) for p in paths]
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        self._generation += 1
+
+    def _report(self, path: str, slot: _Slot, outcome: SlotOutcome) -> FileReport:
+        status = FileStatus(int(slot.tokens.file_status[0]))
+        return FileReport(
+            path=path,
+            digest=slot.digest.hex(),
+            outcome=outcome,
+            n_bytes=len(slot.tokens.buffer),
+            n_tokens=len(slot.tokens.kind),
+            n_items=len(slot.items),
+            status=status,
+            diagnostics=tuple(self.syntax_diagnostics(path)) if path in self._slots else (),
+        )
+
+    def _lex_one(self, digest: bytes, buf: npt.NDArray[np.uint8]) -> _Slot:
+        from rustg.gpu.backend import Device
+
+        # One file is small work: the CPU, where it costs no launch or transfer (issue 3), and
+        # one numba thread: waking the parallel pool for one file only adds jitter (measured on
+        # a loaded 2-core machine, 1,300-line file: items p95 116 ms with the pool, 3.5 ms
+        # without). set_num_threads is per calling thread, so other work is unaffected.
+        threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            offsets = np.array([0, len(buf)], dtype=np.int64)
+            tokens = self.backend.lex(buf, offsets, device=Device.CPU)
+            tree = build_tree(tokens)
+            items = build_items(tokens, tree)
+        finally:
+            numba.set_num_threads(threads)
+        self.stats.lex_calls += 1
+        self.stats.files_lexed += 1
+        return _Slot(digest, tokens, tree, items)
+
+    def _lex_batch(
+        self, paths: list[str], contents: list[bytes], digests: list[bytes]
+    ) -> list[_Slot]:
+        offs = np.zeros(len(contents) + 1, dtype=np.int64)
+        np.cumsum([len(c) for c in contents], out=offs[1:])
+        buffer = np.frombuffer(b"".join(contents), dtype=np.uint8)
+        tokens = self.backend.lex(buffer, offs)  # the backend picks the device (auto: GPU)
+        self.stats.lex_calls += 1
+        self.stats.files_lexed += len(paths)
+        tree = build_tree(tokens)
+        items = build_items(tokens, tree)
+        out = []
+        for f in range(len(paths)):
+            ft, fr, fi = _split(tokens, tree, items, f)
+            out.append(_Slot(digests[f], ft, fr, fi))
+        return out
+
+    def _key(self, digest: bytes) -> bytes:
+        limit = int(getattr(self.backend, "max_file_bytes", 0))
+        return b"hot/%d/%d/" % (SCHEMA_VERSION, limit) + digest
+
+    def _restore(self, digest: bytes, buf: npt.NDArray[np.uint8]) -> _Slot | None:
+        if self._env is None:
+            return None
+        import lmdb
+
+        try:
+            with self._env.begin(db=self._db) as txn:
+                value = txn.get(self._key(digest))
+            if value is None:
+                return None
+            return _deserialise(bytes(value), buf, digest)
+        except (lmdb.Error, msgspec.DecodeError, zstandard.ZstdError, ValueError, KeyError,
+                TypeError):  # fmt: skip
+            self.stats.cache_errors += 1  # a corrupt or unreadable entry: lex instead
+            return None
+
+    def _persist(self, slots: list[_Slot]) -> None:
+        if self._env is None or not slots:
+            return
+        import lmdb
+
+        values = [(self._key(s.digest), _serialise(s)) for s in slots]
+        try:
+            with self._env.begin(write=True, db=self._db) as txn:
+                for k, v in values:
+                    txn.put(k, v)
+            self.stats.cache_writes += len(values)
+        except lmdb.Error:
+            self.stats.cache_errors += 1  # e.g. MapFullError: the next start lexes again
+
+
+def _with_buffer(tokens: TokenArrays, buf: npt.NDArray[np.uint8]) -> TokenArrays:
+    return TokenArrays(
+        buffer=buf,
+        file_offsets=tokens.file_offsets,
+        kind=tokens.kind,
+        start=tokens.start,
+        end=tokens.end,
+        keyword=tokens.keyword,
+        file_token_offsets=tokens.file_token_offsets,
+        file_status=tokens.file_status,
+        file_utf8_error=tokens.file_utf8_error,
+    )
+
+
+def timed_update(ws: HotWorkspace, path: str, content: bytes) -> tuple[FileReport, float]:
+    """``ws.update`` with its wall time in seconds (for benchmarks and the daemon's job log)."""
+    t0 = time.perf_counter()
+    r = ws.update(path, content)
+    return r, time.perf_counter() - t0
