@@ -155,6 +155,16 @@ def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     except (CliError, Exception):  # doctor reports, it does not fail on the thing it diagnoses
         daemon = None
     check("rustgd daemon", daemon, required=False, hint="`rustgd start` in the workspace")
+    try:
+        from rustg.daemon.cache import Cache, load_cache_config
+
+        with Cache.open(paths, load_cache_config(paths.root)) as cache:
+            for tier, state, detail in cache.health():
+                ok = state == "ok"
+                check(f"cache: {tier}", detail if ok else None, required=False,
+                      hint="" if ok else f"{state}: {detail}")  # fmt: skip
+    except Exception as exc:  # doctor reports, it does not fail on the thing it diagnoses
+        check("cache", None, required=False, hint=str(exc))
     if args.json:
         print(json.dumps(checks, indent=2))
     else:

@@ -79,11 +79,10 @@ def check_rustfmt(path: str, text: str, repo: Path, edition: str) -> Problem | N
 
 
 def check_syntax(path: str, content: bytes) -> list[Problem]:
-    from rustg.gpu.hot import syntax_check
+    from rustg.gpu.hot import HotWorkspace
 
-    return [
-        Problem(path, "syntax", d.message, d.line, d.column) for d in syntax_check(path, content)
-    ]
+    report = HotWorkspace().update(path, content)
+    return [Problem(path, "syntax", d.message, d.line, d.column) for d in report.diagnostics]
 
 
 def run(argv: list[str] | None = None) -> int:

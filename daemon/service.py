@@ -29,10 +29,12 @@ from rustg import protocol as p
 
 from .config import Config
 from .curve import ensure_server_curve
+from .engine_job import SOURCE as ENGINE_SOURCE
+from .engine_job import ParseJob
 from .errors import DaemonError
 from .lock import WorkspaceLock
 from .publisher import Publisher
-from .scheduler import Scheduler
+from .scheduler import PARSE_JOB, Scheduler
 from .store import OpenOutcome, Store
 from .systemd import notify_ready, notify_stopping
 from .transport import ServerSockets, TcpConfig, open_server_sockets
@@ -260,6 +262,7 @@ class Daemon:
                 publisher=publisher,
                 nursery=nursery,
                 pending=self.pending,
+                file_jobs={PARSE_JOB: (ENGINE_SOURCE, self._parse_job(store))},
             )
             nursery.start_soon(self._persist_hashes_and_schedule)
             await nursery.start(self.watcher.run)
@@ -281,6 +284,11 @@ class Daemon:
             log.info("shutting down")
             notify_stopping()  # systemd shows "deactivating" from now, not after cleanup
             nursery.cancel_scope.cancel()
+
+    def _parse_job(self, store: Store) -> ParseJob:
+        watcher = self.watcher
+        assert watcher is not None
+        return ParseJob(self.paths.root, env=store.env, all_files=lambda: watcher.known)
 
     async def _persist_hashes_and_schedule(self) -> None:
         """Between watcher and scheduler: record new hashes (one transaction), then schedule."""

@@ -43,7 +43,7 @@ class Store:
     def __init__(self, path: Path, *, map_size: int = 1 << 30) -> None:
         path.mkdir(parents=True, exist_ok=True)
         with map_exceptions(_LMDB_ERRORS):
-            self.env = lmdb.open(str(path), map_size=map_size, max_dbs=8, subdir=True)
+            self.env = lmdb.open(str(path), map_size=map_size, max_dbs=16, subdir=True)
             self._meta = self.env.open_db(b"meta")
             self._files = self.env.open_db(b"files")
             self._diagnostics = self.env.open_db(b"diagnostics")

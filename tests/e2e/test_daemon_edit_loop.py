@@ -198,3 +198,38 @@ def test_broken_manifest_and_crashing_cargo_are_reported_not_fatal(
     assert fixed["jobs"] == {"check": "succeeded"} and fixed["diagnostics"] == []
     status = h.run("rustgd", "status")
     assert status.returncode == 0, status.stdout  # still healthy and serving
+
+
+def test_syntax_errors_stream_from_the_engine_and_it_restarts_hot(
+    example_daemon: DaemonHarness,
+) -> None:
+    h = example_daemon
+    h.start()
+    first = h.once()
+    assert first["jobs"] == {"check": "succeeded", "parse": "succeeded"}
+    (h.workspace / "crates/app/src/broken.rs").write_text('fn f() {\n    let s = "open;\n}\n')
+    with (h.workspace / LIB).open("a") as lib:
+        lib.write("\nmod broken;\n")
+    broken = h.once(after_generation=first["generation"] + 1)
+    syntax = [
+        (d["file"], d["line"], d["column"], d["message"])
+        for d in broken["diagnostics"]
+        if d["source"] == "rustg-syntax"
+    ]
+    assert syntax == [
+        ("crates/app/src/broken.rs", 2, 13, "unterminated double quote string"),
+        ("crates/app/src/broken.rs", 4, 1, "this file contains an unclosed delimiter"),
+    ]
+    assert broken["jobs"]["parse"] == "failed"
+    # Restarted, the engine restores every file from LMDB by content hash: nothing re-lexed.
+    h.stop()
+    h.start()
+    again = h.once(after_generation=broken["generation"] + 1)
+    assert [
+        (d["file"], d["line"], d["column"], d["message"])
+        for d in again["diagnostics"]
+        if d["source"] == "rustg-syntax" and not d["stale"]
+    ] == syntax
+    log = next((Path(h.env["XDG_CACHE_HOME"]) / "rustg").glob("*/daemon.log")).read_text()
+    loads = [line for line in log.splitlines() if "engine:" in line]
+    assert "0 restored" in loads[0] and loads[-1].endswith("(8 restored, 0 lexed)"), loads

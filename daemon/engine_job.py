@@ -1,0 +1,84 @@
+"""The ``parse`` job: the hot workspace engine (rustg.gpu) on every save.
+
+The first run loads every Rust file of the workspace (slots restored from LMDB by content
+hash, the rest lexed in one batch); later runs re-lex only the saved files. Each run returns
+the syntax diagnostics (``source="rustg-syntax"``) of the files it looked at — an empty list
+clears a file. The engine blocks (numba, LMDB), so it runs in a worker thread behind its own
+limiter: one engine call at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from rustg.protocol import Diagnostic
+
+log = logging.getLogger("rustgd.engine")
+
+SOURCE = "rustg-syntax"
+
+
+def _is_rust(path: str) -> bool:
+    return path.endswith(".rs")
+
+
+class ParseJob:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        env: Any,  # the daemon's lmdb.Environment: slots persist in its b"engine" sub-db
+        all_files: Callable[[], Mapping[str, str]],
+    ) -> None:
+        self.root = root
+        self._env = env
+        self._all_files = all_files
+        self._limiter = trio.CapacityLimiter(1)
+        self.hot: Any = None  # rustg.gpu.hot.HotWorkspace, created in the worker thread
+
+    def _read(self, rel: str) -> bytes | None:
+        try:
+            return (self.root / rel).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            return None  # deleted or renamed mid-job: the watcher reports it next
+
+    def _run(self, changed: Mapping[str, str | None]) -> dict[str, list[Diagnostic]]:
+        from rustg.gpu.hot import HotWorkspace
+
+        results: dict[str, list[Diagnostic]] = {}
+        if self.hot is None:
+            self.hot = HotWorkspace(env=self._env)
+            files = {}
+            for rel in sorted(p for p in self._all_files() if _is_rust(p)):
+                content = self._read(rel)
+                if content is not None:
+                    files[rel] = content
+            for report in self.hot.load_all(files):
+                results[report.path] = list(report.diagnostics)
+            stats = self.hot.stats
+            log.info(
+                "engine: %d files loaded (%d restored, %d lexed)",
+                len(files), stats.files_restored, stats.files_lexed,
+            )  # fmt: skip
+        for rel, digest in changed.items():
+            if not _is_rust(rel):
+                continue
+            content = None if digest is None else self._read(rel)
+            if content is None:
+                self.hot.remove(rel)
+                results[rel] = []
+            else:
+                results[rel] = list(self.hot.update(rel, content).diagnostics)
+        return results
+
+    async def __call__(
+        self, generation: int, changed: dict[str, str | None]
+    ) -> dict[str, list[Diagnostic]] | None:
+        if self.hot is not None and not any(_is_rust(p) for p in changed):
+            return None  # e.g. only Cargo.toml changed: nothing for the engine to say
+        return await trio.to_thread.run_sync(self._run, changed, limiter=self._limiter)
