@@ -307,7 +307,7 @@ _TEST = np.frombuffer(b"test", dtype=np.uint8).copy()
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _sig_space(kind, match, parent, file_token_offsets):  # pragma: no cover
+def _sig_space(kind, keyword, match, parent, file_token_offsets):  # pragma: no cover
     """Significant rows, and per significant token (sig index space): kind of its parent
     group's open (0 at top level) and its partner's sig index; plus per-file sig offsets and
     the row -> sig index map (meaningful at significant rows only)."""
@@ -326,12 +326,16 @@ def _sig_space(kind, match, parent, file_token_offsets):  # pragma: no cover
     sigpos = np.empty(len(kind), dtype=np.int32)
     smatch = np.empty(n_sig, dtype=np.int32)
     sparent_kind = np.empty(n_sig, dtype=np.uint8)
+    skind = np.empty(n_sig, dtype=np.uint8)
+    skw = np.empty(n_sig, dtype=np.uint8)
     for f in numba.prange(n_files):
         q = file_sig_offsets[f]
         for i in range(file_token_offsets[f], file_token_offsets[f + 1]):
             if kind[i] >= 16:
                 sig[q] = i
                 sigpos[i] = q
+                skind[q] = kind[i]
+                skw[q] = keyword[i]
                 q += 1
         for q in range(file_sig_offsets[f], file_sig_offsets[f + 1]):
             r = sig[q]
@@ -339,7 +343,7 @@ def _sig_space(kind, match, parent, file_token_offsets):  # pragma: no cover
             smatch[q] = sigpos[m] if m >= 0 else -1
             p = parent[r]
             sparent_kind[q] = kind[p] if p >= 0 else 0
-    return sig, sigpos, smatch, sparent_kind, file_sig_offsets
+    return sig, sigpos, skind, skw, smatch, sparent_kind, file_sig_offsets
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
@@ -737,12 +741,17 @@ def _record(out, k, kind, head, end, nf, nl, vis, vis_open, body, flags, term): 
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _scan_candidates(skind, skw, smatch, cand_idx, cand_hi):  # pragma: no cover
+def _scan_candidates(skind, skw, smatch, sig, cand_idx, cand_hi):  # pragma: no cover
+    """Scan every candidate; positions come back as token rows (sig indices mapped)."""
     n = len(cand_idx)
     out = np.full((n, 11), -1, dtype=np.int32)
     ok = np.zeros(n, dtype=np.bool_)
     for c in numba.prange(n):
         ok[c] = _scan_one(skind, skw, smatch, cand_idx[c], cand_hi[c], out, c)
+        if ok[c]:
+            for col in range(1, 10):
+                if col != 7 and out[c, col] >= 0:  # column 7 is the visibility code
+                    out[c, col] = sig[out[c, col]]
     return out, ok
 
 
@@ -1236,23 +1245,20 @@ _EMPTY_I32 = np.zeros(0, dtype=np.int32)
 def build_items(arrays: TokenArrays, tree: TokenTree) -> ItemIndex:
     """The item index of every file in ``arrays`` (host arrays; a device tree is copied)."""
     tree = tree.to_host()
-    sig, sigpos, smatch, sparent_kind, file_sig_offsets = _sig_space(
-        arrays.kind, tree.match, tree.parent, arrays.file_token_offsets
+    sig, sigpos, skind, skw, smatch, sparent_kind, file_sig_offsets = _sig_space(
+        arrays.kind, arrays.keyword, tree.match, tree.parent, arrays.file_token_offsets
     )
-    skind = arrays.kind[sig]
-    skw = arrays.keyword[sig]
     cand = _opaque_and_candidates(skind, skw, smatch, sparent_kind, file_sig_offsets, _HEAD_WORDS)
     cand_idx = np.flatnonzero(cand).astype(np.int64)
     # Scan bound per candidate: the end of its file in sig space.
     cand_file = np.searchsorted(file_sig_offsets, cand_idx, side="right") - 1
     cand_hi = file_sig_offsets[cand_file + 1]
-    out, ok = _scan_candidates(skind, skw, smatch, cand_idx, cand_hi)
+    out, ok = _scan_candidates(skind, skw, smatch, sig, cand_idx, cand_hi)
     rec = out[ok]
     file_of = cand_file[ok].astype(np.int32)
 
     def rows(col: int) -> npt.NDArray[np.int32]:
-        v = rec[:, col]
-        return np.where(v >= 0, sig[np.maximum(v, 0)] if len(sig) else v, -1).astype(np.int32)
+        return np.ascontiguousarray(rec[:, col])
 
     head = rows(1)
     end = rows(2)
