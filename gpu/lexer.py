@@ -31,6 +31,7 @@ Both produce identical arrays; tests compare them on the whole corpus.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
@@ -94,10 +95,11 @@ MODE_WRITE = 1
 MODE_MARK = 2
 
 KW_MAX_LEN = 12
+NO_LIMIT = 1 << 62
 
 # No NRT in kernel code: nothing allocates, and with NRT every call that passes an array pays
 # atomic reference-count updates (measured: next_token over the corpus ran 1.7x faster without).
-jitable = register_jitable(_nrt=False)
+jitable = register_jitable(_nrt=False, forceinline=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -685,12 +687,14 @@ def lex_span(
     out_end,
     out_kw,
     base,
+    limit,
 ):
     """Lex the tokens of file [lo, hi) that start in [p, until); ``p`` must be a boundary.
 
     Returns (token count, exit) where exit is the first token boundary >= until (or hi).
     MODE_COUNT only counts; MODE_WRITE writes rows base, base+1, ...; MODE_MARK sets
-    ``mark[start] = 1``.
+    ``mark[start] = 1``. At most ``limit`` (>= 2) tokens: a run that would exceed it stops
+    early and returns an exit < until, which the caller detects.
     """
     n = 0
     if p == lo and p < until:
@@ -709,6 +713,8 @@ def lex_span(
             n += 1
         p = shebang
     while p < until and p < hi:
+        if n >= limit:
+            return n, p
         kind, e = next_token(buf, p, hi, xid, ascii_kind)
         if mode == MODE_MARK:
             mark[p] = 1
@@ -765,14 +771,17 @@ def validate(buf, lo, hi, s, e):
 
 
 # ---------------------------------------------------------------------------------------------
-# CPU kernels: per file
+# CPU kernels: per file, two passes (count, then write at the prefix-summed rows)
+#
+# A single pass into scratch rows (size // 2 + 16 per file) then a copy was tried: the 316 MB
+# scratch for the corpus cost more in first-touch page faults (0.38 s) than the second lexing
+# pass does (~0.06 s with the lexer inlined).
 
 
 @njit(parallel=True, cache=True, _nrt=False)
 def _cpu_count_files(buf, file_offsets, max_file_bytes, xid, ascii_kind, kw_slots, kw_text,
                      kw_mul, counts, status, utf8_err, dummy_u8, dummy_i32):  # fmt: skip
-    n_files = len(file_offsets) - 1
-    for f in prange(n_files):
+    for f in prange(len(file_offsets) - 1):
         lo = file_offsets[f]
         hi = file_offsets[f + 1]
         counts[f] = 0
@@ -787,22 +796,22 @@ def _cpu_count_files(buf, file_offsets, max_file_bytes, xid, ascii_kind, kw_slot
             continue
         status[f] = ST_OK
         c, _ = lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul,
-                        MODE_COUNT, dummy_u8, dummy_u8, dummy_i32, dummy_i32, dummy_u8,
-                        0)  # fmt: skip
+                        MODE_COUNT, dummy_u8, dummy_u8, dummy_i32, dummy_i32, dummy_u8, 0,
+                        NO_LIMIT)  # fmt: skip
         counts[f] = c
 
 
 @njit(parallel=True, cache=True, _nrt=False)
 def _cpu_write_files(buf, file_offsets, xid, ascii_kind, kw_slots, kw_text, kw_mul, status,
                      token_offsets, out_kind, out_start, out_end, out_kw, dummy_u8):  # fmt: skip
-    n_files = len(file_offsets) - 1
-    for f in prange(n_files):
+    for f in prange(len(file_offsets) - 1):
         if status[f] != ST_OK:
             continue
         lo = file_offsets[f]
         hi = file_offsets[f + 1]
         lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul, MODE_WRITE,
-                 dummy_u8, out_kind, out_start, out_end, out_kw, token_offsets[f])  # fmt: skip
+                 dummy_u8, out_kind, out_start, out_end, out_kw, token_offsets[f],
+                 NO_LIMIT)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -826,7 +835,7 @@ def chunk_speculate(k, buf, file_offsets, chunk_start, chunk_end, chunk_file, ma
         chunk_exit[k] = hi
         return
     _, x = lex_span(buf, lo, hi, s, e, xid, ascii_kind, kw_slots, kw_text, kw_mul, MODE_MARK,
-                    mark, dummy_u8, dummy_i32, dummy_i32, dummy_u8, 0)  # fmt: skip
+                    mark, dummy_u8, dummy_i32, dummy_i32, dummy_u8, 0, NO_LIMIT)  # fmt: skip
     chunk_exit[k] = x
 
 
@@ -891,7 +900,7 @@ def chunk_lex(k, buf, file_offsets, chunk_end, chunk_file, chunk_entry, xid, asc
         return
     base = chunk_token_offsets[k] if mode == MODE_WRITE else 0
     c, _ = lex_span(buf, lo, hi, t, e, xid, ascii_kind, kw_slots, kw_text, kw_mul, mode,
-                    dummy_u8, out_kind, out_start, out_end, out_kw, base)  # fmt: skip
+                    dummy_u8, out_kind, out_start, out_end, out_kw, base, NO_LIMIT)  # fmt: skip
     if mode == MODE_COUNT:
         counts[k] = c
 
@@ -989,13 +998,13 @@ def lex_cpu(
     file_token_offsets = np.zeros(n_files + 1, dtype=np.int64)
     if not chunked:
         counts = np.empty(n_files, dtype=np.int64)
-        _cpu_count_files(
-            buffer, file_offsets, max_file_bytes, *tables, counts, status, utf8_err, U8, I32
-        )
-        np.cumsum(counts, out=file_token_offsets[1:])
-        kind, start, end, kw = _token_arrays(int(file_token_offsets[-1]))
-        _cpu_write_files(buffer, file_offsets, *tables, status, file_token_offsets,
-                         kind, start, end, kw, U8)  # fmt: skip
+        with numba.parallel_chunksize(4):  # dynamic scheduling: file sizes vary 1000x
+            _cpu_count_files(buffer, file_offsets, max_file_bytes, *tables, counts, status,
+                             utf8_err, U8, I32)  # fmt: skip
+            np.cumsum(counts, out=file_token_offsets[1:])
+            kind, start, end, kw = _token_arrays(int(file_token_offsets[-1]))
+            _cpu_write_files(buffer, file_offsets, *tables, status, file_token_offsets, kind,
+                             start, end, kw, U8)  # fmt: skip
     else:
         file_chunks, c_start, c_end, c_file = make_chunks(file_offsets, chunk_bytes)
         n_chunks = len(c_start)

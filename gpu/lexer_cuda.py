@@ -20,6 +20,7 @@ restarted daemon does not pay the JIT again.
 from __future__ import annotations
 
 import os
+import time
 from types import ModuleType
 from typing import Any
 
@@ -80,6 +81,21 @@ def _grid(n: int) -> int:
     return max(1, (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
 
 
+class _StageClock:
+    def __init__(self, lexer: CudaLexer, timings: dict[str, float] | None) -> None:
+        self.lexer = lexer
+        self.timings = timings
+        self.t = time.perf_counter() if timings is not None else 0.0
+
+    def stage(self, name: str) -> None:
+        if self.timings is None:
+            return
+        self.lexer.synchronize()
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self.t
+        self.t = now
+
+
 class CudaLexer:
     """Holds the device-side tables; lexes buffers already on the device or on the host."""
 
@@ -100,10 +116,19 @@ class CudaLexer:
         file_offsets: npt.NDArray[np.int64],
         *,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        chunk_bytes: int | None = None,
+        timings: dict[str, float] | None = None,
     ) -> dict[str, Any]:
-        """Lex a device-resident buffer; returns device arrays (the TokenArrays fields)."""
+        """Lex a device-resident buffer; returns device arrays (the TokenArrays fields).
+
+        ``timings``, when given, receives seconds per stage (each stage synchronised: for
+        benchmarks only, it costs a sync per stage).
+        """
         xp = self.xp
-        file_chunks, c_start, c_end, c_file = L.make_chunks(file_offsets, self.chunk_bytes)
+        clock = _StageClock(self, timings)
+        file_chunks, c_start, c_end, c_file = L.make_chunks(
+            file_offsets, chunk_bytes or self.chunk_bytes
+        )
         n_files = len(file_offsets) - 1
         n_chunks = len(c_start)
         d_fo = xp.asarray(file_offsets)
@@ -120,21 +145,26 @@ class CudaLexer:
         utf8_err = xp.empty(n_files, dtype=np.int32)
         tables = (self.xid, self.ascii, self.kw_slots, self.kw_text, L.KW_MUL)
         g, t = _grid(n_chunks), THREADS_PER_BLOCK
+        clock.stage("setup")
         if n_chunks:
             k_speculate[g, t](d_buf, d_fo, d_cs, d_ce, d_cf, max_file_bytes, *tables, mark,
                               c_exit, c_nul, c_bad, self.u8, self.i32)  # fmt: skip
+        clock.stage("speculate")
         if n_files:
             k_file_sync[_grid(n_files), t](d_buf, d_fo, d_fc, d_cs, d_ce, max_file_bytes,
                                            self.xid, self.ascii, mark, c_exit, c_nul, c_bad,
                                            c_entry, status, utf8_err)  # fmt: skip
+        clock.stage("sync")
         counts = xp.zeros(n_chunks, dtype=np.int64)
         chunk_token_offsets = xp.zeros(n_chunks + 1, dtype=np.int64)
         if n_chunks:
             k_chunk_lex[g, t](d_buf, d_fo, d_ce, d_cf, c_entry, *tables, L.MODE_COUNT, self.u8,
                               self.i32, self.i32, self.u8, counts, chunk_token_offsets,
                               self.u8)  # fmt: skip
+            clock.stage("count")
             xp.cumsum(counts, out=chunk_token_offsets[1:])
         n_tokens = int(chunk_token_offsets[-1])
+        clock.stage("scan")
         kind = xp.empty(n_tokens, dtype=np.uint8)
         start = xp.empty(n_tokens, dtype=np.int32)
         end = xp.empty(n_tokens, dtype=np.int32)
@@ -142,6 +172,7 @@ class CudaLexer:
         if n_tokens:
             k_chunk_lex[g, t](d_buf, d_fo, d_ce, d_cf, c_entry, *tables, L.MODE_WRITE, kind,
                               start, end, kw, counts, chunk_token_offsets, self.u8)  # fmt: skip
+        clock.stage("write")
         file_token_offsets = chunk_token_offsets[d_fc]
         return {
             "kind": kind,
