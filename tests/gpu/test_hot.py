@@ -264,3 +264,23 @@ def test_binary_file_is_reported_not_lexed() -> None:
     (d,) = r.diagnostics
     assert (d.line, d.column, d.severity) == (1, 1, Severity.ERROR)
     assert "NUL" in d.message
+
+
+@pytest.mark.gpu
+def test_device_view_mirrors_the_view_per_generation() -> None:
+    import cupy
+
+    ws = HotWorkspace(backend=Backend("auto"))
+    ws.load_all(FILES)
+    dv = ws.device_view()
+    assert dv is not None
+    view = ws.view()
+    assert np.array_equal(cupy.asnumpy(dv["buffer"]), view.tokens.buffer)
+    assert np.array_equal(cupy.asnumpy(dv["kind"]), view.tokens.kind)
+    assert np.array_equal(cupy.asnumpy(dv["tree.match"]), view.tree.match)
+    assert np.array_equal(cupy.asnumpy(dv["items.head"]), view.items.head)
+    assert ws.device_view() is dv  # same generation: no new upload
+    ws.update("src/a.rs", b"struct Changed;\n")
+    dv2 = ws.device_view()
+    assert dv2 is not dv
+    assert np.array_equal(cupy.asnumpy(dv2["kind"]), ws.view().tokens.kind)
