@@ -124,7 +124,11 @@ pub trait Ord: Eq + PartialOrd<Self> {
     where
         Self: crate::marker::Sized,
     {
-        if other < self { self } else { other }
+        if other < self {
+            self
+        } else {
+            other
+        }
     }
 
     #[inline(always)]
@@ -132,7 +136,11 @@ pub trait Ord: Eq + PartialOrd<Self> {
     where
         Self: crate::marker::Sized,
     {
-        if other < self { other } else { self }
+        if other < self {
+            other
+        } else {
+            self
+        }
     }
 
     #[inline(always)]

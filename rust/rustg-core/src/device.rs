@@ -79,22 +79,38 @@ sreg_fns! {
 
 #[inline(always)]
 pub fn thread_idx() -> Dim3 {
-    Dim3 { x: thread_idx_x(), y: thread_idx_y(), z: thread_idx_z() }
+    Dim3 {
+        x: thread_idx_x(),
+        y: thread_idx_y(),
+        z: thread_idx_z(),
+    }
 }
 
 #[inline(always)]
 pub fn block_idx() -> Dim3 {
-    Dim3 { x: block_idx_x(), y: block_idx_y(), z: block_idx_z() }
+    Dim3 {
+        x: block_idx_x(),
+        y: block_idx_y(),
+        z: block_idx_z(),
+    }
 }
 
 #[inline(always)]
 pub fn block_dim() -> Dim3 {
-    Dim3 { x: block_dim_x(), y: block_dim_y(), z: block_dim_z() }
+    Dim3 {
+        x: block_dim_x(),
+        y: block_dim_y(),
+        z: block_dim_z(),
+    }
 }
 
 #[inline(always)]
 pub fn grid_dim() -> Dim3 {
-    Dim3 { x: grid_dim_x(), y: grid_dim_y(), z: grid_dim_z() }
+    Dim3 {
+        x: grid_dim_x(),
+        y: grid_dim_y(),
+        z: grid_dim_z(),
+    }
 }
 
 /// `block_idx_x() * block_dim_x() + thread_idx_x()`, widened to `usize` before multiplying.

@@ -80,7 +80,6 @@ pub const fn sub_with_overflow<T: Copy>(x: T, y: T) -> (T, bool);
 #[rustc_intrinsic]
 pub const fn mul_with_overflow<T: Copy>(x: T, y: T) -> (T, bool);
 
-
 // Float operations bind LLVM's intrinsics by name: those names have been stable for many LLVM
 // releases, while rustc's own float intrinsics were renamed between the stable and nightly
 // toolchains here (`fabsf32` became `fabs`, `minnumf32` became `minimum_number_nsz_f32`).
@@ -126,4 +125,3 @@ unsafe extern "C" {
     #[link_name = "llvm.maxnum.f64"]
     pub safe fn maxnumf64(x: f64, y: f64) -> f64;
 }
-

@@ -36,7 +36,11 @@ pub trait Iterator {
         if step == 0 {
             crate::panicking::panic_trap();
         }
-        StepBy { iter: self, step_minus_one: step - 1, first_take: true }
+        StepBy {
+            iter: self,
+            step_minus_one: step - 1,
+            first_take: true,
+        }
     }
 
     /// Pairs each element with its position.
@@ -45,7 +49,10 @@ pub trait Iterator {
     where
         Self: Sized,
     {
-        Enumerate { iter: self, count: 0 }
+        Enumerate {
+            iter: self,
+            count: 0,
+        }
     }
 
     /// The elements in reverse order.

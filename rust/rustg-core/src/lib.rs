@@ -36,12 +36,17 @@
 )]
 #![no_core]
 #![rustc_coherence_is_core]
-#![allow(internal_features, improper_ctypes, unnecessary_transmutes, clippy::all)]
+#![allow(
+    internal_features,
+    improper_ctypes,
+    unnecessary_transmutes,
+    clippy::all
+)]
 
 pub mod arch;
 pub mod clone;
-mod consts;
 pub mod cmp;
+mod consts;
 pub mod device;
 pub mod intrinsics;
 pub mod iter;

@@ -155,7 +155,9 @@ impl f32 {
     #[inline(always)]
     pub fn exp2(self) -> f32 {
         let r: f32;
-        unsafe { asm!("ex2.approx.f32 {0}, {1};", out(reg32) r, in(reg32) self, options(pure, nomem, nostack)) }
+        unsafe {
+            asm!("ex2.approx.f32 {0}, {1};", out(reg32) r, in(reg32) self, options(pure, nomem, nostack))
+        }
         r
     }
 
@@ -178,7 +180,9 @@ impl f32 {
     #[inline(always)]
     pub fn log2(self) -> f32 {
         let r: f32;
-        unsafe { asm!("lg2.approx.f32 {0}, {1};", out(reg32) r, in(reg32) self, options(pure, nomem, nostack)) }
+        unsafe {
+            asm!("lg2.approx.f32 {0}, {1};", out(reg32) r, in(reg32) self, options(pure, nomem, nostack))
+        }
         r
     }
 
@@ -200,7 +204,13 @@ impl f32 {
         if self > 0.0 {
             (n * self.log2()).exp2()
         } else if self == 0.0 {
-            if n > 0.0 { 0.0 } else if n == 0.0 { 1.0 } else { f32::INFINITY }
+            if n > 0.0 {
+                0.0
+            } else if n == 0.0 {
+                1.0
+            } else {
+                f32::INFINITY
+            }
         } else if n == n.trunc() && n.abs() < 16_777_216.0 {
             self.powi(n as i32)
         } else {
@@ -214,7 +224,9 @@ impl f32 {
     pub fn sin(self) -> f32 {
         let x = reduce_2pi(self);
         let r: f32;
-        unsafe { asm!("sin.approx.f32 {0}, {1};", out(reg32) r, in(reg32) x, options(pure, nomem, nostack)) }
+        unsafe {
+            asm!("sin.approx.f32 {0}, {1};", out(reg32) r, in(reg32) x, options(pure, nomem, nostack))
+        }
         r
     }
 
@@ -223,7 +235,9 @@ impl f32 {
     pub fn cos(self) -> f32 {
         let x = reduce_2pi(self);
         let r: f32;
-        unsafe { asm!("cos.approx.f32 {0}, {1};", out(reg32) r, in(reg32) x, options(pure, nomem, nostack)) }
+        unsafe {
+            asm!("cos.approx.f32 {0}, {1};", out(reg32) r, in(reg32) x, options(pure, nomem, nostack))
+        }
         r
     }
 

@@ -304,7 +304,11 @@ impl<Idx> RangeInclusive<Idx> {
     #[lang = "range_inclusive_new"]
     #[inline(always)]
     pub const fn new(start: Idx, end: Idx) -> Self {
-        Self { start, end, exhausted: false }
+        Self {
+            start,
+            end,
+            exhausted: false,
+        }
     }
 
     #[inline(always)]

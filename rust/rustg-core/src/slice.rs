@@ -89,7 +89,11 @@ impl<T: Copy> Slice<T> {
     /// The element at `index`, or `None` past the end.
     #[inline(always)]
     pub fn get(&self, index: usize) -> Option<T> {
-        if index < self.len { Some(unsafe { *self.ptr.add(index) }) } else { None }
+        if index < self.len {
+            Some(unsafe { *self.ptr.add(index) })
+        } else {
+            None
+        }
     }
 
     /// # Safety
@@ -143,13 +147,20 @@ impl<T: Copy> SliceMut<T> {
     /// The same memory, read-only.
     #[inline(always)]
     pub const fn as_slice(&self) -> Slice<T> {
-        Slice { ptr: self.ptr as *const T, len: self.len }
+        Slice {
+            ptr: self.ptr as *const T,
+            len: self.len,
+        }
     }
 
     /// The element at `index`, or `None` past the end.
     #[inline(always)]
     pub fn get(&self, index: usize) -> Option<T> {
-        if index < self.len { Some(unsafe { *self.ptr.add(index) }) } else { None }
+        if index < self.len {
+            Some(unsafe { *self.ptr.add(index) })
+        } else {
+            None
+        }
     }
 
     /// Stores `value` at `index` (bounds-checked).
@@ -195,7 +206,10 @@ impl<T: Copy, const N: usize> SharedArray<T, N> {
     #[doc(hidden)]
     #[inline(always)]
     pub const unsafe fn __from_ptr(ptr: *mut T) -> Self {
-        SharedArray { ptr, _marker: PhantomData }
+        SharedArray {
+            ptr,
+            _marker: PhantomData,
+        }
     }
 
     #[inline(always)]
@@ -221,7 +235,10 @@ impl<T: Copy, const N: usize> SharedArray<T, N> {
     /// The whole array as a [`SliceMut`].
     #[inline(always)]
     pub const fn as_slice_mut(&self) -> SliceMut<T> {
-        SliceMut { ptr: self.ptr, len: N }
+        SliceMut {
+            ptr: self.ptr,
+            len: N,
+        }
     }
 }
 

@@ -39,7 +39,10 @@ pub fn kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
     if let Some(first) = attr.into_iter().next() {
         return with_error(
             item,
-            Error::at(&first, "#[rustg::kernel] takes no arguments (launch shapes are chosen at launch)"),
+            Error::at(
+                &first,
+                "#[rustg::kernel] takes no arguments (launch shapes are chosen at launch)",
+            ),
         );
     }
     let func = match FnItem::parse(&item_tokens, "#[rustg::kernel]") {
@@ -64,7 +67,10 @@ pub fn kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
 pub fn device(attr: TokenStream, item: TokenStream) -> TokenStream {
     let item_tokens: Vec<TokenTree> = item.clone().into_iter().collect();
     if let Some(first) = attr.into_iter().next() {
-        return with_error(item, Error::at(&first, "#[rustg::device] takes no arguments"));
+        return with_error(
+            item,
+            Error::at(&first, "#[rustg::device] takes no arguments"),
+        );
     }
     let func = match FnItem::parse(&item_tokens, "#[rustg::device]") {
         Ok(f) => f,
@@ -105,7 +111,10 @@ pub fn gpu_test(attr: TokenStream, item: TokenStream) -> TokenStream {
         errors.push(Error::between(g.0, g.1, "a gpu_test cannot be generic"));
     }
     if !func.params.stream().is_empty() {
-        errors.push(Error::at_group(&func.params, "a gpu_test takes no parameters"));
+        errors.push(Error::at_group(
+            &func.params,
+            "a gpu_test takes no parameters",
+        ));
     }
     if let Some(ret) = &func.ret {
         if !is_unit(ret) {
@@ -132,21 +141,37 @@ struct Error {
 
 impl Error {
     fn at(token: &TokenTree, message: &str) -> Error {
-        Error { start: token.span(), end: token.span(), message: message.to_owned() }
+        Error {
+            start: token.span(),
+            end: token.span(),
+            message: message.to_owned(),
+        }
     }
 
     fn at_group(group: &Group, message: &str) -> Error {
-        Error { start: group.span(), end: group.span(), message: message.to_owned() }
+        Error {
+            start: group.span(),
+            end: group.span(),
+            message: message.to_owned(),
+        }
     }
 
     fn between(start: Span, end: Span, message: &str) -> Error {
-        Error { start, end, message: message.to_owned() }
+        Error {
+            start,
+            end,
+            message: message.to_owned(),
+        }
     }
 
     fn spanning(tokens: &[TokenTree], message: &str) -> Error {
         let start = tokens.first().map_or_else(Span::call_site, TokenTree::span);
         let end = tokens.last().map_or(start, TokenTree::span);
-        Error { start, end, message: message.to_owned() }
+        Error {
+            start,
+            end,
+            message: message.to_owned(),
+        }
     }
 
     /// `::core::compile_error! { "message" }`, spanning start..end: rustc reports a macro call
@@ -154,7 +179,10 @@ impl Error {
     fn to_compile_error(&self) -> TokenStream {
         let mut message = Literal::string(&self.message);
         message.set_span(self.end);
-        let mut body = Group::new(Delimiter::Brace, TokenStream::from(TokenTree::Literal(message)));
+        let mut body = Group::new(
+            Delimiter::Brace,
+            TokenStream::from(TokenTree::Literal(message)),
+        );
         body.set_span(self.end);
         tokens([
             punct(':', Spacing::Joint, self.start),
@@ -212,7 +240,10 @@ fn is_punct(token: Option<&TokenTree>, ch: char) -> bool {
 impl FnItem {
     fn parse(tokens: &[TokenTree], attribute: &str) -> Result<FnItem, Error> {
         let not_a_fn = |at: &TokenTree| {
-            Error::at(at, &format!("{attribute} applies to functions (`fn name(..) {{ .. }}`)"))
+            Error::at(
+                at,
+                &format!("{attribute} applies to functions (`fn name(..) {{ .. }}`)"),
+            )
         };
         let mut i = 0;
         let mut attrs = Vec::new();
@@ -318,7 +349,12 @@ impl FnItem {
         }
         let body = match tokens.get(i) {
             Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => g.clone(),
-            Some(t) => return Err(Error::at(t, &format!("{attribute} needs a function with a body"))),
+            Some(t) => {
+                return Err(Error::at(
+                    t,
+                    &format!("{attribute} needs a function with a body"),
+                ))
+            }
             None => {
                 return Err(Error::at(
                     &tokens[tokens.len() - 1],
@@ -327,7 +363,10 @@ impl FnItem {
             }
         };
         if let Some(extra) = tokens.get(i + 1) {
-            return Err(Error::at(extra, "unexpected tokens after the function body"));
+            return Err(Error::at(
+                extra,
+                "unexpected tokens after the function body",
+            ));
         }
         Ok(FnItem {
             attrs,
@@ -349,7 +388,10 @@ impl FnItem {
     fn common_errors(&self, what: &str) -> Vec<Error> {
         let mut errors = Vec::new();
         if let Some(a) = &self.asyncness {
-            errors.push(Error::at(a, &format!("{what} cannot be async: there is no executor on a GPU")));
+            errors.push(Error::at(
+                a,
+                &format!("{what} cannot be async: there is no executor on a GPU"),
+            ));
         }
         if !self.abi.is_empty() {
             errors.push(Error::spanning(
@@ -366,7 +408,10 @@ impl FnItem {
     fn kernel_errors(&self) -> Vec<Error> {
         let mut errors = self.common_errors("a kernel");
         if let Some(c) = &self.constness {
-            errors.push(Error::at(c, "a kernel cannot be `const fn`: it only runs when launched"));
+            errors.push(Error::at(
+                c,
+                "a kernel cannot be `const fn`: it only runs when launched",
+            ));
         }
         if let Some((start, end)) = self.generics {
             errors.push(Error::between(
@@ -423,7 +468,10 @@ impl FnItem {
             let Some(colon) = type_colon(chunk) else {
                 return Err(Error::spanning(chunk, "expected `name: Type`"));
             };
-            params.push(Param { pattern: chunk[..colon].to_vec(), ty: chunk[colon + 1..].to_vec() });
+            params.push(Param {
+                pattern: chunk[..colon].to_vec(),
+                ty: chunk[colon + 1..].to_vec(),
+            });
         }
         Ok(params)
     }
@@ -452,7 +500,11 @@ impl FnItem {
         for p in &params {
             let name = pattern_name(&p.pattern);
             let ty = type_text(&p.ty);
-            descriptors.extend(parse(&format!("({}, {}),", string_lit(&name), string_lit(&ty))));
+            descriptors.extend(parse(&format!(
+                "({}, {}),",
+                string_lit(&name),
+                string_lit(&ty)
+            )));
         }
         let kernel_name = self.name.to_string();
         let const_name = Ident::new(&kernel_name.to_uppercase(), span);
@@ -465,24 +517,39 @@ impl FnItem {
         out.extend(parse(&format!("#[doc = {}]", string_lit(&doc))));
         out.extend(vis);
         out.extend(parse("const"));
-        out.extend([TokenTree::Ident(const_name), punct(':', Spacing::Alone, span)]);
+        out.extend([
+            TokenTree::Ident(const_name),
+            punct(':', Spacing::Alone, span),
+        ]);
         out.extend(parse("::rustg::Kernel<"));
         out.extend(fn_type.clone());
         out.extend(parse("> = ::rustg::Kernel::__new"));
-        let mut args = parse(&format!("{}, ::core::module_path!(),", string_lit(&kernel_name)));
+        let mut args = parse(&format!(
+            "{}, ::core::module_path!(),",
+            string_lit(&kernel_name)
+        ));
         args.extend([TokenTree::Ident(self.name.clone())]);
         args.extend(parse(" as "));
         args.extend(fn_type);
         args.extend(parse(", &"));
-        args.extend([TokenTree::Group(Group::new(Delimiter::Bracket, descriptors))]);
-        out.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, args)), punct(';', Spacing::Alone, span)]);
+        args.extend([TokenTree::Group(Group::new(
+            Delimiter::Bracket,
+            descriptors,
+        ))]);
+        out.extend([
+            TokenTree::Group(Group::new(Delimiter::Parenthesis, args)),
+            punct(';', Spacing::Alone, span),
+        ]);
 
         // One bound check per parameter, spanned on the user's type, so an unsupported type is
         // reported at the parameter (KernelParam's on_unimplemented note says what is allowed).
         let mut checks = TokenStream::new();
         for p in &params {
             let first = p.ty.first().map_or(span, TokenTree::span);
-            checks.extend([TokenTree::Ident(Ident::new("__rustg_is_kernel_param", first))]);
+            checks.extend([TokenTree::Ident(Ident::new(
+                "__rustg_is_kernel_param",
+                first,
+            ))]);
             checks.extend(parse("::<"));
             checks.extend(p.ty.iter().cloned());
             checks.extend(parse(">();"));
@@ -492,7 +559,10 @@ impl FnItem {
         let mut body = parse("#[allow(dead_code)] fn __rustg_check_kernel_params()");
         body.extend([TokenTree::Group(Group::new(Delimiter::Brace, inner))]);
         out.extend(parse("const _: () ="));
-        out.extend([TokenTree::Group(Group::new(Delimiter::Brace, body)), punct(';', Spacing::Alone, span)]);
+        out.extend([
+            TokenTree::Group(Group::new(Delimiter::Brace, body)),
+            punct(';', Spacing::Alone, span),
+        ]);
         out
     }
 
@@ -520,7 +590,10 @@ impl FnItem {
         body.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, shape))]);
         if let Some(shared) = &args.shared_mem {
             body.extend(parse(".with_shared_mem_bytes"));
-            body.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, shared.clone()))]);
+            body.extend([TokenTree::Group(Group::new(
+                Delimiter::Parenthesis,
+                shared.clone(),
+            ))]);
         }
         body.extend(parse(";"));
         // Safety of the launch: the body takes no arguments, so it touches only memory it owns
@@ -594,7 +667,11 @@ fn type_colon(chunk: &[TokenTree]) -> Option<usize> {
 /// meet the `KernelParam` bound instead.
 fn kernel_param_type_error(ty: &[TokenTree]) -> Option<Error> {
     let Some(first) = ty.first() else {
-        return Some(Error::between(Span::call_site(), Span::call_site(), "missing parameter type"));
+        return Some(Error::between(
+            Span::call_site(),
+            Span::call_site(),
+            "missing parameter type",
+        ));
     };
     let message = match first {
         TokenTree::Punct(p) if p.as_char() == '&' => {
@@ -715,7 +792,11 @@ impl GpuTestArgs {
                  #[rustg::gpu_test(grid = 2, block = 64)]",
             ));
         };
-        Ok(GpuTestArgs { grid, block, shared_mem })
+        Ok(GpuTestArgs {
+            grid,
+            block,
+            shared_mem,
+        })
     }
 }
 
@@ -737,5 +818,7 @@ fn string_lit(s: &str) -> String {
 
 /// Fixed generated text. It is our own well-formed Rust, so a parse failure is a bug here.
 fn parse(source: &str) -> TokenStream {
-    source.parse().expect("rustg-macros generated text that does not tokenize")
+    source
+        .parse()
+        .expect("rustg-macros generated text that does not tokenize")
 }

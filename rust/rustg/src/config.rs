@@ -52,9 +52,17 @@ impl fmt::Display for Dim3 {
 /// Most threads in one block.
 pub const MAX_THREADS_PER_BLOCK: u32 = 1024;
 /// Largest block extent per axis.
-pub const MAX_BLOCK_DIM: Dim3 = Dim3 { x: 1024, y: 1024, z: 64 };
+pub const MAX_BLOCK_DIM: Dim3 = Dim3 {
+    x: 1024,
+    y: 1024,
+    z: 64,
+};
 /// Largest grid extent per axis.
-pub const MAX_GRID_DIM: Dim3 = Dim3 { x: (1 << 31) - 1, y: 65535, z: 65535 };
+pub const MAX_GRID_DIM: Dim3 = Dim3 {
+    x: (1 << 31) - 1,
+    y: 65535,
+    z: 65535,
+};
 /// Shared memory a block may use without opting in to more (static plus dynamic).
 pub const DEFAULT_MAX_SHARED_BYTES: usize = 48 * 1024;
 
@@ -71,7 +79,11 @@ pub struct LaunchConfig {
 
 impl LaunchConfig {
     pub fn new(grid: impl Into<Dim3>, block: impl Into<Dim3>) -> LaunchConfig {
-        LaunchConfig { grid: grid.into(), block: block.into(), shared_mem_bytes: 0 }
+        LaunchConfig {
+            grid: grid.into(),
+            block: block.into(),
+            shared_mem_bytes: 0,
+        }
     }
 
     /// Enough blocks of `threads_per_block` threads to give each of `n` elements one thread.
@@ -82,29 +94,51 @@ impl LaunchConfig {
     }
 
     pub fn with_shared_mem_bytes(self, bytes: u32) -> LaunchConfig {
-        LaunchConfig { shared_mem_bytes: bytes, ..self }
+        LaunchConfig {
+            shared_mem_bytes: bytes,
+            ..self
+        }
     }
 
     /// Checks the shape against the hardware limits, so an emulated launch fails where a GPU
     /// launch would (`CUDA_ERROR_INVALID_VALUE`) instead of succeeding only on the host.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let axes = [("x", self.grid.x, self.block.x), ("y", self.grid.y, self.block.y), ("z", self.grid.z, self.block.z)];
+        let axes = [
+            ("x", self.grid.x, self.block.x),
+            ("y", self.grid.y, self.block.y),
+            ("z", self.grid.z, self.block.z),
+        ];
         let grid_limits = [MAX_GRID_DIM.x, MAX_GRID_DIM.y, MAX_GRID_DIM.z];
         let block_limits = [MAX_BLOCK_DIM.x, MAX_BLOCK_DIM.y, MAX_BLOCK_DIM.z];
         for (i, (axis, g, b)) in axes.into_iter().enumerate() {
             if g == 0 || b == 0 {
-                return Err(ConfigError::ZeroExtent { grid: self.grid, block: self.block });
+                return Err(ConfigError::ZeroExtent {
+                    grid: self.grid,
+                    block: self.block,
+                });
             }
             if g > grid_limits[i] {
-                return Err(ConfigError::GridTooLarge { axis, value: g, max: grid_limits[i] });
+                return Err(ConfigError::GridTooLarge {
+                    axis,
+                    value: g,
+                    max: grid_limits[i],
+                });
             }
             if b > block_limits[i] {
-                return Err(ConfigError::BlockTooLarge { axis, value: b, max: block_limits[i] });
+                return Err(ConfigError::BlockTooLarge {
+                    axis,
+                    value: b,
+                    max: block_limits[i],
+                });
             }
         }
         let threads = self.block.count();
         if threads > u64::from(MAX_THREADS_PER_BLOCK) {
-            return Err(ConfigError::TooManyThreads { block: self.block, threads, max: MAX_THREADS_PER_BLOCK });
+            return Err(ConfigError::TooManyThreads {
+                block: self.block,
+                threads,
+                max: MAX_THREADS_PER_BLOCK,
+            });
         }
         if self.shared_mem_bytes as usize > DEFAULT_MAX_SHARED_BYTES {
             return Err(ConfigError::SharedMemoryTooLarge {
@@ -119,11 +153,29 @@ impl LaunchConfig {
 /// A launch shape no GPU accepts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigError {
-    ZeroExtent { grid: Dim3, block: Dim3 },
-    GridTooLarge { axis: &'static str, value: u32, max: u32 },
-    BlockTooLarge { axis: &'static str, value: u32, max: u32 },
-    TooManyThreads { block: Dim3, threads: u64, max: u32 },
-    SharedMemoryTooLarge { bytes: usize, max: usize },
+    ZeroExtent {
+        grid: Dim3,
+        block: Dim3,
+    },
+    GridTooLarge {
+        axis: &'static str,
+        value: u32,
+        max: u32,
+    },
+    BlockTooLarge {
+        axis: &'static str,
+        value: u32,
+        max: u32,
+    },
+    TooManyThreads {
+        block: Dim3,
+        threads: u64,
+        max: u32,
+    },
+    SharedMemoryTooLarge {
+        bytes: usize,
+        max: usize,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -138,11 +190,21 @@ impl fmt::Display for ConfigError {
             ConfigError::BlockTooLarge { axis, value, max } => {
                 write!(f, "block {axis} extent {value} exceeds the maximum {max}")
             }
-            ConfigError::TooManyThreads { block, threads, max } => {
-                write!(f, "block {block} has {threads} threads; a block holds at most {max}")
+            ConfigError::TooManyThreads {
+                block,
+                threads,
+                max,
+            } => {
+                write!(
+                    f,
+                    "block {block} has {threads} threads; a block holds at most {max}"
+                )
             }
             ConfigError::SharedMemoryTooLarge { bytes, max } => {
-                write!(f, "{bytes} bytes of dynamic shared memory exceed the {max}-byte default limit")
+                write!(
+                    f,
+                    "{bytes} bytes of dynamic shared memory exceed the {max}-byte default limit"
+                )
             }
         }
     }

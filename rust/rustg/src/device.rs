@@ -61,13 +61,17 @@ pub fn grid_dim() -> Dim3 {
 /// `block_idx_x() * block_dim_x() + thread_idx_x()`, widened to `usize` before multiplying.
 #[track_caller]
 pub fn global_idx_x() -> usize {
-    with_context("global_idx_x", |c| c.block.get().x as usize * c.block_dim.x as usize + c.thread.x as usize)
+    with_context("global_idx_x", |c| {
+        c.block.get().x as usize * c.block_dim.x as usize + c.thread.x as usize
+    })
 }
 
 /// `block_dim_x() * grid_dim_x()`: the step of a grid-stride loop over x.
 #[track_caller]
 pub fn grid_stride_x() -> usize {
-    with_context("grid_stride_x", |c| c.block_dim.x as usize * c.grid_dim.x as usize)
+    with_context("grid_stride_x", |c| {
+        c.block_dim.x as usize * c.grid_dim.x as usize
+    })
 }
 
 /// Waits until every thread of the block has reached this call (CUDA's `__syncthreads()`).
@@ -104,7 +108,13 @@ macro_rules! shared_array {
     ($t:ty, $n:expr) => {{
         // The static's address names this use of the macro: one allocation per site per block.
         // Its content is unique to the site, so no optimiser can merge two sites into one.
-        static __RUSTG_SITE: &str = ::core::concat!(::core::file!(), ":", ::core::line!(), ":", ::core::column!());
+        static __RUSTG_SITE: &str = ::core::concat!(
+            ::core::file!(),
+            ":",
+            ::core::line!(),
+            ":",
+            ::core::column!()
+        );
         // Safety: the emulator hands out memory valid for the block's lifetime.
         unsafe { $crate::__private::shared_array::<$t, { $n }>(&__RUSTG_SITE) }
     }};
@@ -127,7 +137,9 @@ pub mod __private {
     /// # Safety
     /// Called only through `shared_array!`, with a static unique to the call site.
     #[track_caller]
-    pub unsafe fn shared_array<T: Copy + 'static, const N: usize>(site: &'static &'static str) -> SharedArray<T, N> {
+    pub unsafe fn shared_array<T: Copy + 'static, const N: usize>(
+        site: &'static &'static str,
+    ) -> SharedArray<T, N> {
         let layout = Layout::array::<T>(N).expect("shared_array! larger than the address space");
         let ptr = with_context("shared_array!", |c| {
             c.shared_site(site as *const &str as usize, TypeId::of::<[T; N]>(), layout)

@@ -44,7 +44,11 @@ pub struct EmulatorOptions {
 
 impl Default for EmulatorOptions {
     fn default() -> Self {
-        EmulatorOptions { parallel_blocks: 0, stack_size: 256 * 1024, max_shared_bytes: DEFAULT_MAX_SHARED_BYTES }
+        EmulatorOptions {
+            parallel_blocks: 0,
+            stack_size: 256 * 1024,
+            max_shared_bytes: DEFAULT_MAX_SHARED_BYTES,
+        }
     }
 }
 
@@ -54,11 +58,27 @@ pub enum LaunchError {
     /// The launch shape is one no GPU accepts.
     InvalidConfig(ConfigError),
     /// A thread panicked (an assertion, an out-of-bounds index, an explicit `panic!`).
-    ThreadPanicked { kernel: &'static str, block: Dim3, thread: Dim3, message: String },
+    ThreadPanicked {
+        kernel: &'static str,
+        block: Dim3,
+        thread: Dim3,
+        message: String,
+    },
     /// The threads of a block made different numbers of `sync_threads` calls.
-    BarrierDivergence { kernel: &'static str, block: Dim3, thread: Dim3, calls: u64, expected: u64 },
+    BarrierDivergence {
+        kernel: &'static str,
+        block: Dim3,
+        thread: Dim3,
+        calls: u64,
+        expected: u64,
+    },
     /// A block asked for more shared memory than `EmulatorOptions::max_shared_bytes`.
-    SharedMemoryExceeded { kernel: &'static str, block: Dim3, requested: usize, max: usize },
+    SharedMemoryExceeded {
+        kernel: &'static str,
+        block: Dim3,
+        requested: usize,
+        max: usize,
+    },
     /// The OS refused to start the emulator's threads.
     Spawn { message: String },
 }
@@ -67,21 +87,42 @@ impl fmt::Display for LaunchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LaunchError::InvalidConfig(e) => write!(f, "invalid launch configuration: {e}"),
-            LaunchError::ThreadPanicked { kernel, block, thread, message } => {
-                write!(f, "kernel `{kernel}` panicked in block {block}, thread {thread}: {message}")
+            LaunchError::ThreadPanicked {
+                kernel,
+                block,
+                thread,
+                message,
+            } => {
+                write!(
+                    f,
+                    "kernel `{kernel}` panicked in block {block}, thread {thread}: {message}"
+                )
             }
-            LaunchError::BarrierDivergence { kernel, block, thread, calls, expected } => write!(
+            LaunchError::BarrierDivergence {
+                kernel,
+                block,
+                thread,
+                calls,
+                expected,
+            } => write!(
                 f,
                 "kernel `{kernel}`: in block {block}, thread {thread} made {calls} sync_threads \
                  call(s) where other threads made {expected}; a barrier inside divergent control \
                  flow (or after an early return) is undefined behaviour on a GPU"
             ),
-            LaunchError::SharedMemoryExceeded { kernel, block, requested, max } => write!(
+            LaunchError::SharedMemoryExceeded {
+                kernel,
+                block,
+                requested,
+                max,
+            } => write!(
                 f,
                 "kernel `{kernel}`: block {block} uses {requested} bytes of shared memory, more \
                  than the {max}-byte limit"
             ),
-            LaunchError::Spawn { message } => write!(f, "could not start emulator threads: {message}"),
+            LaunchError::Spawn { message } => {
+                write!(f, "could not start emulator threads: {message}")
+            }
         }
     }
 }
@@ -105,7 +146,12 @@ impl From<ConfigError> for LaunchError {
 /// guarantees that the kernel's threads do not race (no two threads write the same element, and
 /// none reads an element another writes, without a `sync_threads` or an atomic in between), and
 /// that raw pointers passed in are valid for what the kernel does with them.
-pub unsafe fn launch<S, A>(kernel: &Kernel<S>, grid: impl Into<Dim3>, block: impl Into<Dim3>, args: A) -> Result<(), LaunchError>
+pub unsafe fn launch<S, A>(
+    kernel: &Kernel<S>,
+    grid: impl Into<Dim3>,
+    block: impl Into<Dim3>,
+    args: A,
+) -> Result<(), LaunchError>
 where
     S: KernelSignature,
     A: HostArgs<S::Params>,
@@ -118,7 +164,11 @@ where
 ///
 /// # Safety
 /// As [`launch`].
-pub unsafe fn launch_with<S, A>(kernel: &Kernel<S>, config: LaunchConfig, args: A) -> Result<(), LaunchError>
+pub unsafe fn launch_with<S, A>(
+    kernel: &Kernel<S>,
+    config: LaunchConfig,
+    args: A,
+) -> Result<(), LaunchError>
 where
     S: KernelSignature,
     A: HostArgs<S::Params>,
@@ -209,12 +259,29 @@ unsafe fn run<S: KernelSignature>(
     let blocks = config.grid.count();
     let groups = group_count(options.parallel_blocks, threads, blocks);
     let shared = Shared { function, params };
-    let failure = Failure { first: Mutex::new(None), failed: AtomicBool::new(false) };
-    let gate = StartGate { state: Mutex::new(None), opened: Condvar::new() };
+    let failure = Failure {
+        first: Mutex::new(None),
+        failed: AtomicBool::new(false),
+    };
+    let gate = StartGate {
+        state: Mutex::new(None),
+        opened: Condvar::new(),
+    };
     let group_states: Vec<GroupState> = (0..groups)
-        .map(|_| GroupState::new(threads, config.shared_mem_bytes as usize, options.max_shared_bytes))
+        .map(|_| {
+            GroupState::new(
+                threads,
+                config.shared_mem_bytes as usize,
+                options.max_shared_bytes,
+            )
+        })
         .collect();
-    let launch = LaunchInfo { name, config, groups: groups as u64, blocks };
+    let launch = LaunchInfo {
+        name,
+        config,
+        groups: groups as u64,
+        blocks,
+    };
 
     let spawn_error = std::thread::scope(|scope| {
         for (g, group) in group_states.iter().enumerate() {
@@ -240,7 +307,11 @@ unsafe fn run<S: KernelSignature>(
     if let Some(message) = spawn_error {
         return Err(LaunchError::Spawn { message });
     }
-    match failure.first.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    match failure
+        .first
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+    {
         Some(error) => Err(error),
         None => Ok(()),
     }
@@ -253,7 +324,9 @@ fn group_count(requested: usize, threads: usize, blocks: u64) -> usize {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         cores.min(4096 / threads.max(1)).max(1)
     };
-    wanted.min(usize::try_from(blocks).unwrap_or(usize::MAX)).max(1)
+    wanted
+        .min(usize::try_from(blocks).unwrap_or(usize::MAX))
+        .max(1)
 }
 
 struct LaunchInfo {
@@ -265,7 +338,11 @@ struct LaunchInfo {
 
 fn coordinates(linear: u64, extent: Dim3) -> Dim3 {
     let (x, y) = (u64::from(extent.x), u64::from(extent.y));
-    Dim3 { x: (linear % x) as u32, y: ((linear / x) % y) as u32, z: (linear / (x * y)) as u32 }
+    Dim3 {
+        x: (linear % x) as u32,
+        y: ((linear / x) % y) as u32,
+        z: (linear / (x * y)) as u32,
+    }
 }
 
 /// One emulated thread: every block of its group, in turn.
@@ -293,7 +370,9 @@ fn worker<S: KernelSignature>(
         // B0: the leader's decision to go on (and its reset of the group after the previous
         // block) is visible to every thread before any starts the block.
         if t == 0 {
-            group.stop.store(failure.failed.load(Ordering::SeqCst), Ordering::SeqCst);
+            group
+                .stop
+                .store(failure.failed.load(Ordering::SeqCst), Ordering::SeqCst);
         }
         group.boundary.wait();
         if group.stop.load(Ordering::SeqCst) {
@@ -304,7 +383,9 @@ fn worker<S: KernelSignature>(
         context.barriers.set(0);
 
         // Safety: the caller of `launch` vouched for the kernel and its parameters.
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| unsafe { shared.function.invoke(shared.params) }));
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+            shared.function.invoke(shared.params)
+        }));
         if let Err(payload) = outcome {
             if let Some(error) = thread_failure(payload, launch.name, block, context.thread) {
                 failure.record(error);
@@ -331,7 +412,12 @@ fn worker<S: KernelSignature>(
 
 /// The failure a panic payload stands for, or None for the quiet unwind of a thread released
 /// from a poisoned barrier.
-fn thread_failure(payload: Box<dyn Any + Send>, kernel: &'static str, block: Dim3, thread: Dim3) -> Option<LaunchError> {
+fn thread_failure(
+    payload: Box<dyn Any + Send>,
+    kernel: &'static str,
+    block: Dim3,
+    thread: Dim3,
+) -> Option<LaunchError> {
     if payload.is::<BlockAborted>() {
         return None;
     }
@@ -350,11 +436,25 @@ fn thread_failure(payload: Box<dyn Any + Send>, kernel: &'static str, block: Dim
     } else {
         "a panic with a non-string payload".to_owned()
     };
-    Some(LaunchError::ThreadPanicked { kernel, block, thread, message })
+    Some(LaunchError::ThreadPanicked {
+        kernel,
+        block,
+        thread,
+        message,
+    })
 }
 
-fn divergence(group: &GroupState, kernel: &'static str, block: Dim3, block_dim: Dim3) -> Option<LaunchError> {
-    let calls: Vec<u64> = group.calls.iter().map(|c| c.load(Ordering::SeqCst)).collect();
+fn divergence(
+    group: &GroupState,
+    kernel: &'static str,
+    block: Dim3,
+    block_dim: Dim3,
+) -> Option<LaunchError> {
+    let calls: Vec<u64> = group
+        .calls
+        .iter()
+        .map(|c| c.load(Ordering::SeqCst))
+        .collect();
     let expected = *calls.iter().max()?;
     let (t, &made) = calls.iter().enumerate().find(|(_, &c)| c != expected)?;
     Some(LaunchError::BarrierDivergence {
@@ -419,7 +519,12 @@ impl BlockBarrier {
     fn new(threads: usize) -> BlockBarrier {
         BlockBarrier {
             threads,
-            state: Mutex::new(BarrierState { live: threads, waiting: 0, generation: 0, poisoned: false }),
+            state: Mutex::new(BarrierState {
+                live: threads,
+                waiting: 0,
+                generation: 0,
+                poisoned: false,
+            }),
             released: Condvar::new(),
         }
     }
@@ -466,7 +571,12 @@ impl BlockBarrier {
 
     fn reset(&self) {
         let mut s = lock(&self.state);
-        *s = BarrierState { live: self.threads, waiting: 0, generation: s.generation + 1, poisoned: false };
+        *s = BarrierState {
+            live: self.threads,
+            waiting: 0,
+            generation: s.generation + 1,
+            poisoned: false,
+        };
     }
 }
 
@@ -520,7 +630,13 @@ struct SharedExceeded {
 
 impl SharedMemory {
     fn new(dynamic_bytes: usize, max: usize) -> SharedMemory {
-        SharedMemory { sites: HashMap::new(), dynamic: None, dynamic_bytes, used: dynamic_bytes, max }
+        SharedMemory {
+            sites: HashMap::new(),
+            dynamic: None,
+            dynamic_bytes,
+            used: dynamic_bytes,
+            max,
+        }
     }
 
     fn site(&mut self, key: (usize, TypeId), layout: Layout) -> *mut u8 {
@@ -529,7 +645,10 @@ impl SharedMemory {
         }
         let requested = self.used + layout.size();
         if requested > self.max {
-            panic::resume_unwind(Box::new(SharedExceeded { requested, max: self.max }));
+            panic::resume_unwind(Box::new(SharedExceeded {
+                requested,
+                max: self.max,
+            }));
         }
         self.used = requested;
         let allocation = Allocation::zeroed(layout);

@@ -22,7 +22,12 @@ impl<S: Copy> Kernel<S> {
         function: S,
         params: &'static [(&'static str, &'static str)],
     ) -> Kernel<S> {
-        Kernel { name, module_path, function, params }
+        Kernel {
+            name,
+            module_path,
+            function,
+            params,
+        }
     }
 
     /// The symbol the kernel has in PTX (the function's name).

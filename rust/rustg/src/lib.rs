@@ -41,19 +41,20 @@ mod runtime;
 mod slice;
 
 pub use atomic::{
-    atomic_add, atomic_and, atomic_cas, atomic_exchange, atomic_max, atomic_min, atomic_or, atomic_sub, atomic_xor,
-    AtomicAdd, AtomicBitwise, AtomicExchange, AtomicMinMax,
+    atomic_add, atomic_and, atomic_cas, atomic_exchange, atomic_max, atomic_min, atomic_or,
+    atomic_sub, atomic_xor, AtomicAdd, AtomicBitwise, AtomicExchange, AtomicMinMax,
 };
 pub use config::{
-    ConfigError, Dim3, LaunchConfig, DEFAULT_MAX_SHARED_BYTES, MAX_BLOCK_DIM, MAX_GRID_DIM, MAX_THREADS_PER_BLOCK,
+    ConfigError, Dim3, LaunchConfig, DEFAULT_MAX_SHARED_BYTES, MAX_BLOCK_DIM, MAX_GRID_DIM,
+    MAX_THREADS_PER_BLOCK,
 };
 #[doc(hidden)]
 pub use device::__private;
 pub use device::{
-    block_dim, block_dim_x, block_dim_y, block_dim_z, block_idx, block_idx_x, block_idx_y, block_idx_z,
-    dynamic_shared_memory_bytes, global_idx_x, grid_dim, grid_dim_x, grid_dim_y, grid_dim_z, grid_stride_x, lane_id,
-    sync_threads, thread_fence, thread_fence_block, thread_fence_system, thread_idx, thread_idx_x, thread_idx_y,
-    thread_idx_z, WARP_SIZE,
+    block_dim, block_dim_x, block_dim_y, block_dim_z, block_idx, block_idx_x, block_idx_y,
+    block_idx_z, dynamic_shared_memory_bytes, global_idx_x, grid_dim, grid_dim_x, grid_dim_y,
+    grid_dim_z, grid_stride_x, lane_id, sync_threads, thread_fence, thread_fence_block,
+    thread_fence_system, thread_idx, thread_idx_x, thread_idx_y, thread_idx_z, WARP_SIZE,
 };
 pub use emu::{launch, launch_with, launch_with_options, EmulatorOptions, LaunchError};
 pub use kernel::{HostArg, HostArgs, Kernel, KernelParam, KernelSignature};

@@ -74,7 +74,10 @@ impl<P: KernelParam> DeviceArg<P> for P {
     }
 }
 
-fn device_slice<T: Copy>(buffer: &DeviceBuffer<T>, target: Target<'_>) -> Result<(*mut T, usize), WrongDevice> {
+fn device_slice<T: Copy>(
+    buffer: &DeviceBuffer<T>,
+    target: Target<'_>,
+) -> Result<(*mut T, usize), WrongDevice> {
     match target.0 {
         TargetKind::Gpu(gpu) if buffer.belongs_to(gpu) => Ok((buffer.device_ptr() as *mut T, buffer.len())),
         TargetKind::Gpu(_) => Err(WrongDevice { message: "a DeviceBuffer from another GPU was passed to this launch".into() }),
@@ -104,7 +107,9 @@ impl<T: Copy> DeviceArg<Slice<T>> for &Buffer<T> {
     fn to_param(self, target: Target<'_>) -> Result<Slice<T>, WrongDevice> {
         match (&self.storage, target.0) {
             // Safety: the vector holds `len` elements and is borrowed for the launch.
-            (Storage::Host(v), TargetKind::Emulator) => Ok(unsafe { Slice::from_raw_parts(v.as_ptr(), v.len()) }),
+            (Storage::Host(v), TargetKind::Emulator) => {
+                Ok(unsafe { Slice::from_raw_parts(v.as_ptr(), v.len()) })
+            }
             (Storage::Gpu(b), _) => b.to_param(target),
             (Storage::Host(_), TargetKind::Gpu(_)) => Err(host_buffer_on_gpu()),
         }
@@ -125,7 +130,9 @@ impl<T: Copy> DeviceArg<SliceMut<T>> for &mut Buffer<T> {
 }
 
 fn host_buffer_on_gpu() -> WrongDevice {
-    WrongDevice { message: "a Buffer made by the emulator Device was passed to a GPU launch".into() }
+    WrongDevice {
+        message: "a Buffer made by the emulator Device was passed to a GPU launch".into(),
+    }
 }
 
 /// A tuple of [`DeviceArg`]s, one per kernel parameter (`(x,)` for one, `()` for none).
@@ -220,7 +227,10 @@ impl fmt::Debug for Device {
 impl Device {
     /// The host emulator.
     pub fn emulator() -> Device {
-        Device::Emulator { options: EmulatorOptions::default(), fallback: None }
+        Device::Emulator {
+            options: EmulatorOptions::default(),
+            fallback: None,
+        }
     }
 
     /// The GPU with `module` loaded.
@@ -238,10 +248,14 @@ impl Device {
             return Device::emulator();
         }
         let library = std::env::var_os("RUSTG_LIBCUDA").map(std::path::PathBuf::from);
-        let attempt = Gpu::open_with_driver(library.as_deref(), 0).and_then(|gpu| gpu.load_kernels(crate_name, search_from));
+        let attempt = Gpu::open_with_driver(library.as_deref(), 0)
+            .and_then(|gpu| gpu.load_kernels(crate_name, search_from));
         match attempt {
             Ok(module) => Device::Gpu(module),
-            Err(reason) => Device::Emulator { options: EmulatorOptions::default(), fallback: Some(reason) },
+            Err(reason) => Device::Emulator {
+                options: EmulatorOptions::default(),
+                fallback: Some(reason),
+            },
         }
     }
 
@@ -264,7 +278,10 @@ impl Device {
                 let gpu = module.gpu();
                 format!("GPU {}: {} ({})", gpu.ordinal(), gpu.name(), gpu.arch())
             }
-            Device::Emulator { fallback: Some(reason), .. } => format!("host emulator (GPU unavailable: {reason})"),
+            Device::Emulator {
+                fallback: Some(reason),
+                ..
+            } => format!("host emulator (GPU unavailable: {reason})"),
             Device::Emulator { fallback: None, .. } => "host emulator".to_owned(),
         }
     }
@@ -293,18 +310,28 @@ impl Device {
     ///
     /// # Safety
     /// As [`launch`](crate::launch).
-    pub unsafe fn launch<S, A>(&self, kernel: &Kernel<S>, config: LaunchConfig, args: A) -> Result<(), Error>
+    pub unsafe fn launch<S, A>(
+        &self,
+        kernel: &Kernel<S>,
+        config: LaunchConfig,
+        args: A,
+    ) -> Result<(), Error>
     where
         S: KernelSignature,
         A: DeviceArgs<S::Params>,
     {
         match self {
             // Safety: passed on to the caller.
-            Device::Gpu(module) => unsafe { module.launch(kernel, config, args) }.map_err(Error::Cuda),
+            Device::Gpu(module) => {
+                unsafe { module.launch(kernel, config, args) }.map_err(Error::Cuda)
+            }
             Device::Emulator { options, .. } => {
-                let params = args.into_params(Target::Emulator).map_err(|e| Error::Cuda(CudaError::WrongDevice(e)))?;
+                let params = args
+                    .into_params(Target::Emulator)
+                    .map_err(|e| Error::Cuda(CudaError::WrongDevice(e)))?;
                 // Safety: passed on to the caller.
-                unsafe { emu::launch_with_options(kernel, config, Params(params), options) }.map_err(Error::Launch)
+                unsafe { emu::launch_with_options(kernel, config, Params(params), options) }
+                    .map_err(Error::Launch)
             }
         }
     }
@@ -356,7 +383,10 @@ impl<T: Copy> Buffer<T> {
                 v.copy_from_slice(data);
                 Ok(())
             }
-            Storage::Host(v) => Err(Error::Cuda(CudaError::LengthMismatch { device: v.len(), host: data.len() })),
+            Storage::Host(v) => Err(Error::Cuda(CudaError::LengthMismatch {
+                device: v.len(),
+                host: data.len(),
+            })),
             Storage::Gpu(b) => Ok(b.copy_from_host(data)?),
         }
     }
@@ -365,7 +395,10 @@ impl<T: Copy> Buffer<T> {
 impl<T> fmt::Debug for Buffer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.storage {
-            Storage::Host(v) => f.debug_struct("Buffer").field("host_len", &v.len()).finish(),
+            Storage::Host(v) => f
+                .debug_struct("Buffer")
+                .field("host_len", &v.len())
+                .finish(),
             Storage::Gpu(b) => f.debug_struct("Buffer").field("gpu", b).finish(),
         }
     }

@@ -55,17 +55,26 @@ impl<T, const N: usize> Copy for SharedArray<T, N> {}
 
 impl<T> fmt::Debug for Slice<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Slice").field("ptr", &self.ptr).field("len", &self.len).finish()
+        f.debug_struct("Slice")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .finish()
     }
 }
 impl<T> fmt::Debug for SliceMut<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SliceMut").field("ptr", &self.ptr).field("len", &self.len).finish()
+        f.debug_struct("SliceMut")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .finish()
     }
 }
 impl<T, const N: usize> fmt::Debug for SharedArray<T, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SharedArray").field("ptr", &self.ptr).field("len", &N).finish()
+        f.debug_struct("SharedArray")
+            .field("ptr", &self.ptr)
+            .field("len", &N)
+            .finish()
     }
 }
 
@@ -149,7 +158,10 @@ impl<T: Copy> SliceMut<T> {
 
     /// The same memory, read-only.
     pub const fn as_slice(&self) -> Slice<T> {
-        Slice { ptr: self.ptr as *const T, len: self.len }
+        Slice {
+            ptr: self.ptr as *const T,
+            len: self.len,
+        }
     }
 
     /// The element at `index`, or `None` past the end.
@@ -202,7 +214,10 @@ impl<T: Copy> IndexMut<usize> for SliceMut<T> {
 impl<T: Copy, const N: usize> SharedArray<T, N> {
     #[doc(hidden)]
     pub const unsafe fn __from_ptr(ptr: *mut T) -> Self {
-        SharedArray { ptr, _marker: PhantomData }
+        SharedArray {
+            ptr,
+            _marker: PhantomData,
+        }
     }
 
     pub const fn len(&self) -> usize {
@@ -223,7 +238,10 @@ impl<T: Copy, const N: usize> SharedArray<T, N> {
 
     /// The whole array as a [`SliceMut`].
     pub const fn as_slice_mut(&self) -> SliceMut<T> {
-        SliceMut { ptr: self.ptr, len: N }
+        SliceMut {
+            ptr: self.ptr,
+            len: N,
+        }
     }
 }
 

@@ -19,7 +19,14 @@ fn saxpy_matches_the_cpu() {
     let mut y: Vec<f32> = (0..n).map(|i| (2 * i) as f32).collect();
     let expected: Vec<f32> = x.iter().zip(&y).map(|(x, y)| 0.5 * x + y).collect();
     // Safety: one thread per element.
-    unsafe { rustg::launch_with(&SAXPY, LaunchConfig::for_elements(n, 128), (0.5f32, &x, &mut y)) }.unwrap();
+    unsafe {
+        rustg::launch_with(
+            &SAXPY,
+            LaunchConfig::for_elements(n, 128),
+            (0.5f32, &x, &mut y),
+        )
+    }
+    .unwrap();
     assert_eq!(y, expected);
 }
 
@@ -27,7 +34,10 @@ fn saxpy_matches_the_cpu() {
 fn the_launch_handle_describes_the_kernel() {
     assert_eq!(SAXPY.name(), "saxpy");
     assert_eq!(SAXPY.module_path(), "emulator");
-    assert_eq!(SAXPY.params(), &[("a", "f32"), ("x", "Slice<f32>"), ("y", "SliceMut<f32>")]);
+    assert_eq!(
+        SAXPY.params(),
+        &[("a", "f32"), ("x", "Slice<f32>"), ("y", "SliceMut<f32>")]
+    );
 }
 
 /// Every (block, thread) pair of a 3-D launch runs exactly once, with the right indices.
@@ -100,16 +110,29 @@ pub fn shared_is_per_block(out: SliceMut<u32>) {
     rustg::sync_threads();
     let n = rustg::block_dim_x() as usize;
     let neighbour = s[(t + 1) % n];
-    out.atomic_add(b as usize, u32::from(neighbour == b * 1000 + ((t + 1) % n) as u32));
+    out.atomic_add(
+        b as usize,
+        u32::from(neighbour == b * 1000 + ((t + 1) % n) as u32),
+    );
 }
 
 #[test]
 fn shared_memory_is_private_to_a_block_and_fresh() {
     let mut ok = vec![0u32; 6];
-    let options = EmulatorOptions { parallel_blocks: 3, ..EmulatorOptions::default() };
+    let options = EmulatorOptions {
+        parallel_blocks: 3,
+        ..EmulatorOptions::default()
+    };
     // Safety: atomics only.
-    unsafe { rustg::launch_with_options(&SHARED_IS_PER_BLOCK, LaunchConfig::new(6, 64), (&mut ok,), &options) }
-        .unwrap();
+    unsafe {
+        rustg::launch_with_options(
+            &SHARED_IS_PER_BLOCK,
+            LaunchConfig::new(6, 64),
+            (&mut ok,),
+            &options,
+        )
+    }
+    .unwrap();
     assert_eq!(ok, vec![64; 6]);
 }
 
@@ -142,7 +165,15 @@ fn atomics_from_many_threads_lose_no_update() {
     let mut counter = 0u32;
     let threads = 4 * 96;
     // Safety: atomics only; `counter` outlives the launch.
-    unsafe { rustg::launch(&ATOMICS, 4, 96, (&mut ints, &mut floats, std::ptr::addr_of_mut!(counter))) }.unwrap();
+    unsafe {
+        rustg::launch(
+            &ATOMICS,
+            4,
+            96,
+            (&mut ints, &mut floats, std::ptr::addr_of_mut!(counter)),
+        )
+    }
+    .unwrap();
     let n = threads as i64;
     assert_eq!(ints[0], n - 1);
     assert_eq!(ints[1], -(n - 1));
@@ -178,7 +209,11 @@ fn a_panicking_thread_is_an_error_naming_it_and_nothing_hangs() {
             message: "thread five gives up".into(),
         }
     );
-    assert!(err.to_string().contains("block (1, 0, 0), thread (5, 0, 0)"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("block (1, 0, 0), thread (5, 0, 0)"),
+        "{err}"
+    );
 }
 
 #[rustg::kernel]
@@ -192,10 +227,18 @@ fn an_out_of_bounds_index_fails_the_launch() {
     // Safety: reads only.
     let err = unsafe { rustg::launch(&READS_PAST_THE_END, 2, 32, (&x,)) }.unwrap_err();
     match err {
-        LaunchError::ThreadPanicked { block, thread, message, .. } => {
+        LaunchError::ThreadPanicked {
+            block,
+            thread,
+            message,
+            ..
+        } => {
             assert_eq!(block, Dim3::new(1, 0, 0));
             assert!(thread.x >= 8, "{thread}");
-            assert!(message.contains("index out of bounds: the len is 40"), "{message}");
+            assert!(
+                message.contains("index out of bounds: the len is 40"),
+                "{message}"
+            );
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -214,7 +257,13 @@ fn a_barrier_in_divergent_code_is_reported() {
     // Safety: touches no memory.
     let err = unsafe { rustg::launch(&BARRIER_AFTER_EARLY_RETURN, 1, 32, (20u32,)) }.unwrap_err();
     match err {
-        LaunchError::BarrierDivergence { block, thread, calls, expected, .. } => {
+        LaunchError::BarrierDivergence {
+            block,
+            thread,
+            calls,
+            expected,
+            ..
+        } => {
             assert_eq!(block, Dim3::new(0, 0, 0));
             assert_eq!(thread, Dim3::new(20, 0, 0));
             assert_eq!((calls, expected), (0, 1));
@@ -229,13 +278,21 @@ fn a_barrier_in_divergent_code_is_reported() {
 #[test]
 fn impossible_shapes_are_rejected_before_running() {
     let mut out = vec![0u32];
-    for (grid, block) in [(Dim3::new(0, 1, 1), Dim3::new(32, 1, 1)), (Dim3::new(1, 1, 1), Dim3::new(64, 32, 1))] {
+    for (grid, block) in [
+        (Dim3::new(0, 1, 1), Dim3::new(32, 1, 1)),
+        (Dim3::new(1, 1, 1), Dim3::new(64, 32, 1)),
+    ] {
         // Safety: never runs.
-        let err = unsafe { rustg::launch(&PANICS_IN_ONE_THREAD, grid, block, (&mut out,)) }.unwrap_err();
+        let err =
+            unsafe { rustg::launch(&PANICS_IN_ONE_THREAD, grid, block, (&mut out,)) }.unwrap_err();
         assert!(matches!(err, LaunchError::InvalidConfig(_)), "{err:?}");
     }
     let too_deep = LaunchConfig::new(1, (1, 1, 65));
-    assert!(too_deep.validate().unwrap_err().to_string().contains("block z extent 65 exceeds the maximum 64"));
+    assert!(too_deep
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("block z extent 65 exceeds the maximum 64"));
     assert_eq!(out, vec![0]);
 }
 
@@ -252,7 +309,12 @@ fn too_much_shared_memory_is_an_error() {
     let err = unsafe { rustg::launch(&GREEDY, 1, 4, ()) }.unwrap_err();
     assert_eq!(
         err,
-        LaunchError::SharedMemoryExceeded { kernel: "greedy", block: Dim3::new(0, 0, 0), requested: 60000, max: 49152 }
+        LaunchError::SharedMemoryExceeded {
+            kernel: "greedy",
+            block: Dim3::new(0, 0, 0),
+            requested: 60000,
+            max: 49152
+        }
     );
 }
 
@@ -334,8 +396,10 @@ fn gpu_test_with_dynamic_shared_memory() {
 }
 
 #[rustg::gpu_test(grid = 2, block = 4)]
-#[should_panic(expected = "gpu_test `gpu_test_failures_name_the_thread` failed: kernel \
-                           `gpu_test_failures_name_the_thread` panicked in block (1, 0, 0), thread (3, 0, 0): boom")]
+#[should_panic(
+    expected = "gpu_test `gpu_test_failures_name_the_thread` failed: kernel \
+                           `gpu_test_failures_name_the_thread` panicked in block (1, 0, 0), thread (3, 0, 0): boom"
+)]
 fn gpu_test_failures_name_the_thread() {
     if rustg::block_idx_x() == 1 && rustg::thread_idx_x() == 3 {
         panic!("boom");
@@ -349,9 +413,13 @@ fn blocks_run_in_parallel_groups_but_each_once() {
     let mut hits = vec![0u32; (config.grid.count() * config.block.count()) as usize];
     for groups in [1, 2, 3, 16] {
         hits.iter_mut().for_each(|h| *h = 0);
-        let options = EmulatorOptions { parallel_blocks: groups, ..EmulatorOptions::default() };
+        let options = EmulatorOptions {
+            parallel_blocks: groups,
+            ..EmulatorOptions::default()
+        };
         // Safety: atomics only.
-        unsafe { rustg::launch_with_options(&RECORD_INDICES, config, (&mut hits,), &options) }.unwrap();
+        unsafe { rustg::launch_with_options(&RECORD_INDICES, config, (&mut hits,), &options) }
+            .unwrap();
         assert!(hits.iter().all(|&h| h == 1), "groups={groups}: {hits:?}");
     }
 }

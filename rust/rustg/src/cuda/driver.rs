@@ -151,13 +151,19 @@ impl Driver {
         })
     }
 
-    fn error_text(&self, f: unsafe extern "C" fn(CuResult, *mut *const c_char) -> CuResult, code: CuResult) -> String {
+    fn error_text(
+        &self,
+        f: unsafe extern "C" fn(CuResult, *mut *const c_char) -> CuResult,
+        code: CuResult,
+    ) -> String {
         let mut text: *const c_char = std::ptr::null();
         // Safety: the driver writes a pointer to a static string (or leaves it null).
         let ok = unsafe { f(code, &mut text) } == CUDA_SUCCESS && !text.is_null();
         if ok {
             // Safety: a NUL-terminated static string from the driver.
-            unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned()
+            unsafe { CStr::from_ptr(text) }
+                .to_string_lossy()
+                .into_owned()
         } else {
             format!("CUDA error {code}")
         }
@@ -171,6 +177,8 @@ fn last_dl_error(name: &str) -> String {
         format!("{name}: could not be loaded")
     } else {
         // Safety: see above.
-        unsafe { CStr::from_ptr(message) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr(message) }
+            .to_string_lossy()
+            .into_owned()
     }
 }

@@ -41,23 +41,43 @@ pub enum CudaError {
     /// No CUDA driver library could be loaded (`reasons`: what `dlopen` said for each name).
     DriverNotFound { reasons: Vec<String> },
     /// The library loaded but lacks an entry point rustg needs (too old a driver).
-    MissingSymbol { library: String, symbol: &'static str },
+    MissingSymbol {
+        library: String,
+        symbol: &'static str,
+    },
     /// A driver call failed: `name`/`description` are `cuGetErrorName`/`cuGetErrorString`.
-    Driver { call: &'static str, code: i32, name: String, description: String },
+    Driver {
+        call: &'static str,
+        code: i32,
+        name: String,
+        description: String,
+    },
     /// The driver works but there is no GPU with this ordinal.
     NoDevice { ordinal: usize, count: usize },
     /// No PTX/cubin/fatbin for the crate was found under target/rustg.
-    KernelsNotFound { crate_name: String, arch: String, searched: Vec<PathBuf> },
+    KernelsNotFound {
+        crate_name: String,
+        arch: String,
+        searched: Vec<PathBuf>,
+    },
     /// Reading a PTX/cubin/fatbin file failed.
     Io { path: PathBuf, message: String },
     /// The driver rejected the module; `log` is its JIT error log.
-    ModuleLoad { code: i32, name: String, log: String },
+    ModuleLoad {
+        code: i32,
+        name: String,
+        log: String,
+    },
     /// The module has no kernel of this name (was the PTX built from this source?).
     KernelNotFound { name: String },
     /// The launch shape is invalid (checked before calling the driver).
     InvalidConfig(ConfigError),
     /// The block is larger than this compiled kernel allows (its registers or launch bounds).
-    BlockTooLargeForKernel { kernel: String, threads: u64, max: u32 },
+    BlockTooLargeForKernel {
+        kernel: String,
+        threads: u64,
+        max: u32,
+    },
     /// A host slice and a device buffer of different lengths.
     LengthMismatch { device: usize, host: usize },
     /// A launch argument lives somewhere this launch cannot read (host memory, another GPU).
@@ -140,7 +160,9 @@ impl GpuInner {
     /// Makes this GPU's context current on the calling thread.
     fn bind(&self) -> Result<(), CudaError> {
         // Safety: a retained primary context.
-        self.driver.check("cuCtxSetCurrent", unsafe { (self.driver.ctx_set_current)(self.context) })
+        self.driver.check("cuCtxSetCurrent", unsafe {
+            (self.driver.ctx_set_current)(self.context)
+        })
     }
 }
 
@@ -182,31 +204,43 @@ impl Gpu {
         // Safety (all calls below): out-pointers to live locals, per the driver API.
         driver.check("cuInit", unsafe { (driver.init)(0) })?;
         let mut count: c_int = 0;
-        driver.check("cuDeviceGetCount", unsafe { (driver.device_get_count)(&mut count) })?;
+        driver.check("cuDeviceGetCount", unsafe {
+            (driver.device_get_count)(&mut count)
+        })?;
         let count = count.max(0) as usize;
         if ordinal >= count {
             return Err(CudaError::NoDevice { ordinal, count });
         }
         let mut device: CuDevice = 0;
-        driver.check("cuDeviceGet", unsafe { (driver.device_get)(&mut device, ordinal as c_int) })?;
+        driver.check("cuDeviceGet", unsafe {
+            (driver.device_get)(&mut device, ordinal as c_int)
+        })?;
         let mut name_buf = [0 as c_char; 256];
         driver.check("cuDeviceGetName", unsafe {
             (driver.device_get_name)(name_buf.as_mut_ptr(), name_buf.len() as c_int, device)
         })?;
         // Safety: the driver NUL-terminates within the buffer.
-        let name = unsafe { std::ffi::CStr::from_ptr(name_buf.as_ptr()) }.to_string_lossy().into_owned();
+        let name = unsafe { std::ffi::CStr::from_ptr(name_buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
         let attribute = |attr: c_int| -> Result<u32, CudaError> {
             let mut value: c_int = 0;
-            driver.check("cuDeviceGetAttribute", unsafe { (driver.device_get_attribute)(&mut value, attr, device) })?;
+            driver.check("cuDeviceGetAttribute", unsafe {
+                (driver.device_get_attribute)(&mut value, attr, device)
+            })?;
             Ok(value.max(0) as u32)
         };
-        let compute_capability =
-            (attribute(driver::ATTR_COMPUTE_CAPABILITY_MAJOR)?, attribute(driver::ATTR_COMPUTE_CAPABILITY_MINOR)?);
+        let compute_capability = (
+            attribute(driver::ATTR_COMPUTE_CAPABILITY_MAJOR)?,
+            attribute(driver::ATTR_COMPUTE_CAPABILITY_MINOR)?,
+        );
         let max_threads_per_block = attribute(driver::ATTR_MAX_THREADS_PER_BLOCK)?;
         let max_shared_bytes = attribute(driver::ATTR_MAX_SHARED_MEMORY_PER_BLOCK)?;
         let multiprocessors = attribute(driver::ATTR_MULTIPROCESSOR_COUNT)?;
         let mut context: CuContext = std::ptr::null_mut();
-        driver.check("cuDevicePrimaryCtxRetain", unsafe { (driver.primary_ctx_retain)(&mut context, device) })?;
+        driver.check("cuDevicePrimaryCtxRetain", unsafe {
+            (driver.primary_ctx_retain)(&mut context, device)
+        })?;
         let inner = GpuInner {
             driver,
             device,
@@ -219,7 +253,9 @@ impl Gpu {
             multiprocessors,
         };
         inner.bind()?;
-        Ok(Gpu { inner: Arc::new(inner) })
+        Ok(Gpu {
+            inner: Arc::new(inner),
+        })
     }
 
     /// Number of GPUs the system's driver sees.
@@ -228,7 +264,9 @@ impl Gpu {
         // Safety: out-pointer to a live local.
         driver.check("cuInit", unsafe { (driver.init)(0) })?;
         let mut count: c_int = 0;
-        driver.check("cuDeviceGetCount", unsafe { (driver.device_get_count)(&mut count) })?;
+        driver.check("cuDeviceGetCount", unsafe {
+            (driver.device_get_count)(&mut count)
+        })?;
         Ok(count.max(0) as usize)
     }
 
@@ -272,7 +310,9 @@ impl Gpu {
     pub fn driver_version(&self) -> Result<i32, CudaError> {
         let mut version: c_int = 0;
         // Safety: out-pointer to a live local.
-        self.inner.driver.check("cuDriverGetVersion", unsafe { (self.inner.driver.driver_get_version)(&mut version) })?;
+        self.inner.driver.check("cuDriverGetVersion", unsafe {
+            (self.inner.driver.driver_get_version)(&mut version)
+        })?;
         Ok(version)
     }
 
@@ -314,18 +354,30 @@ impl Gpu {
                 values.as_mut_ptr(),
             )
         };
-        if let Err(CudaError::Driver { code, name, .. }) = inner.driver.check("cuModuleLoadDataEx", result) {
-            let end = error_log.iter().position(|&b| b == 0).unwrap_or(error_log.len());
+        if let Err(CudaError::Driver { code, name, .. }) =
+            inner.driver.check("cuModuleLoadDataEx", result)
+        {
+            let end = error_log
+                .iter()
+                .position(|&b| b == 0)
+                .unwrap_or(error_log.len());
             let log = String::from_utf8_lossy(&error_log[..end]).trim().to_owned();
             return Err(CudaError::ModuleLoad { code, name, log });
         }
-        Ok(Module { gpu: self.inner.clone(), module, functions: Mutex::new(HashMap::new()) })
+        Ok(Module {
+            gpu: self.inner.clone(),
+            module,
+            functions: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Loads a `.ptx`, `.cubin` or `.fatbin` file.
     pub fn load_file(&self, path: impl AsRef<Path>) -> Result<Module, CudaError> {
         let path = path.as_ref();
-        let mut image = std::fs::read(path).map_err(|e| CudaError::Io { path: path.to_owned(), message: e.to_string() })?;
+        let mut image = std::fs::read(path).map_err(|e| CudaError::Io {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
         if path.extension().is_some_and(|e| e == "ptx") {
             image.push(0);
         }
@@ -336,7 +388,11 @@ impl Gpu {
     /// `search_from` and its ancestors (or in `$RUSTG_TARGET_DIR/rustg`): this GPU's arch as
     /// fatbin, cubin, then PTX; else the PTX of the highest lower arch (the driver JIT-compiles
     /// it forward).
-    pub fn load_kernels(&self, crate_name: &str, search_from: impl AsRef<Path>) -> Result<Module, CudaError> {
+    pub fn load_kernels(
+        &self,
+        crate_name: &str,
+        search_from: impl AsRef<Path>,
+    ) -> Result<Module, CudaError> {
         let path = find_kernels(crate_name, &self.arch(), search_from.as_ref())?;
         self.load_file(path)
     }
@@ -349,13 +405,27 @@ impl Gpu {
         let mut ptr: CuDevicePtr = 0;
         if bytes > 0 {
             // Safety: out-pointer to a live local.
-            inner.driver.check("cuMemAlloc", unsafe { (inner.driver.mem_alloc)(&mut ptr, bytes) })?;
-            let buffer = DeviceBuffer { gpu: self.inner.clone(), ptr, len, _element: PhantomData };
+            inner.driver.check("cuMemAlloc", unsafe {
+                (inner.driver.mem_alloc)(&mut ptr, bytes)
+            })?;
+            let buffer = DeviceBuffer {
+                gpu: self.inner.clone(),
+                ptr,
+                len,
+                _element: PhantomData,
+            };
             // Safety: `bytes` bytes just allocated at ptr.
-            inner.driver.check("cuMemsetD8", unsafe { (inner.driver.memset_d8)(ptr, 0, bytes) })?;
+            inner.driver.check("cuMemsetD8", unsafe {
+                (inner.driver.memset_d8)(ptr, 0, bytes)
+            })?;
             return Ok(buffer);
         }
-        Ok(DeviceBuffer { gpu: self.inner.clone(), ptr, len, _element: PhantomData })
+        Ok(DeviceBuffer {
+            gpu: self.inner.clone(),
+            ptr,
+            len,
+            _element: PhantomData,
+        })
     }
 
     /// A device copy of `data`.
@@ -369,18 +439,28 @@ impl Gpu {
     pub fn synchronize(&self) -> Result<(), CudaError> {
         self.inner.bind()?;
         // Safety: no arguments.
-        self.inner.driver.check("cuCtxSynchronize", unsafe { (self.inner.driver.ctx_synchronize)() })
+        self.inner.driver.check("cuCtxSynchronize", unsafe {
+            (self.inner.driver.ctx_synchronize)()
+        })
     }
 }
 
 /// Where `cargo g build` put `crate_name`'s kernels for `arch` (see [`Gpu::load_kernels`]).
-pub fn find_kernels(crate_name: &str, arch: &str, search_from: &Path) -> Result<PathBuf, CudaError> {
+pub fn find_kernels(
+    crate_name: &str,
+    arch: &str,
+    search_from: &Path,
+) -> Result<PathBuf, CudaError> {
     let file_stem = crate_name.replace('-', "_");
     let mut roots = Vec::new();
     if let Some(dir) = std::env::var_os("RUSTG_TARGET_DIR") {
         roots.push(PathBuf::from(dir).join("rustg"));
     }
-    roots.extend(search_from.ancestors().map(|a| a.join("target").join("rustg")));
+    roots.extend(
+        search_from
+            .ancestors()
+            .map(|a| a.join("target").join("rustg")),
+    );
     let wanted = arch_number(arch).unwrap_or(u32::MAX);
     let mut searched = Vec::new();
     for root in roots {
@@ -411,11 +491,18 @@ pub fn find_kernels(crate_name: &str, arch: &str, search_from: &Path) -> Result<
             return Ok(ptx);
         }
     }
-    Err(CudaError::KernelsNotFound { crate_name: crate_name.to_owned(), arch: arch.to_owned(), searched })
+    Err(CudaError::KernelsNotFound {
+        crate_name: crate_name.to_owned(),
+        arch: arch.to_owned(),
+        searched,
+    })
 }
 
 fn arch_number(arch: &str) -> Option<u32> {
-    arch.strip_prefix("sm_")?.trim_end_matches(|c: char| c.is_ascii_alphabetic()).parse().ok()
+    arch.strip_prefix("sm_")?
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+        .parse()
+        .ok()
 }
 
 /// Resource use of one compiled kernel (`cuFuncGetAttribute`).
@@ -442,7 +529,9 @@ unsafe impl Sync for Module {}
 
 impl fmt::Debug for Module {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Module").field("gpu", &self.gpu.name).finish_non_exhaustive()
+        f.debug_struct("Module")
+            .field("gpu", &self.gpu.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -458,7 +547,9 @@ impl Drop for Module {
 impl Module {
     /// The GPU this module is loaded on.
     pub fn gpu(&self) -> Gpu {
-        Gpu { inner: self.gpu.clone() }
+        Gpu {
+            inner: self.gpu.clone(),
+        }
     }
 
     fn function(&self, name: &str) -> Result<CuFunction, CudaError> {
@@ -466,13 +557,21 @@ impl Module {
         if let Some(&f) = cache.get(name) {
             return Ok(f as CuFunction);
         }
-        let c_name = CString::new(name).map_err(|_| CudaError::KernelNotFound { name: name.to_owned() })?;
+        let c_name = CString::new(name).map_err(|_| CudaError::KernelNotFound {
+            name: name.to_owned(),
+        })?;
         let mut function: CuFunction = std::ptr::null_mut();
         // Safety: a loaded module and a NUL-terminated name.
-        let result = unsafe { (self.gpu.driver.module_get_function)(&mut function, self.module, c_name.as_ptr()) };
+        let result = unsafe {
+            (self.gpu.driver.module_get_function)(&mut function, self.module, c_name.as_ptr())
+        };
         match self.gpu.driver.check("cuModuleGetFunction", result) {
             Ok(()) => {}
-            Err(CudaError::Driver { code: 500, .. }) => return Err(CudaError::KernelNotFound { name: name.to_owned() }),
+            Err(CudaError::Driver { code: 500, .. }) => {
+                return Err(CudaError::KernelNotFound {
+                    name: name.to_owned(),
+                })
+            }
             Err(e) => return Err(e),
         }
         cache.insert(name.to_owned(), function as usize);
@@ -486,7 +585,8 @@ impl Module {
         let attribute = |attr: c_int| -> Result<u32, CudaError> {
             let mut value: c_int = 0;
             // Safety: out-pointer to a live local, a valid function handle.
-            let result = unsafe { (self.gpu.driver.func_get_attribute)(&mut value, attr, function) };
+            let result =
+                unsafe { (self.gpu.driver.func_get_attribute)(&mut value, attr, function) };
             self.gpu.driver.check("cuFuncGetAttribute", result)?;
             Ok(value.max(0) as u32)
         };
@@ -505,12 +605,19 @@ impl Module {
     /// # Safety
     /// As [`launch`](crate::launch): the kernel's threads must not race, and raw pointers passed
     /// in must be valid device pointers for what the kernel does with them.
-    pub unsafe fn launch<S, A>(&self, kernel: &Kernel<S>, config: LaunchConfig, args: A) -> Result<(), CudaError>
+    pub unsafe fn launch<S, A>(
+        &self,
+        kernel: &Kernel<S>,
+        config: LaunchConfig,
+        args: A,
+    ) -> Result<(), CudaError>
     where
         S: KernelSignature,
         A: DeviceArgs<S::Params>,
     {
-        let mut params = args.into_params(Target::gpu(&self.gpu)).map_err(CudaError::WrongDevice)?;
+        let mut params = args
+            .into_params(Target::gpu(&self.gpu))
+            .map_err(CudaError::WrongDevice)?;
         // Safety: passed on to the caller.
         unsafe { self.launch_params::<S>(kernel.name(), config, &mut params) }
     }
@@ -551,7 +658,11 @@ impl Module {
                 config.block.z,
                 config.shared_mem_bytes,
                 std::ptr::null_mut(),
-                if pointers.is_empty() { std::ptr::null_mut() } else { pointers.as_mut_ptr() },
+                if pointers.is_empty() {
+                    std::ptr::null_mut()
+                } else {
+                    pointers.as_mut_ptr()
+                },
                 std::ptr::null_mut(),
             )
         };
@@ -576,7 +687,10 @@ unsafe impl<T: Sync> Sync for DeviceBuffer<T> {}
 
 impl<T> fmt::Debug for DeviceBuffer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DeviceBuffer").field("ptr", &format_args!("{:#x}", self.ptr)).field("len", &self.len).finish()
+        f.debug_struct("DeviceBuffer")
+            .field("ptr", &format_args!("{:#x}", self.ptr))
+            .field("len", &self.len)
+            .finish()
     }
 }
 
@@ -606,21 +720,33 @@ impl<T: Copy> DeviceBuffer<T> {
     /// Copies `data` (exactly `len()` elements) to the device.
     pub fn copy_from_host(&mut self, data: &[T]) -> Result<(), CudaError> {
         if data.len() != self.len {
-            return Err(CudaError::LengthMismatch { device: self.len, host: data.len() });
+            return Err(CudaError::LengthMismatch {
+                device: self.len,
+                host: data.len(),
+            });
         }
         if self.len == 0 {
             return Ok(());
         }
         self.gpu.bind()?;
         // Safety: both sides hold `len` elements.
-        let result = unsafe { (self.gpu.driver.memcpy_htod)(self.ptr, data.as_ptr().cast(), std::mem::size_of_val(data)) };
+        let result = unsafe {
+            (self.gpu.driver.memcpy_htod)(
+                self.ptr,
+                data.as_ptr().cast(),
+                std::mem::size_of_val(data),
+            )
+        };
         self.gpu.driver.check("cuMemcpyHtoD", result)
     }
 
     /// Copies the buffer into `out` (exactly `len()` elements).
     pub fn copy_to_host(&self, out: &mut [T]) -> Result<(), CudaError> {
         if out.len() != self.len {
-            return Err(CudaError::LengthMismatch { device: self.len, host: out.len() });
+            return Err(CudaError::LengthMismatch {
+                device: self.len,
+                host: out.len(),
+            });
         }
         // Safety: `out` has room for `len` elements.
         unsafe { self.copy_to_ptr(out.as_mut_ptr()) }
