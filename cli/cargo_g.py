@@ -33,6 +33,7 @@ from .daemon_client import (
     resolve_paths,
     use_tcp,
 )
+from .engine_commands import add_engine_commands
 from .errors import EXIT_FAILURE, EXIT_OK, CliError, NoDaemon, main_wrapper
 from .follow import Update, follow
 
@@ -197,12 +198,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
     add("status", cmd_status, "daemon status for this workspace")
     add("doctor", cmd_doctor, "toolchains, GPU, cache and daemon: what is there, what is not")
     add_cache_commands(sub, handlers)
-    try:
-        from .engine_commands import add_engine_commands
-    except ImportError:
-        pass
-    else:
-        add_engine_commands(sub, handlers)
+    add_engine_commands(sub, handlers)
     return parser, handlers
 
 
