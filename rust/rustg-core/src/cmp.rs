@@ -18,10 +18,16 @@ pub macro PartialEq($item:item) {
     /* compiler built-in */
 }
 
-pub trait Eq: PartialEq<Self> {}
+pub trait Eq: PartialEq<Self> {
+    /// What `#[derive(Eq)]` implements (a compile-time check of the fields).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn assert_fields_are_eq(&self) {}
+}
 
 /// `#[derive(Eq)]`.
 #[rustc_builtin_macro]
+#[allow_internal_unstable(coverage_attribute)]
 pub macro Eq($item:item) {
     /* compiler built-in */
 }

@@ -417,3 +417,20 @@ pub unsafe fn atomic_xor<T: AtomicBitwise>(ptr: *mut T, value: T) -> T {
 }
 
 pub use crate::slice::{SharedArray, Slice, SliceMut};
+
+/// The host crate's marker for types a kernel may take as parameters, so that
+/// `unsafe impl rustg::KernelParam for MyParams {}` next to a kernel compiles on both sides. The
+/// GPU side checks nothing with it: rustc's `improper_ctypes_definitions` lint is what flags a
+/// kernel parameter without a C layout here.
+pub unsafe trait KernelParam: Copy {}
+
+macro_rules! kernel_params {
+    ($($t:ty)*) => {$(
+        unsafe impl KernelParam for $t {}
+    )*};
+}
+kernel_params! { bool u8 u16 u32 u64 usize i8 i16 i32 i64 isize f32 f64 Dim3 }
+unsafe impl<T> KernelParam for *const T {}
+unsafe impl<T> KernelParam for *mut T {}
+unsafe impl<T: Copy> KernelParam for Slice<T> {}
+unsafe impl<T: Copy> KernelParam for SliceMut<T> {}

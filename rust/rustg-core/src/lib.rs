@@ -47,6 +47,7 @@ pub mod arch;
 pub mod clone;
 pub mod cmp;
 mod consts;
+pub mod convert;
 pub mod device;
 pub mod intrinsics;
 pub mod iter;

@@ -3,6 +3,7 @@
 
 pub use crate::clone::Clone;
 pub use crate::cmp::{Eq, Ord, PartialEq, PartialOrd};
+pub use crate::convert::{From, Into};
 pub use crate::iter::{DoubleEndedIterator, IntoIterator, Iterator};
 pub use crate::marker::{Copy, Send, Sized, Sync, Unpin};
 pub use crate::ops::{Drop, Fn, FnMut, FnOnce};
