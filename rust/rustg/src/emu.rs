@@ -26,7 +26,8 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Barrier, Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::Thread;
 
 use crate::config::{ConfigError, Dim3, LaunchConfig, DEFAULT_MAX_SHARED_BYTES};
 use crate::kernel::{HostArgs, Kernel, KernelSignature};
@@ -285,6 +286,7 @@ unsafe fn run<S: KernelSignature>(
 
     let spawn_error = std::thread::scope(|scope| {
         for (g, group) in group_states.iter().enumerate() {
+            let mut handles = Vec::with_capacity(threads);
             for t in 0..threads {
                 let (shared, failure, gate, launch) = (&shared, &failure, &gate, &launch);
                 let spawned = std::thread::Builder::new()
@@ -295,11 +297,16 @@ unsafe fn run<S: KernelSignature>(
                             worker(launch, group, g as u64, t, shared, failure);
                         }
                     });
-                if let Err(e) = spawned {
-                    gate.open(false);
-                    return Some(e.to_string());
+                match spawned {
+                    Ok(handle) => handles.push(handle.thread().clone()),
+                    Err(e) => {
+                        gate.open(false);
+                        return Some(e.to_string());
+                    }
                 }
             }
+            // Before the gate opens: barriers wake waiting threads through these handles.
+            group.sleepers.set(handles).ok();
         }
         gate.open(true);
         None
@@ -367,17 +374,6 @@ fn worker<S: KernelSignature>(
     let _installed = ContextGuard::install(&context);
     let mut linear = g;
     while linear < launch.blocks {
-        // B0: the leader's decision to go on (and its reset of the group after the previous
-        // block) is visible to every thread before any starts the block.
-        if t == 0 {
-            group
-                .stop
-                .store(failure.failed.load(Ordering::SeqCst), Ordering::SeqCst);
-        }
-        group.boundary.wait();
-        if group.stop.load(Ordering::SeqCst) {
-            return;
-        }
         let block = coordinates(linear, launch.config.grid);
         context.block.set(block);
         context.barriers.set(0);
@@ -391,20 +387,27 @@ fn worker<S: KernelSignature>(
                 failure.record(error);
             }
             // Threads of this block waiting at a barrier would wait for us forever.
-            group.barrier.poison();
+            group.barrier.poison(&group.sleepers, t);
         }
-        group.barrier.leave();
+        group.barrier.leave(&group.sleepers, t);
         group.calls[t].store(context.barriers.get(), Ordering::SeqCst);
 
-        // B1: every thread of the block is done with it.
-        group.boundary.wait();
-        if t == 0 {
+        // Every thread of the group is done with the block. The last to arrive checks it and
+        // readies the group for the next block before any thread is released, so one barrier
+        // round per block separates the blocks.
+        group.boundary.wait_then(&group.sleepers, t, || {
             if !group.barrier.is_poisoned() {
                 if let Some(error) = divergence(group, launch.name, block, launch.config.block) {
                     failure.record(error);
                 }
             }
             group.reset_for_next_block();
+            group
+                .stop
+                .store(failure.failed.load(Ordering::SeqCst), Ordering::SeqCst);
+        });
+        if group.stop.load(Ordering::SeqCst) {
+            return;
         }
         linear += launch.groups;
     }
@@ -470,9 +473,11 @@ fn divergence(
 
 /// What the threads of one group (running one block at a time) share.
 pub(crate) struct GroupState {
+    /// The group's threads by index, set before any of them runs.
+    sleepers: OnceLock<Vec<Thread>>,
     barrier: BlockBarrier,
     /// Between blocks; every thread of the group takes part, whatever the kernel did.
-    boundary: Barrier,
+    boundary: Boundary,
     stop: AtomicBool,
     /// `sync_threads` calls each thread made in the current block.
     calls: Vec<AtomicU64>,
@@ -482,8 +487,9 @@ pub(crate) struct GroupState {
 impl GroupState {
     fn new(threads: usize, dynamic_bytes: usize, max_shared: usize) -> GroupState {
         GroupState {
+            sleepers: OnceLock::new(),
             barrier: BlockBarrier::new(threads),
-            boundary: Barrier::new(threads),
+            boundary: Boundary::new(threads),
             stop: AtomicBool::new(false),
             calls: (0..threads).map(|_| AtomicU64::new(0)).collect(),
             memory: Mutex::new(SharedMemory::new(dynamic_bytes, max_shared)),
@@ -496,19 +502,75 @@ impl GroupState {
     }
 }
 
+/// Wakes the threads listed in `waiting` (indices into the group), except `me`.
+///
+/// Barriers park and unpark threads one by one rather than broadcast on a condition variable:
+/// a broadcast wakes every waiter at once to fight over the mutex, which with hundreds of
+/// threads on a few cores made each barrier round cost about twice as much.
+fn wake(sleepers: &OnceLock<Vec<Thread>>, waiting: &[usize], me: usize) {
+    let threads = sleepers
+        .get()
+        .expect("sleepers are set before the threads start");
+    for &t in waiting {
+        if t != me {
+            threads[t].unpark();
+        }
+    }
+}
+
+/// Parks until `released` says so; `park` can return early (a stale unpark), hence the loop.
+fn park_until(released: impl Fn() -> bool) {
+    while !released() {
+        std::thread::park();
+    }
+}
+
+/// The barrier between blocks: all threads of the group, whatever the kernel did. The last
+/// thread to arrive runs an action before releasing the others.
+struct Boundary {
+    threads: usize,
+    waiting: Mutex<Vec<usize>>,
+    generation: AtomicU64,
+}
+
+impl Boundary {
+    fn new(threads: usize) -> Boundary {
+        Boundary {
+            threads,
+            waiting: Mutex::new(Vec::with_capacity(threads)),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    fn wait_then(&self, sleepers: &OnceLock<Vec<Thread>>, me: usize, action: impl FnOnce()) {
+        let mut waiting = lock(&self.waiting);
+        waiting.push(me);
+        let generation = self.generation.load(Ordering::Acquire);
+        if waiting.len() == self.threads {
+            action();
+            let woken = std::mem::take(&mut *waiting);
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            drop(waiting);
+            wake(sleepers, &woken, me);
+            return;
+        }
+        drop(waiting);
+        park_until(|| self.generation.load(Ordering::Acquire) != generation);
+    }
+}
+
 /// A barrier for the threads of one block that knows how many are still running, so a thread
 /// that returns (or panics) does not leave the others waiting forever.
 struct BlockBarrier {
     threads: usize,
     state: Mutex<BarrierState>,
-    released: Condvar,
+    generation: AtomicU64,
+    poisoned: AtomicBool,
 }
 
 struct BarrierState {
     live: usize,
-    waiting: usize,
-    generation: u64,
-    poisoned: bool,
+    waiting: Vec<usize>,
 }
 
 /// The panic payload that unwinds a thread released from a poisoned barrier. Resumed with
@@ -521,62 +583,71 @@ impl BlockBarrier {
             threads,
             state: Mutex::new(BarrierState {
                 live: threads,
-                waiting: 0,
-                generation: 0,
-                poisoned: false,
+                waiting: Vec::with_capacity(threads),
             }),
-            released: Condvar::new(),
+            generation: AtomicU64::new(0),
+            poisoned: AtomicBool::new(false),
         }
     }
 
     /// Waits for every live thread of the block; `false` when the block was aborted.
-    fn wait(&self) -> bool {
+    fn wait(&self, sleepers: &OnceLock<Vec<Thread>>, me: usize) -> bool {
         let mut s = lock(&self.state);
-        if s.poisoned {
+        if self.poisoned.load(Ordering::Acquire) {
             return false;
         }
-        s.waiting += 1;
-        if s.waiting >= s.live {
-            s.waiting = 0;
-            s.generation += 1;
-            self.released.notify_all();
+        s.waiting.push(me);
+        let generation = self.generation.load(Ordering::Acquire);
+        if s.waiting.len() >= s.live {
+            self.release(s, sleepers, me);
             return true;
         }
-        let generation = s.generation;
-        while s.generation == generation && !s.poisoned {
-            s = self.released.wait(s).unwrap_or_else(|e| e.into_inner());
-        }
-        !s.poisoned
+        drop(s);
+        park_until(|| {
+            self.generation.load(Ordering::Acquire) != generation
+                || self.poisoned.load(Ordering::Acquire)
+        });
+        !self.poisoned.load(Ordering::Acquire)
+    }
+
+    fn release(
+        &self,
+        mut s: MutexGuard<'_, BarrierState>,
+        sleepers: &OnceLock<Vec<Thread>>,
+        me: usize,
+    ) {
+        let woken = std::mem::take(&mut s.waiting);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        drop(s);
+        wake(sleepers, &woken, me);
     }
 
     /// The calling thread is done with the block.
-    fn leave(&self) {
+    fn leave(&self, sleepers: &OnceLock<Vec<Thread>>, me: usize) {
         let mut s = lock(&self.state);
         s.live -= 1;
-        if s.waiting > 0 && s.waiting >= s.live {
-            s.waiting = 0;
-            s.generation += 1;
-            self.released.notify_all();
+        if !s.waiting.is_empty() && s.waiting.len() >= s.live {
+            self.release(s, sleepers, me);
         }
     }
 
-    fn poison(&self) {
-        lock(&self.state).poisoned = true;
-        self.released.notify_all();
+    fn poison(&self, sleepers: &OnceLock<Vec<Thread>>, me: usize) {
+        let mut s = lock(&self.state);
+        self.poisoned.store(true, Ordering::Release);
+        let woken = std::mem::take(&mut s.waiting);
+        drop(s);
+        wake(sleepers, &woken, me);
     }
 
     fn is_poisoned(&self) -> bool {
-        lock(&self.state).poisoned
+        self.poisoned.load(Ordering::Acquire)
     }
 
     fn reset(&self) {
         let mut s = lock(&self.state);
-        *s = BarrierState {
-            live: self.threads,
-            waiting: 0,
-            generation: s.generation + 1,
-            poisoned: false,
-        };
+        s.live = self.threads;
+        s.waiting.clear();
+        self.poisoned.store(false, Ordering::Release);
     }
 }
 
@@ -734,7 +805,8 @@ impl ThreadContext {
 
     pub(crate) fn sync_threads(&self) {
         self.barriers.set(self.barriers.get() + 1);
-        if !self.group().barrier.wait() {
+        let group = self.group();
+        if !group.barrier.wait(&group.sleepers, self.linear as usize) {
             panic::resume_unwind(Box::new(BlockAborted));
         }
     }
