@@ -175,6 +175,36 @@ def main() -> int:
             log("CUDA tree differs from the CPU tree")
             return 2
 
+        from rustg.gpu.tokens import TokenArrays
+
+        d_tokens = TokenArrays(
+            buffer=cupy.asarray(tokens.buffer),
+            file_offsets=tokens.file_offsets,
+            kind=d_kind,
+            start=cupy.asarray(tokens.start),
+            end=cupy.asarray(tokens.end),
+            keyword=cupy.asarray(tokens.keyword),
+            file_token_offsets=d_fto,
+            file_status=tokens.file_status,
+            file_utf8_error=tokens.file_utf8_error,
+        )
+
+        def gpu_items() -> Any:
+            ix = build_items(d_tokens, gt, xp=cupy)
+            cupy.cuda.get_current_stream().synchronize()
+            return ix
+
+        t0 = time.perf_counter()
+        gpu_items()
+        log(f"cuda items warm-up (numba-cuda JIT or disk cache): {time.perf_counter() - t0:.2f} s")
+        gi, t_items_gpu = timed(gpu_items, args.repeat)
+        same_items = gi.same_as(items)
+        r["cuda_items"] = {"items": summary(t_items_gpu, n_bytes), "equal_to_cpu": bool(same_items)}
+        log(f"cuda items: {r['cuda_items']}")
+        if not same_items:
+            log("CUDA items differ from the CPU items")
+            return 2
+
     if not args.no_hot:
         r["hot"] = bench_hot(paths, src)
 

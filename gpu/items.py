@@ -850,6 +850,110 @@ def _walk_attrs(kind, match, head_row, file_lo, out_rows, k0, write):  # pragma:
     return count
 
 
+@register_jitable
+def _item_attrs(
+    i,
+    kind,
+    start,
+    end,
+    buffer,
+    match,
+    item_head,
+    item_file_lo,
+    offs,
+    rows,
+    akind,
+    attr_table,
+    attr_offs,
+    attr_codes,
+    rustg,
+    test,
+):  # pragma: no cover
+    """Item i's attributes: written to rows/akind from offs[i] on (source order); returns the
+    item's attribute flags. One item per call: a prange body on the CPU, a thread on CUDA."""
+    c = _walk_attrs(kind, match, item_head[i], item_file_lo[i], rows, offs[i], True)
+    # the walk found them last-first: flip to source order
+    a = offs[i]
+    b = offs[i] + c - 1
+    while a < b:
+        t0 = rows[a, 0]
+        t1 = rows[a, 1]
+        rows[a, 0] = rows[b, 0]
+        rows[a, 1] = rows[b, 1]
+        rows[b, 0] = t0
+        rows[b, 1] = t1
+        a += 1
+        b -= 1
+    fl = 0
+    for q in range(offs[i], offs[i] + c):
+        first = rows[q, 0]
+        if kind[first] != _K_POUND:
+            akind[q] = _A_DOC_COMMENT
+            fl |= _F_DOC
+            continue
+        # path: idents joined by `::` after `[`, up to `(`, `=` or `]`
+        last = rows[q, 1]  # the `]`
+        p = first + 1
+        while kind[p] < 16:
+            p += 1
+        p += 1  # past the `[`
+        segs = 0
+        s0 = -1
+        s1 = -1
+        while p < last:
+            pk = kind[p]
+            if pk < 16:
+                p += 1
+            elif pk == _K_IDENT or pk == _K_RAW_IDENT:
+                if segs == 0:
+                    s0 = p
+                s1 = p
+                segs += 1
+                p += 1
+            elif pk == _K_COLON:
+                p += 1
+            else:
+                break
+        code = _A_OTHER
+        if segs == 1 or (segs == 2 and _bytes_eq(buffer, start[s0], end[s0], rustg, 0, len(rustg))):
+            for t in range(len(attr_codes)):
+                if _bytes_eq(
+                    buffer, start[s1], end[s1], attr_table, attr_offs[t], attr_offs[t + 1]
+                ):
+                    code = attr_codes[t]
+                    break
+            is_rustg = (
+                code == _A_RUSTG_KERNEL or code == _A_RUSTG_DEVICE or code == _A_RUSTG_GPU_TEST
+            )
+            if is_rustg != (segs == 2):
+                code = _A_OTHER  # `kernel` alone or `rustg::test` are someone else's
+        akind[q] = code
+        if code == _A_TEST:
+            fl |= _F_TEST
+        elif code == _A_DOC:
+            fl |= _F_DOC
+        elif code == _A_RUSTG_KERNEL:
+            fl |= _F_KERNEL
+        elif code == _A_RUSTG_DEVICE:
+            fl |= _F_DEVICE
+        elif code == _A_RUSTG_GPU_TEST:
+            fl |= _F_GPU_TEST
+        elif code >= _A_ALLOW and code <= _A_EXPECT:
+            fl |= _F_LINT_ATTR
+        elif code == _A_CFG:
+            # exactly cfg(test): `(` `test` `)` after the path (p is at the `(`)
+            if p < last and kind[p] == _K_OPEN_PAREN:
+                tr = p + 1
+                while kind[tr] < 16:
+                    tr += 1
+                cl = tr + 1
+                while cl < last and kind[cl] < 16:
+                    cl += 1
+                if match[p] == cl and _bytes_eq(buffer, start[tr], end[tr], test, 0, len(test)):
+                    fl |= _F_CFG_TEST
+    return fl
+
+
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _attributes(
     kind,
@@ -877,89 +981,10 @@ def _attributes(
     akind = np.zeros(total, dtype=np.uint8)
     flags = np.zeros(n, dtype=np.uint32)
     for i in numba.prange(n):
-        c = _walk_attrs(kind, match, item_head[i], item_file_lo[i], rows, offs[i], True)
-        # the walk found them last-first: flip to source order
-        a = offs[i]
-        b = offs[i] + c - 1
-        while a < b:
-            t0 = rows[a, 0]
-            t1 = rows[a, 1]
-            rows[a, 0] = rows[b, 0]
-            rows[a, 1] = rows[b, 1]
-            rows[b, 0] = t0
-            rows[b, 1] = t1
-            a += 1
-            b -= 1
-        fl = 0
-        for q in range(offs[i], offs[i] + c):
-            first = rows[q, 0]
-            if kind[first] != _K_POUND:
-                akind[q] = _A_DOC_COMMENT
-                fl |= _F_DOC
-                continue
-            # path: idents joined by `::` after `[`, up to `(`, `=` or `]`
-            last = rows[q, 1]  # the `]`
-            p = first + 1
-            while kind[p] < 16:
-                p += 1
-            p += 1  # past the `[`
-            segs = 0
-            s0 = -1
-            s1 = -1
-            while p < last:
-                pk = kind[p]
-                if pk < 16:
-                    p += 1
-                elif pk == _K_IDENT or pk == _K_RAW_IDENT:
-                    if segs == 0:
-                        s0 = p
-                    s1 = p
-                    segs += 1
-                    p += 1
-                elif pk == _K_COLON:
-                    p += 1
-                else:
-                    break
-            code = _A_OTHER
-            if segs == 1 or (
-                segs == 2 and _bytes_eq(buffer, start[s0], end[s0], rustg, 0, len(rustg))
-            ):
-                for t in range(len(attr_codes)):
-                    if _bytes_eq(
-                        buffer, start[s1], end[s1], attr_table, attr_offs[t], attr_offs[t + 1]
-                    ):
-                        code = attr_codes[t]
-                        break
-                is_rustg = (
-                    code == _A_RUSTG_KERNEL or code == _A_RUSTG_DEVICE or code == _A_RUSTG_GPU_TEST
-                )
-                if is_rustg != (segs == 2):
-                    code = _A_OTHER  # `kernel` alone or `rustg::test` are someone else's
-            akind[q] = code
-            if code == _A_TEST:
-                fl |= _F_TEST
-            elif code == _A_DOC:
-                fl |= _F_DOC
-            elif code == _A_RUSTG_KERNEL:
-                fl |= _F_KERNEL
-            elif code == _A_RUSTG_DEVICE:
-                fl |= _F_DEVICE
-            elif code == _A_RUSTG_GPU_TEST:
-                fl |= _F_GPU_TEST
-            elif code >= _A_ALLOW and code <= _A_EXPECT:
-                fl |= _F_LINT_ATTR
-            elif code == _A_CFG:
-                # exactly cfg(test): `(` `test` `)` after the path (p is at the `(`)
-                if p < last and kind[p] == _K_OPEN_PAREN:
-                    tr = p + 1
-                    while kind[tr] < 16:
-                        tr += 1
-                    cl = tr + 1
-                    while cl < last and kind[cl] < 16:
-                        cl += 1
-                    if match[p] == cl and _bytes_eq(buffer, start[tr], end[tr], test, 0, len(test)):
-                        fl |= _F_CFG_TEST
-        flags[i] = fl
+        flags[i] = _item_attrs(
+            i, kind, start, end, buffer, match, item_head, item_file_lo, offs, rows, akind,
+            attr_table, attr_offs, attr_codes, rustg, test,
+        )  # fmt: skip
     return offs, rows, akind, flags
 
 
@@ -1097,7 +1122,16 @@ class ItemIndex:
         return sum(int(getattr(self, f).nbytes) for f in _ITEM_FIELDS)
 
     def same_as(self, other: ItemIndex) -> bool:
-        return all(np.array_equal(getattr(self, f), getattr(other, f)) for f in _ITEM_FIELDS)
+        a, b = self.to_host(), other.to_host()
+        return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in _ITEM_FIELDS)
+
+    def to_host(self) -> ItemIndex:
+        """NumPy arrays (the same object when already on the host)."""
+        if all(isinstance(getattr(self, f), np.ndarray) for f in _ITEM_FIELDS):
+            return self
+        return ItemIndex(
+            **{f: (a if isinstance(a, np.ndarray) else a.get()) for f, a in self.arrays().items()}
+        )
 
     def file_items(self, f: int) -> range:
         return range(int(self.file_item_offsets[f]), int(self.file_item_offsets[f + 1]))
@@ -1261,8 +1295,27 @@ def _string_value(lit: str) -> str:
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
 
 
-def build_items(arrays: TokenArrays, tree: TokenTree) -> ItemIndex:
-    """The item index of every file in ``arrays`` (host arrays; a device tree is copied)."""
+def build_items(arrays: TokenArrays, tree: TokenTree, *, xp: Any = None) -> ItemIndex:
+    """The item index of every file in ``arrays``.
+
+    ``xp=None``: the numba CPU path (a device tree is copied to the host first). ``xp=cupy``:
+    the CUDA path of :mod:`rustg.gpu.items_cuda` (token arrays uploaded, result on the device;
+    ``ItemIndex.to_host`` brings it back); the simulator runs it with ``xp=numpy``.
+    """
+    if xp is not None:
+        from rustg.gpu.items_cuda import build_items_xp
+
+        return build_items_xp(
+            xp,
+            xp.asarray(arrays.kind),
+            xp.asarray(arrays.keyword),
+            xp.asarray(arrays.start),
+            xp.asarray(arrays.end),
+            xp.asarray(arrays.buffer),
+            xp.asarray(arrays.file_token_offsets),
+            xp.asarray(tree.match),
+            xp.asarray(tree.parent),
+        )
     tree = tree.to_host()
     sig, skind, skw, smatch, sparent_kind, file_sig_offsets = _sig_space(
         arrays.kind, arrays.keyword, tree.parent, arrays.file_token_offsets

@@ -351,6 +351,8 @@ def build_tree_arrays(
         offs = np.ascontiguousarray(file_token_offsets, dtype=np.int64)
         match, parent, depth, dk, d_open, d_close = _tree_cpu(kind_h, offs)
     else:
+        kind = xp.asarray(kind)  # host arrays are uploaded (a no-op for device/NumPy arrays)
+        file_token_offsets = xp.asarray(file_token_offsets)
         match, parent, depth, last_top = _tree_xp(xp, kind, file_token_offsets)
         dk, d_open, d_close = _diagnostics(xp, kind, match, last_top)
     return TokenTree(match, parent, depth, dk, d_open, d_close)

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ from rustg.gpu.items import (
 from rustg.gpu.sources import SourceSet
 from rustg.gpu.tokens import TokenArrays
 from rustg.gpu.tree import build_tree
+
+from .conftest import cuda_available
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ORACLE_DIR = REPO_ROOT / "tests" / "oracles" / "items_oracle"
@@ -308,6 +311,77 @@ def test_items_command_json_and_table(tmp_path: Path) -> None:
     err = io.StringIO()
     assert items_command([str(tmp_path / "missing.rs")], stderr=err) == 1
     assert "missing.rs" in err.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# The CUDA formulation (rustg.gpu.items_cuda) against the CPU one
+
+_SIM_SCRIPT = """
+import sys
+import numpy as np
+from rustg.gpu.lexer import lex_cpu
+from rustg.gpu.tree import build_tree
+from rustg.gpu.items import build_items
+srcs = [open(p, "rb").read() for p in sys.argv[1:]]
+buf = np.frombuffer(b"".join(srcs), dtype=np.uint8)
+offs = np.zeros(len(srcs) + 1, dtype=np.int64)
+np.cumsum([len(x) for x in srcs], out=offs[1:])
+tokens = lex_cpu(buf, offs)
+tree = build_tree(tokens)
+cpu = build_items(tokens, tree)
+sim = build_items(tokens, tree, xp=np)
+bad = [f for f, a in cpu.arrays().items() if not np.array_equal(a, sim.arrays()[f])]
+print(len(cpu), "items;", "differ:", bad)
+sys.exit(1 if bad else 0)
+"""
+
+
+def run_simulated(paths: list[str]) -> str:
+    # A subprocess: NUMBA_ENABLE_CUDASIM must be set before numba.cuda is first imported.
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}
+    cmd = [sys.executable, "-c", _SIM_SCRIPT, *paths]
+    r = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+@pytest.mark.slow
+def test_cuda_formulation_equals_cpu_under_the_simulator(tmp_path: Path) -> None:
+    sources = {
+        "kinds.rs": "mod m { pub(super) struct S; impl<T> X for S where T: Fn() -> u8 {} }\n"
+        'extern "C" { fn e(); }\nmacro_rules! m { () => { fn hidden() {} } }\n',
+        "attrs.rs": "/// d\n#[cfg(test)]\n#[rustg::gpu_test(grid = 2)]\n#[allow(x)]\nfn k() {\n"
+        "    fn inner() {}\n    unsafe { async { 1 }; }\n}\nconst K: () = { struct I; };\n",
+        "broken.rs": "fn f( {\n  struct A;\n",
+        "empty.rs": "",
+    }
+    paths = []
+    for name, text in sources.items():
+        (tmp_path / name).write_text(text)
+        paths.append(str(tmp_path / name))
+    out = run_simulated(paths)
+    assert out.startswith("12 items")
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_cuda_formulation_equals_cpu_on_a_corpus_sample(corpus: SourceSet) -> None:
+    sample = [str(p) for p in corpus.paths[::50]]  # ~100 files across every crate
+    out = run_simulated(sample)
+    print(f"\nCUDA formulation under the simulator, {len(sample)} corpus files: {out.strip()}")
+
+
+@pytest.mark.gpu
+@pytest.mark.corpus
+def test_corpus_cuda_items_equal_cpu(corpus_tokens: TokenArrays) -> None:
+    assert cuda_available()
+    import cupy
+
+    tree = build_tree(corpus_tokens)
+    cpu = build_items(corpus_tokens, tree)
+    gpu_tree = build_tree(corpus_tokens, xp=cupy)
+    gpu = build_items(corpus_tokens, gpu_tree, xp=cupy)
+    assert gpu.same_as(cpu)
 
 
 # ---------------------------------------------------------------------------------------------
