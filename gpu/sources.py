@@ -76,10 +76,11 @@ def read_sources(
     jobs = np.flatnonzero(~skip & (sizes > 0)).tolist()
     names = [os.fspath(p) for p in ps]
     offs = offsets.tolist()
-    # Few threads, each a contiguous batch: per-file work is mostly Python overhead under the
-    # GIL, so many threads only contend (measured on the corpus, 2 cores: 1 thread 60 ms,
-    # 32 threads one file per task 200+ ms).
-    workers = threads if threads is not None else min(4, os.cpu_count() or 1)
+    # One thread per core, each a batch of files: per-file Python overhead holds the GIL, so
+    # one task per file only contends (2 cores: 60 ms in 1 thread, 200+ ms with 32 threads
+    # and a task per file), while on a VM with slow syscalls (the H100 machine: 157 ms with
+    # 4 threads) the syscalls themselves, which run without the GIL, want the parallelism.
+    workers = threads if threads is not None else min(16, os.cpu_count() or 1)
     if workers <= 1 or len(jobs) < 64:
         _read_range(names, offs, view, jobs)
     else:
