@@ -146,9 +146,21 @@ pub struct NotAFunction;
 #[rustg::gpu_test(block = 32, warps = 2)]
 fn unknown_key() {}
 
+#[rustg::device]
+pub fn allocates(n: usize) -> usize {
+    let v: Vec<u32> = Vec::with_capacity(n);
+    println!("{}", v.len());
+    v.capacity()
+}
+
 #[rustg::kernel]
 pub fn fine(x: Slice<f32>, mut y: SliceMut<f32>) {
     y[0] = x[0];
+}
+
+#[rustg::gpu_test(block = 2)]
+fn gpu_tests_are_host_code() {
+    println!("{:?}", vec![rustg::thread_idx_x()]);
 }
 """
     crate = scratch_crate(tmp_path, "misuse", source)
@@ -173,6 +185,9 @@ pub fn fine(x: Slice<f32>, mut y: SliceMut<f32>) {
         (20, 5, "a kernel cannot be async"),
         (23, 5, "#[rustg::kernel] applies to functions"),
         (25, 31, "unknown gpu_test key `warps`"),
+        (30, 12, "`Vec` is not available in GPU code"),
+        (30, 23, "`Vec` is not available in GPU code"),
+        (31, 5, "`println!` is not available in GPU code"),
     ]
     assert len(errors) == len(expected), errors
     for (line, column, message), (want_line, want_column, want) in zip(

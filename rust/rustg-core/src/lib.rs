@@ -137,6 +137,22 @@ macro_rules! unreachable {
     };
 }
 
+/// Marks unfinished code; traps if reached.
+#[macro_export]
+macro_rules! todo {
+    ($($arg:tt)*) => {
+        $crate::panicking::panic_trap()
+    };
+}
+
+/// Marks unimplemented code; traps if reached.
+#[macro_export]
+macro_rules! unimplemented {
+    ($($arg:tt)*) => {
+        $crate::panicking::panic_trap()
+    };
+}
+
 /// `matches!(value, pattern)`.
 #[macro_export]
 macro_rules! matches {

@@ -11,5 +11,5 @@ pub use crate::option::Option::{self, None, Some};
 
 pub use crate::{
     assert, assert_eq, assert_ne, cfg, column, compile_error, concat, debug_assert, derive, file,
-    line, matches, module_path, panic, stringify, unreachable,
+    line, matches, module_path, panic, stringify, todo, unimplemented, unreachable,
 };

@@ -77,7 +77,9 @@ pub fn device(attr: TokenStream, item: TokenStream) -> TokenStream {
         Err(e) => return with_error(item, e),
     };
     let mut out = item;
-    for e in func.common_errors("a device function") {
+    let mut errors = func.common_errors("a device function");
+    errors.extend(func.dialect_errors());
+    for e in errors {
         out.extend(e.to_compile_error());
     }
     out
@@ -405,8 +407,19 @@ impl FnItem {
         errors
     }
 
+    /// Uses of what exists only on the host (std's heap types, I/O, formatting), found in the
+    /// body's tokens. The host build would accept them; reporting them here means `cargo check`
+    /// says so at the user's token instead of only the GPU build. Judged by name, so a type of
+    /// the user's own called `Vec` would be refused too: the dialect reserves these names.
+    fn dialect_errors(&self) -> Vec<Error> {
+        let mut errors = Vec::new();
+        host_only_uses(self.body.stream(), &mut errors);
+        errors
+    }
+
     fn kernel_errors(&self) -> Vec<Error> {
         let mut errors = self.common_errors("a kernel");
+        errors.extend(self.dialect_errors());
         if let Some(c) = &self.constness {
             errors.push(Error::at(
                 c,
@@ -606,6 +619,109 @@ impl FnItem {
         )));
         out.extend([TokenTree::Group(Group::new(Delimiter::Brace, body))]);
         out
+    }
+}
+
+/// Types that need an allocator or an OS, which GPU code has neither of.
+const HOST_TYPES: &[&str] = &[
+    "Vec",
+    "String",
+    "Box",
+    "Rc",
+    "Arc",
+    "HashMap",
+    "HashSet",
+    "BTreeMap",
+    "BTreeSet",
+    "VecDeque",
+    "BinaryHeap",
+    "Mutex",
+    "RwLock",
+    "Cell",
+    "RefCell",
+];
+/// Macros that format, print or allocate.
+const HOST_MACROS: &[&str] = &[
+    "println",
+    "print",
+    "eprintln",
+    "eprint",
+    "format",
+    "format_args",
+    "write",
+    "writeln",
+    "vec",
+    "dbg",
+    "thread_local",
+];
+/// `std::` modules with nothing in rustg-core (which answers for `std::` paths on the GPU).
+const HOST_MODULES: &[&str] = &[
+    "io",
+    "fs",
+    "thread",
+    "sync",
+    "collections",
+    "vec",
+    "string",
+    "boxed",
+    "rc",
+    "cell",
+    "env",
+    "process",
+    "net",
+    "time",
+    "fmt",
+    "alloc",
+    "os",
+    "path",
+    "ffi",
+];
+
+fn host_only_uses(stream: TokenStream, errors: &mut Vec<Error>) {
+    let tokens: Vec<TokenTree> = stream.into_iter().collect();
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Group(g) => host_only_uses(g.stream(), errors),
+            TokenTree::Ident(ident) => {
+                let name = ident.to_string();
+                let next = tokens.get(i + 1);
+                let path_start = is_punct(next, ':') && is_punct(tokens.get(i + 2), ':');
+                if HOST_MACROS.contains(&name.as_str()) && is_punct(next, '!') {
+                    errors.push(Error::between(
+                        token.span(),
+                        next.map_or(token.span(), TokenTree::span),
+                        &format!(
+                            "`{name}!` is not available in GPU code: there is no formatting, \
+                             allocation or I/O on the device (docs/kernel-dialect.md)"
+                        ),
+                    ));
+                } else if HOST_TYPES.contains(&name.as_str()) {
+                    errors.push(Error::at(
+                        token,
+                        &format!(
+                            "`{name}` is not available in GPU code: kernels have no allocator; \
+                             take memory as a rustg::Slice/SliceMut parameter or use a \
+                             rustg::shared_array! (docs/kernel-dialect.md)"
+                        ),
+                    ));
+                } else if (name == "std" || name == "alloc") && path_start {
+                    if let Some(TokenTree::Ident(module)) = tokens.get(i + 3) {
+                        let module_name = module.to_string();
+                        if HOST_MODULES.contains(&module_name.as_str()) {
+                            errors.push(Error::between(
+                                token.span(),
+                                module.span(),
+                                &format!(
+                                    "`{name}::{module_name}` is not available in GPU code \
+                                     (docs/kernel-dialect.md lists what is)"
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
