@@ -28,10 +28,10 @@ Built from the token arrays (:mod:`rustg.gpu.tokens`) and the token tree
 6. **Nesting**: items are properly nested intervals of tokens; the parent of an item is the
    nearest earlier item of its file whose span contains its head (a stack scan per file).
 
-Where it runs: on the host (numba ``njit``, parallel over files and over candidates), also
-when the backend is CUDA (:func:`build_items` copies a device tree to the host). The scan
-functions are ``register_jitable`` and free of allocation and container membership, so a
-numba-cuda kernel can call them as the lexer's kernels do; that CUDA wiring is not done yet.
+Where it runs: ``build_items(..., xp=None)`` on the host (numba ``njit``, parallel over files
+and over candidates); ``xp=cupy`` on the GPU (:mod:`rustg.gpu.items_cuda`: the same scan and
+attribute functions, ``register_jitable``, called from numba-cuda kernels, with the per-file
+loops of steps 1-3 and 6 replaced by CuPy scans, gathers and searchsorted).
 
 Which items are listed (mirrors tests/oracles/items_oracle, syn 1.0 with ``full``): every item
 of the kinds in :class:`ItemKind`, at any depth: inside inline modules, fn bodies, const and

@@ -16,7 +16,10 @@ The CPU path walks each file with a loop; here each step is data-parallel:
 5. one thread per item walks its outer attributes, twice (count, then write).
 
 The result equals the CPU's array for array (tests/gpu/test_items.py runs this module with
-NumPy under the CUDA simulator on small inputs, and on the corpus on a real GPU).
+NumPy under the CUDA simulator on small inputs and a 100-file corpus sample, and on the whole
+corpus on a real GPU). Measured on an H100 over the 63 MB corpus (16.5M tokens, 306,181
+items): 14.2 ms from device-resident tokens and tree, equal to the CPU's arrays
+(bench/results/structure-cuda-h100-20261125.json).
 """
 
 # Kernel code (see rustg.gpu.lexer): positional array arguments.
