@@ -71,13 +71,13 @@ def test_a_newer_save_kills_the_running_check(
         original = (h.workspace / LIB).read_text()
         (h.workspace / LIB).write_text(original + "\n// a newer save\n")
         events = stream.until(
-            lambda e: e.get("type") == "job" and e["job"]["state"] == "running"
-            and e["job"]["generation"] >= 2
+            lambda e: e.get("type") == "job" and e["job"]["name"] == "check"
+            and e["job"]["state"] == "running" and e["job"]["generation"] >= 2
         )  # fmt: skip
         cancelled = [
             e["job"] for e in events if e.get("type") == "job" and e["job"]["state"] == "cancelled"
         ]
-        assert [j["generation"] for j in cancelled] == [1]
+        assert [(j["name"], j["generation"]) for j in cancelled] == [("check", 1)]
         # The first check's process group is gone; only the new one's sleep remains.
         deadline = time.monotonic() + 5
         while len(_sleepers(slow)) != 1 and time.monotonic() < deadline:

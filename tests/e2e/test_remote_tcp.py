@@ -45,7 +45,7 @@ def test_tcp_clients_need_an_authorized_key(example_daemon: DaemonHarness) -> No
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["daemon"]["pid"] == info["pid"]
     once = h.run("rg-watch", "--once", "--json", "--tcp", tcp)
-    assert once.returncode == 0 and json.loads(once.stdout)["jobs"] == {"check": "succeeded"}
+    assert once.returncode == 0 and json.loads(once.stdout)["jobs"]["check"] == "succeeded"
 
     # Another user's key (another config dir) is still refused.
     other = dict(h.env, XDG_CONFIG_HOME=str(h.workspace.parent / "config-other"))
