@@ -701,11 +701,23 @@ class HotWorkspace:
         offs = np.zeros(len(contents) + 1, dtype=np.int64)
         np.cumsum([len(c) for c in contents], out=offs[1:])
         buffer = np.frombuffer(b"".join(contents), dtype=np.uint8)
-        tokens = self.backend.lex(buffer, offs)  # the backend picks the device (auto: GPU)
+        from rustg.gpu.backend import Device
+
+        # The backend's policy picks the device for the whole batch (auto: the GPU when there
+        # is one and the batch is big); tree and items follow the lexer there.
+        device = self.backend.device_for(len(buffer), len(contents))
+        tokens = self.backend.lex(buffer, offs, device=device)
         self.stats.lex_calls += 1
         self.stats.files_lexed += len(paths)
-        tree = build_tree(tokens)
-        items = build_items(tokens, tree)
+        if device is Device.CUDA:
+            import cupy
+
+            d_tree = build_tree(tokens, xp=cupy)
+            items = build_items(tokens, d_tree, xp=cupy).to_host()
+            tree = d_tree.to_host()
+        else:
+            tree = build_tree(tokens)
+            items = build_items(tokens, tree)
         out = []
         for f in range(len(paths)):
             ft, fr, fi = _split(tokens, tree, items, f)

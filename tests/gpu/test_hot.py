@@ -284,3 +284,10 @@ def test_device_view_mirrors_the_view_per_generation() -> None:
     dv2 = ws.device_view()
     assert dv2 is not dv
     assert np.array_equal(cupy.asnumpy(dv2["kind"]), ws.view().tokens.kind)
+
+
+@pytest.mark.gpu
+def test_load_all_on_cuda_equals_cpu() -> None:
+    ws = HotWorkspace(backend=Backend("cuda"))
+    ws.load_all(FILES)
+    assert_view_is_fresh(ws, FILES)
