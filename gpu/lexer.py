@@ -816,6 +816,45 @@ def _cpu_write_files(buf, file_offsets, xid, ascii_kind, kw_slots, kw_text, kw_m
                  NO_LIMIT)  # fmt: skip
 
 
+@njit(cache=True, _nrt=False)
+def _cpu_count_files_serial(buf, file_offsets, max_file_bytes, xid, ascii_kind, kw_slots, kw_text,
+                            kw_mul, counts, status, utf8_err, dummy_u8, dummy_i32):  # fmt: skip
+    """_cpu_count_files without the thread pool: the single-file (save) path, where waking
+    pool threads cost more than the work and a descheduled one set the tail latency."""
+    for f in range(len(file_offsets) - 1):
+        lo = file_offsets[f]
+        hi = file_offsets[f + 1]
+        counts[f] = 0
+        utf8_err[f] = -1
+        if hi - lo > max_file_bytes:
+            status[f] = ST_TOO_LARGE
+            continue
+        nul, bad = validate(buf, lo, hi, lo, hi)
+        utf8_err[f] = bad
+        if nul:
+            status[f] = ST_BINARY
+            continue
+        status[f] = ST_OK
+        c, _ = lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul,
+                        MODE_COUNT, dummy_u8, dummy_u8, dummy_i32, dummy_i32, dummy_u8, 0,
+                        NO_LIMIT)  # fmt: skip
+        counts[f] = c
+
+
+@njit(cache=True, _nrt=False)
+def _cpu_write_files_serial(buf, file_offsets, xid, ascii_kind, kw_slots, kw_text, kw_mul,
+                            status, token_offsets, out_kind, out_start, out_end, out_kw,
+                            dummy_u8):  # fmt: skip
+    for f in range(len(file_offsets) - 1):
+        if status[f] != ST_OK:
+            continue
+        lo = file_offsets[f]
+        hi = file_offsets[f + 1]
+        lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul, MODE_WRITE,
+                 dummy_u8, out_kind, out_start, out_end, out_kw, token_offsets[f],
+                 NO_LIMIT)  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------
 # Chunked algorithm: per-index bodies shared with CUDA, CPU drivers below
 
@@ -1032,7 +1071,15 @@ def lex_cpu(
     utf8_err = np.empty(n_files, dtype=np.int32)
     tables = (XID_TABLE, ASCII_TABLE, KW_SLOTS, KW_TEXT, KW_MUL)
     file_token_offsets = np.zeros(n_files + 1, dtype=np.int64)
-    if not chunked:
+    if not chunked and n_files <= 1:
+        counts = np.empty(n_files, dtype=np.int64)
+        _cpu_count_files_serial(buffer, file_offsets, max_file_bytes, *tables, counts, status,
+                                utf8_err, U8, I32)  # fmt: skip
+        np.cumsum(counts, out=file_token_offsets[1:])
+        kind, start, end, kw = _token_arrays(int(file_token_offsets[-1]))
+        _cpu_write_files_serial(buffer, file_offsets, *tables, status, file_token_offsets, kind,
+                                start, end, kw, U8)  # fmt: skip
+    elif not chunked:
         counts = np.empty(n_files, dtype=np.int64)
         with numba.parallel_chunksize(4):  # dynamic scheduling: file sizes vary 1000x
             _cpu_count_files(buffer, file_offsets, max_file_bytes, *tables, counts, status,
