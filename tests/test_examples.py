@@ -66,7 +66,7 @@ def test_copy_example_copies_sources_without_build_output(
     (examples / "hello-gpu" / "target" / "debug").mkdir(parents=True)
     monkeypatch.setattr(rust_workspaces, "EXAMPLES_DIR", examples)
     workspace = copy_example(tmp_path / "copies")
-    assert workspace == tmp_path / "copies" / "hello-gpu"
+    assert workspace == tmp_path / "copies" / "examples" / "hello-gpu"
     assert not (workspace / "target").exists()
     manifest = tomllib.loads((workspace / "Cargo.toml").read_text())
     members = manifest["workspace"]["members"]

@@ -50,12 +50,17 @@ _NEVER_COPIED = ("target", ".cargo-checksum.json")
 
 
 def copy_example(dest: Path, name: str = "hello-gpu") -> Path:
-    """Copy ``examples/<name>`` (without build output) to ``dest/<name>`` and return that path."""
+    """Copy ``examples/<name>`` (without build output) to ``dest/examples/<name>`` and return
+    that path. The repository's ``rust/`` crates come along to ``dest/rust`` when they exist,
+    so an example's path dependencies (``../../rust/rustg``) resolve in the copy too."""
     source = EXAMPLES_DIR / name
     if not (source / "Cargo.toml").is_file():
         raise FileNotFoundError(f"no example workspace {name!r} under {EXAMPLES_DIR}")
-    workspace = dest / name
+    workspace = dest / "examples" / name
     shutil.copytree(source, workspace, ignore=shutil.ignore_patterns(*_NEVER_COPIED))
+    rust = EXAMPLES_DIR.parent / "rust"
+    if rust.is_dir() and not (dest / "rust").exists():
+        shutil.copytree(rust, dest / "rust", ignore=shutil.ignore_patterns(*_NEVER_COPIED))
     return workspace
 
 
