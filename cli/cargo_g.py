@@ -72,6 +72,8 @@ def _daemon_running(paths: WorkspacePaths) -> bool:
 
 
 def cmd_check(args: argparse.Namespace, console: Console) -> int:
+    if args.kernels:
+        return cmd_build(args, console)
     paths = resolve_paths(args.workspace)
     if not args.no_daemon and _daemon_running(paths):
         return _check_through_daemon(paths, console, args.json)
@@ -109,6 +111,61 @@ def _check_through_daemon(paths: WorkspacePaths, console: Console, as_json: bool
 
     state = trio.run(main)
     return _print_diagnostics(console, list(state.iter_diagnostics()), as_json)
+
+
+def _kernel_table(builds: list[Any]) -> Table:
+    builds = [b for b in builds if b.ok]
+    table = Table("crate", "kernel", "arch", "regs", "smem", "spills", "source", "cache",
+                  title="kernels (target/rustg)")  # fmt: skip
+    for build in builds:
+        for kernel in build.extraction.kernels:
+            for arch in build.archs:
+                r = next((x for x in arch.resources if x.kernel == kernel.name), None)
+                table.add_row(
+                    build.crate, kernel.name, arch.arch,
+                    str(r.registers) if r else "-", f"{r.shared_bytes} B" if r else "-",
+                    str(r.spill_store_bytes + r.spill_load_bytes) if r else "-",
+                    f"{kernel.file}:{kernel.line}", "hit" if arch.cached else "built",
+                )  # fmt: skip
+    return table
+
+
+def cmd_build(args: argparse.Namespace, console: Console) -> int:
+    """`cargo g build` / `check --kernels`: cargo for the host side, then the kernel pipeline."""
+    from rustg.daemon.cache import Cache, load_cache_config
+    from rustg.daemon.kernels.workspace import build_workspace_kernels
+
+    paths = resolve_paths(args.workspace)
+    config = load_config(paths.root)
+    subcommand = "build" if args.command == "build" else config.check_command
+    if not args.json:
+        console.print(f"[bold]cargo {subcommand}[/] (host code)")
+    target = paths.root / "target"
+    host = trio.run(
+        lambda: run_check(paths.root, target, generation=0, subcommand=subcommand,
+                          extra_args=config.check_args)
+    )  # fmt: skip
+    diagnostics = list(host.diagnostics)
+    paths.ensure()
+    with Cache.open(paths, load_cache_config(paths.root)) as cache:
+        builds = build_workspace_kernels(paths.root, cache=cache)
+    # Kernels compile for the host too: rustc reports the same error in both builds. Show it once.
+    seen = {(d.file, d.line, d.column, d.code, d.message) for d in diagnostics}
+    for build in builds:
+        diagnostics.extend(
+            d
+            for d in build.diagnostics
+            if (d.file, d.line, d.column, d.code, d.message) not in seen
+        )
+    code = _print_diagnostics(console, diagnostics, args.json)
+    if not args.json and any(b.ok for b in builds):
+        console.print(_kernel_table(builds))
+        for build in builds:
+            if build.manifest is not None:
+                console.print(f"[dim]{build.crate}: {build.manifest} ({build.seconds:.2f} s)[/]")
+    elif not args.json:
+        console.print("[dim]no #[rustg::kernel] in this workspace[/]")
+    return code
 
 
 def cmd_status(args: argparse.Namespace, console: Console) -> int:
@@ -195,6 +252,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
 
     check = add("check", cmd_check, "cargo check with rustg's diagnostics (via the daemon if up)")
     check.add_argument("--no-daemon", action="store_true", help="run standalone")
+    check.add_argument(
+        "--kernels", action="store_true", help="also compile the kernels to PTX and validate them"
+    )
+    add("build", cmd_build, "cargo build, then every kernel to PTX/cubin/fatbin per arch")
     add("status", cmd_status, "daemon status for this workspace")
     add("doctor", cmd_doctor, "toolchains, GPU, cache and daemon: what is there, what is not")
     add_cache_commands(sub, handlers)

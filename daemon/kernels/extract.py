@@ -1,0 +1,275 @@
+"""Kernel extraction: from a package's sources to one generated ``#![no_core]`` crate.
+
+The engine (rustg.gpu) indexes every ``.rs`` file of the package; files holding
+``#[rustg::kernel]`` or ``#[rustg::device]`` items are *kernel files*. From each, the kernels,
+the device functions and — transitively — the items they name (consts, statics, types,
+``use`` lines, ``macro_rules``) are copied *as whole lines* into one generated file, inside
+``pub mod`` blocks mirroring the file's module path. Copying whole lines keeps every column
+(bar two marked rewrites), so a rustc error in the generated crate maps back to the user's file
+by line: ``Extraction.origin(line)``. Host code never enters the generated crate, so editing it
+never changes the crate's digest (and never costs a kernel rebuild).
+
+The generated crate is one file because ``shared_array!`` names its ``.shared`` symbol after
+the source line and column (rust/rustg-core): one crate, one namespace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ToolError
+
+#: The crate header: rustg-core as prelude, and as `rustg`, `core` and `std` (via --extern), so
+#: kernel paths (`rustg::thread_idx_x`), derive expansions (`::core::clone::Clone`) and
+#: `core::mem::swap` all resolve (docs/kernel-dialect.md, "The generated crate").
+HEADER = """\
+#![feature(no_core, abi_ptx, prelude_import)]
+#![no_core]
+#![allow(internal_features, unused_unsafe, dead_code, unused_imports)]
+#[prelude_import]
+#[allow(unused_imports)]
+use rustg::prelude::*;
+"""
+
+_KERNEL_ATTR = re.compile(r"#\[\s*rustg\s*::\s*kernel\s*\]")
+_DEVICE_ATTR = re.compile(r"#\[\s*rustg\s*::\s*device\s*\]")
+_FN_KEYWORD = re.compile(r"\bfn\b")
+_SIGNATURE = re.compile(
+    r"\bfn\s+(?P<name>\w+)\s*(?:<[^>]*>)?\s*\((?P<params>.*?)\)\s*(?:->|\{|where)", re.S
+)
+_HOST_ONLY_ROOTS = ("std", "alloc")
+
+
+@dataclass(frozen=True, slots=True)
+class LineOrigin:
+    file: str  # workspace-relative
+    line: int  # 1-based, in that file
+    column_shift_at: int = 0  # a rewrite inserted text at this 1-based column of the line ...
+    column_shift: int = 0  # ... so generated columns past it are this much larger
+
+
+@dataclass(frozen=True, slots=True)
+class KernelParam:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class KernelInfo:
+    name: str
+    module_path: str  # `kernels::saxpy`
+    file: str
+    line: int
+    column: int
+    params: tuple[KernelParam, ...]
+
+
+@dataclass(slots=True)
+class Extraction:
+    crate_name: str
+    source: str = ""
+    kernels: list[KernelInfo] = field(default_factory=list)
+    device_functions: list[str] = field(default_factory=list)
+    lines: list[LineOrigin | None] = field(default_factory=list)  # per generated line
+    files: list[str] = field(default_factory=list)  # kernel files, workspace-relative
+
+    def origin(self, line: int, column: int) -> tuple[str, int, int] | None:
+        """The user's (file, line, column) for a position in the generated crate."""
+        if not 1 <= line <= len(self.lines) or (where := self.lines[line - 1]) is None:
+            return None
+        if where.column_shift and column > where.column_shift_at:
+            column = max(where.column_shift_at, column - where.column_shift)
+        return where.file, where.line, column
+
+
+def module_path(src_dir: Path, file: Path) -> list[str]:
+    """`src/lib.rs` → [], `src/a.rs` → [a], `src/a/mod.rs` → [a], `src/a/b.rs` → [a, b]."""
+    parts = list(file.relative_to(src_dir).with_suffix("").parts)
+    if parts and parts[-1] in ("lib", "main", "mod"):
+        parts = parts[:-1]
+    return parts
+
+
+def _split_params(text: str) -> tuple[KernelParam, ...]:
+    params, depth, current = [], 0, ""
+    for ch in text:
+        if ch in "<([":
+            depth += 1
+        elif ch in ">)]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            params.append(current)
+            current = ""
+        else:
+            current += ch
+    params.append(current)
+    out = []
+    for param in (p.strip() for p in params):
+        if not param:
+            continue
+        pattern, _, type_ = param.partition(":")
+        out.append(KernelParam(pattern.replace("mut ", "").strip(), " ".join(type_.split())))
+    return tuple(out)
+
+
+@dataclass
+class _FileItems:
+    rel: str
+    text: str
+    lines: list[str]
+    module: list[str]
+    items: list[Any]  # rustg.gpu.items.Item (gpu/ is typed loosely around numba)
+    idents: list[set[str]]  # identifiers inside each item
+
+
+def _index(root: Path, path: Path, src_dir: Path) -> _FileItems | None:
+    from rustg.gpu.items import ItemFlag, index_file
+    from rustg.gpu.tokens import TokenKind
+
+    content = path.read_bytes()
+    if b"rustg" not in content:  # cheap pre-filter: no attribute can be there
+        return None
+    tokens, _tree, index = index_file(content)
+    items = [i for i in index.items(tokens, 0) if i.parent < 0]
+    if not any(i.flags & (ItemFlag.KERNEL | ItemFlag.DEVICE) for i in items):
+        return None
+    ident_rows = np.flatnonzero(tokens.kind == TokenKind.IDENT)
+    starts = tokens.start[ident_rows]
+    idents: list[set[str]] = []
+    for item in items:
+        lo, hi = np.searchsorted(starts, [item.start_byte, item.end_byte])
+        idents.append(
+            {content[tokens.start[r] : tokens.end[r]].decode() for r in ident_rows[lo:hi]}
+        )
+    text = content.decode("utf-8", errors="replace")
+    return _FileItems(
+        rel=path.relative_to(root).as_posix(),
+        text=text,
+        lines=text.split("\n"),
+        module=module_path(src_dir, path),
+        items=items,
+        idents=idents,
+    )
+
+
+def _select(f: _FileItems) -> list[int]:
+    """Kernels, device fns, and the top-level items they name (transitively)."""
+    from rustg.gpu.items import ItemFlag, ItemKind
+
+    chosen = {n for n, i in enumerate(f.items) if i.flags & (ItemFlag.KERNEL | ItemFlag.DEVICE)}
+    carriers = {ItemKind.CONST, ItemKind.STATIC, ItemKind.STRUCT, ItemKind.ENUM, ItemKind.UNION,
+                ItemKind.TYPE, ItemKind.MACRO_RULES, ItemKind.USE, ItemKind.IMPL}  # fmt: skip
+    while True:
+        wanted = set().union(*(f.idents[n] for n in chosen)) if chosen else set()
+        added = False
+        for n, item in enumerate(f.items):
+            if n in chosen or item.kind not in carriers or item.flags & ItemFlag.CFG_TEST:
+                continue
+            if item.kind is ItemKind.USE:
+                root = item.name.lstrip(":").split("::", 1)[0]
+                hit = root not in _HOST_ONLY_ROOTS and bool(f.idents[n] & wanted)
+            elif item.kind is ItemKind.IMPL:
+                hit = bool(f.idents[n] & {f.items[c].name for c in chosen})
+            else:
+                hit = item.name in wanted
+            if hit:
+                chosen.add(n)
+                added = True
+        if not added:
+            return sorted(chosen)
+
+
+def extract(root: Path, package_dir: Path, crate_name: str) -> Extraction:
+    """Extract a package's kernels (``Extraction.kernels`` is empty when it has none)."""
+    from rustg.gpu.items import ItemFlag
+
+    src_dir = package_dir / "src"
+    result = Extraction(crate_name=crate_name)
+    if not src_dir.is_dir():
+        return result
+    out: list[str] = HEADER.splitlines()
+    origins: list[LineOrigin | None] = [None] * len(out)
+    kernel_names: dict[str, str] = {}
+    for path in sorted(src_dir.rglob("*.rs")):
+        try:
+            f = _index(root, path, src_dir)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ToolError(f"cannot read {path}: {exc}") from exc
+        if f is None:
+            continue
+        result.files.append(f.rel)
+        for name in f.module:
+            out.append(f"pub mod {name} {{")
+            origins.append(None)
+        taken: set[int] = set()
+        for n in _select(f):
+            item = f.items[n]
+            first, last = item.start[0], item.end[0]
+            span_lines = [ln for ln in range(first, last + 1) if ln not in taken]
+            taken.update(span_lines)
+            is_kernel = bool(item.flags & ItemFlag.KERNEL)
+            fn_line = item.head[0]
+            for ln in span_lines:
+                text = f.lines[ln - 1]
+                origin = LineOrigin(f.rel, ln)
+                if item.flags & ItemFlag.DEVICE:
+                    text = _DEVICE_ATTR.sub(lambda m: " " * len(m.group()), text)
+                if is_kernel:
+                    text = _KERNEL_ATTR.sub("#[unsafe(no_mangle)]", text)
+                    if (
+                        ln >= fn_line
+                        and (m := _FN_KEYWORD.search(text))
+                        and ln == _fn_line(f, item)
+                    ):
+                        insert = 'extern "ptx-kernel" '
+                        text = text[: m.start()] + insert + text[m.start() :]
+                        origin = LineOrigin(f.rel, ln, m.start() + 1, len(insert))
+                out.append(text)
+                origins.append(origin)
+            if is_kernel:
+                sig = _SIGNATURE.search(f.text, _offset_of_line(f, _fn_line(f, item)))
+                if sig is None:
+                    raise ToolError(f"{f.rel}:{item.head[0]}: cannot read the kernel's signature")
+                if (other := kernel_names.get(item.name)) is not None:
+                    raise ToolError(
+                        f"{f.rel}:{item.head[0]}: kernel `{item.name}` is also defined in {other}; "
+                        "kernel names must be unique per crate (they are PTX entry points)"
+                    )
+                kernel_names[item.name] = f.rel
+                result.kernels.append(
+                    KernelInfo(
+                        name=item.name,
+                        module_path="::".join([*f.module, item.name]),
+                        file=f.rel,
+                        line=item.head[0],
+                        column=item.head[1],
+                        params=_split_params(sig["params"]),
+                    )
+                )
+            elif item.flags & ItemFlag.DEVICE:
+                result.device_functions.append("::".join([*f.module, item.name]))
+        for _ in f.module:
+            out.append("}")
+            origins.append(None)
+    result.source = "\n".join(out) + "\n"
+    result.lines = [*origins, None]
+    return result
+
+
+def _offset_of_line(f: _FileItems, line: int) -> int:
+    return sum(len(text) + 1 for text in f.lines[: line - 1])
+
+
+def _fn_line(f: _FileItems, item: object) -> int:
+    """The line of the `fn` keyword of an item (its head line, or a later one)."""
+    head_line: int = item.head[0]  # type: ignore[attr-defined]
+    end_line: int = item.end[0]  # type: ignore[attr-defined]
+    for ln in range(head_line, end_line + 1):
+        if _FN_KEYWORD.search(f.lines[ln - 1]):
+            return ln
+    return head_line

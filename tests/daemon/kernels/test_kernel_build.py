@@ -1,0 +1,128 @@
+"""The kernel pipeline on the real example: extraction, nvptx builds, cache, error mapping."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rustg.daemon.cache import Cache, CacheConfig
+from rustg.daemon.errors import ToolError
+from rustg.daemon.kernels.build import build_package
+from rustg.daemon.kernels.config import load_kernel_config
+from rustg.daemon.kernels.extract import extract
+from rustg.daemon.kernels.toolchain import find_cuda_tools, find_rustc
+from tests.support.rust_workspaces import copy_example
+
+KERNELS = "crates/kernels/src/kernels.rs"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return copy_example(tmp_path, "gpu-kernels")
+
+
+def test_extraction_takes_kernels_and_what_they_name_only(workspace: Path) -> None:
+    e = extract(workspace, workspace / "crates" / "kernels", "gpu_kernels")
+    assert [k.name for k in e.kernels] == ["saxpy", "block_sum", "histogram", "transpose"]
+    assert e.device_functions == ["kernels::bin_of"]
+    saxpy = e.kernels[0]
+    assert (saxpy.module_path, saxpy.file) == ("kernels::saxpy", KERNELS)
+    assert [(p.name, p.type) for p in saxpy.params] == [
+        ("a", "f32"), ("x", "Slice<f32>"), ("y", "SliceMut<f32>"),
+    ]  # fmt: skip
+    assert 'pub extern "ptx-kernel" fn saxpy(' in e.source
+    assert "#[rustg::kernel]" not in e.source and "#[rustg::device]" not in e.source
+    assert "pub const REDUCE_BLOCK" in e.source  # named by block_sum: carried along
+    assert "Device" not in e.source  # host code (lib.rs) never enters the kernel crate
+    # Every copied line maps back to the user's line; the rewritten fn line shifts columns.
+    source_lines = (workspace / KERNELS).read_text().splitlines()
+    generated = e.source.splitlines()
+    for n, origin in enumerate(e.lines[: len(generated)], start=1):
+        original = source_lines[origin.line - 1] if origin is not None else ""
+        if origin is not None and origin.column_shift == 0 and "#[rustg::" not in original:
+            assert generated[n - 1] == original
+    fn_line = next(n for n, t in enumerate(generated, 1) if 'extern "ptx-kernel" fn saxpy' in t)
+    col = generated[fn_line - 1].index("saxpy") + 1
+    assert e.origin(fn_line, col) == (
+        KERNELS,
+        saxpy.line,
+        source_lines[saxpy.line - 1].index("saxpy") + 1,
+    )
+
+
+def _tools() -> tuple[object, object]:
+    cuda = find_cuda_tools()
+    try:
+        rustc = find_rustc()
+    except ToolError as exc:
+        pytest.skip(str(exc))
+    return rustc, cuda
+
+
+@pytest.mark.slow
+def test_build_cache_and_incrementality(workspace: Path, tmp_path: Path) -> None:
+    rustc, cuda = _tools()
+    config = load_kernel_config(workspace, workspace / "crates/kernels/Cargo.toml")
+    assert config.archs == ("sm_80", "sm_90")
+    out = workspace / "target" / "rustg"
+
+    def build(cache: Cache) -> object:
+        return build_package(
+            workspace, workspace / "crates" / "kernels", "gpu_kernels", config,
+            rustc=rustc, cuda=cuda, cache=cache, out_dir=out,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    with Cache.open_dir(tmp_path / "cache", CacheConfig()) as cache:
+        cold = build(cache)
+        assert cold.ok, cold.diagnostics  # type: ignore[attr-defined]
+        assert [a.cached for a in cold.archs] == [False, False]  # type: ignore[attr-defined]
+        for arch in ("sm_80", "sm_90"):
+            ptx = (out / arch / "gpu_kernels.ptx").read_text()
+            assert f".target {arch}" in ptx and ".visible .entry saxpy(" in ptx
+            assert ".loc" in ptx  # debug line info maps PTX back to the source
+        manifest = json.loads((out / "gpu_kernels.manifest.json").read_text())
+        assert [k["name"] for k in manifest["kernels"]] == [
+            "saxpy", "block_sum", "histogram", "transpose",
+        ]  # fmt: skip
+        if cuda.ptxas is not None:  # type: ignore[attr-defined]
+            block_sum = manifest["kernels"][1]["resources"]["sm_90"]
+            assert block_sum["shared_bytes"] == 1024 and block_sum["registers"] > 0
+            assert (out / "sm_90" / "gpu_kernels.fatbin").is_file()
+
+        warm = build(cache)
+        assert [a.cached for a in warm.archs] == [True, True]  # type: ignore[attr-defined]
+        # A host-only edit does not touch the kernel crate: still a hit.
+        lib = workspace / "crates/kernels/src/lib.rs"
+        lib.write_text(lib.read_text() + "\npub fn host_only() -> usize { 1 }\n")
+        assert [a.cached for a in build(cache).archs] == [True, True]  # type: ignore[attr-defined]
+        # Editing a kernel does.
+        k = workspace / KERNELS
+        k.write_text(k.read_text().replace("acc += input[i];", "acc += 2.0 * input[i];"))
+        assert [a.cached for a in build(cache).archs] == [False, False]  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_kernel_errors_point_at_the_users_line(workspace: Path, tmp_path: Path) -> None:
+    rustc, cuda = _tools()
+    k = workspace / KERNELS
+    text = k.read_text()
+    k.write_text(
+        text.replace("let n = x.len().min(y.len());", "let n: u64 = x.len().min(y.len());")
+    )
+    line = text.splitlines().index("    let n = x.len().min(y.len());") + 1
+    config = load_kernel_config(workspace, gpu_arch="sm_90")
+    result = build_package(
+        workspace, workspace / "crates" / "kernels", "gpu_kernels", config,
+        rustc=rustc, cuda=cuda, cache=None, out_dir=tmp_path / "out",  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert not result.ok
+    first = result.diagnostics[0]
+    assert (first.source, first.file, first.line, first.code) == (
+        "rustg-kernel", KERNELS, line, "E0308",
+    )  # fmt: skip
+    assert first.column == 18  # the initializer, in the user's columns
+    assert not (tmp_path / "out" / "gpu_kernels.manifest.json").exists()
+    shutil.rmtree(tmp_path / "out", ignore_errors=True)
