@@ -30,9 +30,11 @@ log = logging.getLogger("rustgd.scheduler")
 
 CHECK_JOB = "check"
 PARSE_JOB = "parse"
+KERNELS_JOB = "kernels"
 
 #: A file job: (generation, changed paths → digest or None) → diagnostics per file, or None
-#: when it has nothing to say for this change set.
+#: when it has nothing to say for this change set. A job may also have ``wants(changed) ->
+#: bool``, asked first: False skips it for this change set without a job row.
 FileJob = Callable[[int, dict[str, str | None]], Awaitable[dict[str, list[Diagnostic]] | None]]
 
 
@@ -99,6 +101,9 @@ class Scheduler:
         generation: int,
         changed: dict[str, str | None],
     ) -> None:
+        wants = getattr(job, "wants", None)
+        if wants is not None and not wants(changed):
+            return  # nothing for this job in this change set: no job row either
         started = time.time()
         self._job(name, JobState.RUNNING, generation, started_at=started)
         try:

@@ -32,9 +32,11 @@ from .curve import ensure_server_curve
 from .engine_job import SOURCE as ENGINE_SOURCE
 from .engine_job import ParseJob
 from .errors import DaemonError
+from .kernels.job import SOURCE as KERNEL_SOURCE
+from .kernels.job import KernelJob
 from .lock import WorkspaceLock
 from .publisher import Publisher
-from .scheduler import PARSE_JOB, Scheduler
+from .scheduler import KERNELS_JOB, PARSE_JOB, Scheduler
 from .store import OpenOutcome, Store
 from .systemd import notify_ready, notify_stopping
 from .transport import ServerSockets, TcpConfig, open_server_sockets
@@ -262,7 +264,10 @@ class Daemon:
                 publisher=publisher,
                 nursery=nursery,
                 pending=self.pending,
-                file_jobs={PARSE_JOB: (ENGINE_SOURCE, self._parse_job(store))},
+                file_jobs={
+                    PARSE_JOB: (ENGINE_SOURCE, self._parse_job(store)),
+                    KERNELS_JOB: (KERNEL_SOURCE, KernelJob(self.paths)),
+                },
             )
             nursery.start_soon(self._persist_hashes_and_schedule)
             await nursery.start(self.watcher.run)

@@ -13,7 +13,7 @@ import zmq
 
 from rustg import protocol as p
 from tests.e2e.conftest import BIN, DaemonHarness
-from tests.support.rust_workspaces import copy_regex, require_regex
+from tests.support.rust_workspaces import copy_example, copy_regex, require_regex
 
 pytestmark = pytest.mark.slow
 
@@ -206,7 +206,7 @@ def test_syntax_errors_stream_from_the_engine_and_it_restarts_hot(
     h = example_daemon
     h.start()
     first = h.once()
-    assert first["jobs"] == {"check": "succeeded", "parse": "succeeded"}
+    assert (first["jobs"]["check"], first["jobs"]["parse"]) == ("succeeded", "succeeded")
     (h.workspace / "crates/app/src/broken.rs").write_text('fn f() {\n    let s = "open;\n}\n')
     with (h.workspace / LIB).open("a") as lib:
         lib.write("\nmod broken;\n")
@@ -233,3 +233,35 @@ def test_syntax_errors_stream_from_the_engine_and_it_restarts_hot(
     log = next((Path(h.env["XDG_CACHE_HOME"]) / "rustg").glob("*/daemon.log")).read_text()
     loads = [line for line in log.splitlines() if "engine:" in line]
     assert "0 restored" in loads[0] and loads[-1].endswith("(8 restored, 0 lexed)"), loads
+
+
+def test_kernels_rebuild_on_save_with_errors_at_the_users_line(
+    tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    from rustg.daemon.errors import ToolError
+    from rustg.daemon.kernels.toolchain import find_rustc
+
+    try:
+        find_rustc()
+    except ToolError as exc:
+        pytest.skip(str(exc))
+    h = DaemonHarness(copy_example(tmp_path, "gpu-kernels"), isolated_env)
+    try:
+        h.start()
+        first = h.once()
+        assert first["jobs"]["kernels"] == "succeeded", first["job_details"]
+        assert (h.workspace / "target/rustg/gpu_kernels.manifest.json").is_file()
+        kernels = "crates/kernels/src/kernels.rs"
+        text = (h.workspace / kernels).read_text()
+        line = text.splitlines().index("    let n = x.len().min(y.len());") + 1
+        h.write(kernels, text.replace("let n = x.len()", "let n: u64 = x.len()"))
+        broken = h.once(after_generation=first["generation"] + 1)
+        mine = [(d["file"], d["line"], d["code"]) for d in broken["diagnostics"]
+                if d["source"] == "rustg-kernel"]  # fmt: skip
+        assert (kernels, line, "E0308") in mine
+        h.write(kernels, text)
+        fixed = h.once(after_generation=broken["generation"] + 1)
+        assert [d for d in fixed["diagnostics"] if d["source"] == "rustg-kernel"] == []
+        assert fixed["jobs"]["kernels"] == "succeeded"
+    finally:
+        h.stop()

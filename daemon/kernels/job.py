@@ -1,0 +1,82 @@
+"""The daemon's ``kernels`` job: rebuild the workspace's GPU kernels after a save.
+
+Runs when a saved ``.rs`` file holds (or held) ``#[rustg::kernel]``/``#[rustg::device]`` code,
+or a manifest changed. Every package goes through the cache, so a save that leaves a crate's
+extracted kernel source unchanged costs an extraction and a cache hit, not a compile. The
+result replaces the job's previous diagnostics file by file (an empty list clears a file).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import trio
+
+from rustg.protocol import Diagnostic
+
+from ..cache import Cache, load_cache_config
+from ..errors import DaemonError
+from ..workspace import WorkspacePaths
+from .workspace import build_workspace_kernels
+
+log = logging.getLogger("rustgd.kernels")
+
+SOURCE = "rustg-kernel"
+_MARKERS = (b"rustg::kernel", b"rustg::device")
+
+
+class KernelJob:
+    def __init__(self, paths: WorkspacePaths) -> None:
+        self.paths = paths
+        self._limiter = trio.CapacityLimiter(1)
+        self._kernel_files: set[str] = set()
+        self._reported: set[str] = set()
+        self._first = True
+        self.unavailable: str | None = None  # why kernels cannot be built here, once known
+
+    def wants(self, changed: Mapping[str, str | None]) -> bool:
+        return self.unavailable is None and self._relevant(changed)
+
+    def _relevant(self, changed: Mapping[str, str | None]) -> bool:
+        if self._first:
+            return True
+        for rel, digest in changed.items():
+            if rel.endswith("Cargo.toml") or rel in self._kernel_files:
+                return True
+            if rel.endswith(".rs") and digest is not None:
+                try:
+                    if any(m in (self.paths.root / rel).read_bytes() for m in _MARKERS):
+                        return True
+                except OSError:
+                    continue
+        return False
+
+    def _run(self) -> dict[str, list[Diagnostic]]:
+        with Cache.open(self.paths, load_cache_config(self.paths.root)) as cache:
+            builds = build_workspace_kernels(self.paths.root, cache=cache)
+        files: dict[str, list[Diagnostic]] = {f: [] for f in self._reported}
+        self._kernel_files = {f for b in builds for f in b.extraction.files}
+        for build in builds:
+            for diag in build.diagnostics:
+                files.setdefault(diag.file, []).append(diag)
+            log.info(
+                "kernels: %s for %s in %.2f s (%s)", build.crate,
+                ", ".join(a.arch for a in build.archs), build.seconds,
+                "cached" if all(a.cached for a in build.archs) else "built",
+            )  # fmt: skip
+        self._reported = {f for f, ds in files.items() if ds}
+        return files
+
+    async def __call__(
+        self, generation: int, changed: dict[str, str | None]
+    ) -> dict[str, list[Diagnostic]] | None:
+        self._first = False
+        try:
+            return await trio.to_thread.run_sync(self._run, limiter=self._limiter)
+        except DaemonError as exc:
+            if "nvptx" in str(exc):  # no kernel toolchain on this machine: say so once
+                self.unavailable = str(exc)
+                log.warning("kernels will not be built: %s", exc)
+                return None
+            raise
