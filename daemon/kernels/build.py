@@ -219,6 +219,7 @@ def build_package(
     with tempfile.TemporaryDirectory(prefix="rustg-kernels-") as tmp:
         generated = Path(tmp) / f"{crate}.rs"
         generated.write_text(extraction.source)
+        keys: list[str] = []
         for arch in config.archs:
             result = ArchResult(arch)
             build.archs.append(result)
@@ -234,6 +235,7 @@ def build_package(
                 .add_strs("flags", _flags(config, arch))
                 .finish()
             )
+            keys.append(key.hex)
             hit = cache.get(key) if cache is not None else None
             ptx, cubin = arch_dir / f"{crate}.ptx", arch_dir / f"{crate}.cubin"
             if hit is not None:
@@ -266,12 +268,31 @@ def build_package(
             result.ptx = ptx
             result.cubin = cubin if cubin.is_file() and cuda.ptxas is not None else None
         if cuda.fatbinary is not None and all(a.cubin for a in build.archs):
-            images = [(a.arch, a.cubin, a.ptx) for a in build.archs if a.cubin and a.ptx]
-            for a in build.archs:
-                a.fatbin = out_dir / a.arch / f"{crate}.fatbin"
-                pack_fatbin(cuda.fatbinary, images, a.fatbin)
+            _fatbins(build, keys, cuda.fatbinary, cache, out_dir)
     build.manifest = _write_manifest(build, out_dir, rustc, config)
     return _finish(build, started)
+
+
+def _fatbins(
+    build: PackageBuild, arch_keys: list[str], fatbinary: Path, cache: Cache | None, out_dir: Path
+) -> None:
+    """One fatbin with every arch's cubin and PTX, written into each arch's folder; cached
+    under the arch builds' keys (packing costs a process start per build otherwise)."""
+    key = ActionKeyBuilder("kernel-fatbin").add_strs("archs", arch_keys).finish()
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None:
+        data = hit.outputs["fatbin"]
+    else:
+        images = [(a.arch, a.cubin, a.ptx) for a in build.archs if a.cubin and a.ptx]
+        packed = out_dir / f".{build.crate}.fatbin.tmp"
+        pack_fatbin(fatbinary, images, packed)
+        data = packed.read_bytes()
+        packed.unlink()
+        if cache is not None:
+            cache.put(key, {"fatbin": data})
+    for a in build.archs:
+        a.fatbin = out_dir / a.arch / f"{build.crate}.fatbin"
+        a.fatbin.write_bytes(data)
 
 
 def _finish(build: PackageBuild, started: float) -> PackageBuild:

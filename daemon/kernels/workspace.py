@@ -22,8 +22,36 @@ class Package:
     manifest: Path
 
 
+#: root -> (manifests' stat signature, packages): `cargo metadata` costs ~45 ms a call, and the
+#: daemon asks after every kernel-relevant save.
+_MEMO: dict[Path, tuple[tuple[tuple[str, int, int], ...], list[Package]]] = {}
+
+
+def _signature(manifests: list[Path]) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for manifest in manifests:
+        try:
+            st = manifest.stat()
+        except OSError:
+            out.append((str(manifest), -1, -1))
+            continue
+        out.append((str(manifest), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
 def workspace_packages(root: Path) -> list[Package]:
-    """Workspace members, from ``cargo metadata`` (offline, no dependency resolution)."""
+    """Workspace members, from ``cargo metadata`` (offline, no dependency resolution);
+    remembered until a manifest changes."""
+    if (memo := _MEMO.get(root)) is not None:
+        signature, packages = memo
+        if _signature([root / "Cargo.toml", *(p.manifest for p in packages)]) == signature:
+            return packages
+    packages = _cargo_metadata(root)
+    _MEMO[root] = (_signature([root / "Cargo.toml", *(p.manifest for p in packages)]), packages)
+    return packages
+
+
+def _cargo_metadata(root: Path) -> list[Package]:
     try:
         out = subprocess.run(
             ["cargo", "metadata", "--no-deps", "--format-version", "1", "--offline"],
