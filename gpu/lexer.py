@@ -896,14 +896,37 @@ def chunk_speculate(k, buf, file_offsets, chunk_start, chunk_end, chunk_file, ma
 
 
 @jitable
+def chunk_agree(k, file_offsets, file_chunks, chunk_end, chunk_file, mark, mark_prefix,
+                chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
+    """Phase 2a, chunk k, in parallel: does the previous chunk's speculative exit land on one of
+    this chunk's speculative starts? Then (if that holds for every chunk of the file, checked
+    in phase 2b) the speculation was right everywhere, and entry and count follow at once.
+
+    Counting needs no lexing pass of its own: where the true run meets a speculative start (a
+    mark), the rest of the chunk's tokens are the speculative ones, and their number is a
+    difference of ``mark_prefix`` (the prefix sum of ``mark``).
+    """
+    f = chunk_file[k]
+    e = chunk_end[k]
+    t = file_offsets[f] if k == file_chunks[f] else chunk_exit[k - 1]
+    chunk_entry[k] = t
+    if t < e and mark[t] != 0:
+        counts[k] = mark_prefix[e] - mark_prefix[t]
+        disagree[k] = 0
+    else:
+        counts[k] = 0
+        disagree[k] = 1
+
+
+@jitable
 def file_sync(f, buf, file_offsets, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
               ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
-              counts, status, utf8_err):  # fmt: skip
-    """Phase 2, file f: file status; per chunk, its true first token boundary and its count.
+              counts, disagree_prefix, status, utf8_err):  # fmt: skip
+    """Phase 2b, file f: file status; where some chunk disagreed (phase 2a), a serial walk over
+    the file's chunks that carries the true boundary and fixes entries and counts.
 
-    Where the true run meets a speculative start (a mark), the rest of the chunk's tokens are
-    the speculative ones: their number is a difference of ``mark_prefix`` (the prefix sum of
-    ``mark``), so counting needs no lexing pass of its own.
+    On the corpus most files need no walk (measured on the H100: this phase went from 12 ms of
+    serial walking, the critical path through the biggest file's 2,500 chunks, to ...).
     """
     lo = file_offsets[f]
     hi = file_offsets[f + 1]
@@ -928,6 +951,8 @@ def file_sync(f, buf, file_offsets, file_chunks, chunk_start, chunk_end, max_fil
             chunk_entry[k] = chunk_end[k]  # nothing to lex
             counts[k] = 0
         return
+    if disagree_prefix[c1] == disagree_prefix[c0]:
+        return  # phase 2a's entries and counts stand
     t = lo
     for k in range(c0, c1):
         chunk_entry[k] = t
@@ -988,13 +1013,21 @@ def _cpu_chunk_speculate(buf, file_offsets, chunk_start, chunk_end, chunk_file, 
 
 
 @njit(parallel=True, cache=True, _nrt=False)
+def _cpu_chunk_agree(file_offsets, file_chunks, chunk_end, chunk_file, mark, mark_prefix,
+                     chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
+    for k in prange(len(chunk_end)):
+        chunk_agree(k, file_offsets, file_chunks, chunk_end, chunk_file, mark, mark_prefix,
+                    chunk_exit, chunk_entry, counts, disagree)  # fmt: skip
+
+
+@njit(parallel=True, cache=True, _nrt=False)
 def _cpu_file_sync(buf, file_offsets, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
                    ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
-                   counts, status, utf8_err):  # fmt: skip
+                   counts, disagree_prefix, status, utf8_err):  # fmt: skip
     for f in prange(len(file_offsets) - 1):
         file_sync(f, buf, file_offsets, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
                   ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
-                  counts, status, utf8_err)  # fmt: skip
+                  counts, disagree_prefix, status, utf8_err)  # fmt: skip
 
 
 @njit(parallel=True, cache=True, _nrt=False)
@@ -1101,9 +1134,14 @@ def lex_cpu(
         mark_prefix = np.zeros(len(mark) + 1, dtype=np.int32)
         np.cumsum(mark, dtype=np.int32, out=mark_prefix[1:])
         counts = np.empty(n_chunks, dtype=np.int64)
+        disagree = np.empty(n_chunks, dtype=np.uint8)
+        _cpu_chunk_agree(file_offsets, file_chunks, c_end, c_file, mark, mark_prefix, c_exit,
+                         c_entry, counts, disagree)  # fmt: skip
+        disagree_prefix = np.zeros(n_chunks + 1, dtype=np.int32)
+        np.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
         _cpu_file_sync(buffer, file_offsets, file_chunks, c_start, c_end, max_file_bytes,
                        XID_TABLE, ASCII_TABLE, mark, mark_prefix, c_exit, c_nul, c_bad, c_entry,
-                       counts, status, utf8_err)  # fmt: skip
+                       counts, disagree_prefix, status, utf8_err)  # fmt: skip
         chunk_token_offsets = np.zeros(n_chunks + 1, dtype=np.int64)
         np.cumsum(counts, out=chunk_token_offsets[1:])
         kind, start, end, kw = _token_arrays(int(chunk_token_offsets[-1]))

@@ -8,8 +8,8 @@ two backends cannot drift apart; the per-index wrappers below only map a thread 
 Host side, scans and allocation use CuPy when a GPU is present. Under the CUDA simulator
 (``NUMBA_ENABLE_CUDASIM=1``, tiny inputs in tests) the same code runs with NumPy arrays.
 
-Launches: 3 kernels (speculate per chunk, sync-and-count per file, write per chunk) and two
-scans; kernels are compiled once per process and cached on disk (``cache=True``), so a
+Launches: 4 kernels (speculate per chunk, agree per chunk, sync per file, write per chunk)
+and three scans; kernels are compiled once per process and cached on disk (``cache=True``), so a
 restarted daemon does not pay the JIT again.
 """
 
@@ -63,14 +63,23 @@ def k_speculate(buf, file_offsets, chunk_start, chunk_end, chunk_file, max_file_
 
 
 @cuda.jit(cache=True)
+def k_chunk_agree(file_offsets, file_chunks, chunk_end, chunk_file, mark, mark_prefix,
+                  chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
+    k = cuda.grid(1)
+    if k < chunk_end.shape[0]:
+        L.chunk_agree(k, file_offsets, file_chunks, chunk_end, chunk_file, mark, mark_prefix,
+                      chunk_exit, chunk_entry, counts, disagree)  # fmt: skip
+
+
+@cuda.jit(cache=True)
 def k_file_sync(buf, file_offsets, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
                 ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
-                counts, status, utf8_err):  # fmt: skip
+                counts, disagree_prefix, status, utf8_err):  # fmt: skip
     f = cuda.grid(1)
     if f < file_offsets.shape[0] - 1:
         L.file_sync(f, buf, file_offsets, file_chunks, chunk_start, chunk_end, max_file_bytes,
                     xid, ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad,
-                    chunk_entry, counts, status, utf8_err)  # fmt: skip
+                    chunk_entry, counts, disagree_prefix, status, utf8_err)  # fmt: skip
 
 
 @cuda.jit(cache=True)
@@ -169,12 +178,19 @@ class CudaLexer:
         mark_prefix = xp.zeros(len(mark) + 1, dtype=np.int32)
         xp.cumsum(mark, dtype=np.int32, out=mark_prefix[1:])
         counts = xp.zeros(n_chunks, dtype=np.int64)
+        disagree = xp.zeros(n_chunks, dtype=np.uint8)
         clock.stage("mark_scan")
+        if n_chunks:
+            k_chunk_agree[g, t](d_fo, d_fc, d_ce, d_cf, mark, mark_prefix, c_exit, c_entry,
+                                counts, disagree)  # fmt: skip
+        disagree_prefix = xp.zeros(n_chunks + 1, dtype=np.int32)
+        xp.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
+        clock.stage("agree")
         if n_files:
             k_file_sync[_grid(n_files), t](d_buf, d_fo, d_fc, d_cs, d_ce, max_file_bytes,
                                            self.xid, self.ascii, mark, mark_prefix, c_exit,
-                                           c_nul, c_bad, c_entry, counts, status,
-                                           utf8_err)  # fmt: skip
+                                           c_nul, c_bad, c_entry, counts, disagree_prefix,
+                                           status, utf8_err)  # fmt: skip
         clock.stage("sync")
         chunk_token_offsets = xp.zeros(n_chunks + 1, dtype=np.int64)
         if n_chunks:
