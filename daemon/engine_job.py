@@ -18,6 +18,8 @@ import trio
 
 from rustg.protocol import Diagnostic
 
+from .threads import tracked
+
 log = logging.getLogger("rustgd.engine")
 
 SOURCE = "rustg-syntax"
@@ -81,4 +83,8 @@ class ParseJob:
     ) -> dict[str, list[Diagnostic]] | None:
         if self.hot is not None and not any(_is_rust(p) for p in changed):
             return None  # e.g. only Cargo.toml changed: nothing for the engine to say
-        return await trio.to_thread.run_sync(self._run, changed, limiter=self._limiter)
+        # Abandoned on cancel: a cold numba compile can take many seconds, and shutdown (or a
+        # systemd stop timeout) must not wait for it; `tracked` lets shutdown know it may run on.
+        return await trio.to_thread.run_sync(
+            tracked(self._run), changed, limiter=self._limiter, abandon_on_cancel=True
+        )

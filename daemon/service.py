@@ -39,6 +39,7 @@ from .publisher import Publisher
 from .scheduler import KERNELS_JOB, PARSE_JOB, Scheduler
 from .store import OpenOutcome, Store
 from .systemd import notify_ready, notify_stopping
+from .threads import threads_in_flight
 from .transport import ServerSockets, TcpConfig, open_server_sockets
 from .watcher import ChangeSet, IgnoreRules, Watcher
 from .workspace import WorkspacePaths
@@ -228,7 +229,10 @@ class Daemon:
                 await self._serve_locked(store, task_status)
             finally:
                 self.paths.info_file.unlink(missing_ok=True)
-                store.close()
+                if threads_in_flight() == 0:
+                    store.close()
+                # else: an abandoned engine thread may still use the environment; LMDB's
+                # committed state is durable, and process exit releases the rest.
 
     async def _serve_locked(self, store: Store, task_status: trio.TaskStatus[p.DaemonInfo]) -> None:
         state = await trio.to_thread.run_sync(self._restore, store)

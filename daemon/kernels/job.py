@@ -17,6 +17,7 @@ from rustg.protocol import Diagnostic
 
 from ..cache import Cache, load_cache_config
 from ..errors import DaemonError
+from ..threads import tracked
 from ..workspace import WorkspacePaths
 from .workspace import build_workspace_kernels
 
@@ -73,7 +74,9 @@ class KernelJob:
     ) -> dict[str, list[Diagnostic]] | None:
         self._first = False
         try:
-            return await trio.to_thread.run_sync(self._run, limiter=self._limiter)
+            return await trio.to_thread.run_sync(
+                tracked(self._run), limiter=self._limiter, abandon_on_cancel=True
+            )
         except DaemonError as exc:
             if "nvptx" in str(exc):  # no kernel toolchain on this machine: say so once
                 self.unavailable = str(exc)
