@@ -896,26 +896,43 @@ def chunk_speculate(k, buf, file_offsets, chunk_start, chunk_end, chunk_file, ma
 
 
 @jitable
-def chunk_agree(k, file_offsets, file_chunks, chunk_end, chunk_file, mark, mark_prefix,
-                chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
-    """Phase 2a, chunk k, in parallel: does the previous chunk's speculative exit land on one of
-    this chunk's speculative starts? Then (if that holds for every chunk of the file, checked
-    in phase 2b) the speculation was right everywhere, and entry and count follow at once.
+def chunk_agree(k, buf, file_offsets, file_chunks, chunk_end, chunk_file, xid, ascii_kind, mark,
+                mark_prefix, chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
+    """Phase 2a, chunk k, in parallel: assuming the previous chunk's speculative exit is the
+    true entry, relex from it until the run meets one of this chunk's speculative starts
+    (a mark): then this chunk's true tokens and exit follow. A chunk whose run leaves it
+    without meeting a mark disagrees; files with a disagreeing chunk are walked in phase 2b.
+    (If no chunk of a file disagrees, every assumption holds, by induction from the first.)
 
-    Counting needs no lexing pass of its own: where the true run meets a speculative start (a
-    mark), the rest of the chunk's tokens are the speculative ones, and their number is a
-    difference of ``mark_prefix`` (the prefix sum of ``mark``).
+    Counting needs no lexing pass of its own: from the meeting point on, the chunk's tokens
+    are the speculative ones, and their number is a difference of ``mark_prefix`` (the prefix
+    sum of ``mark``). The relexed stretch is short: speculation starts at the chunk's first
+    newline, so it is the rest of the line the previous chunk ended in.
     """
     f = chunk_file[k]
+    hi = file_offsets[f + 1]
     e = chunk_end[k]
     t = file_offsets[f] if k == file_chunks[f] else chunk_exit[k - 1]
     chunk_entry[k] = t
-    if t < e and mark[t] != 0:
+    disagree[k] = 1
+    counts[k] = 0
+    if t >= e:
+        return
+    if mark[t] != 0:
         counts[k] = mark_prefix[e] - mark_prefix[t]
         disagree[k] = 0
-    else:
-        counts[k] = 0
-        disagree[k] = 1
+        return
+    if k == file_chunks[f]:
+        return  # the file's start: the prologue is not relexed here (phase 2b handles it)
+    p = t
+    c = 0
+    while p < e:
+        _, p = next_token(buf, p, hi, xid, ascii_kind)
+        c += 1
+        if p < e and mark[p] != 0:
+            counts[k] = c + mark_prefix[e] - mark_prefix[p]
+            disagree[k] = 0
+            return
 
 
 @jitable
@@ -1039,11 +1056,11 @@ def _cpu_chunk_speculate(buf, file_offsets, chunk_start, chunk_end, chunk_file, 
 
 
 @njit(parallel=True, cache=True, _nrt=False)
-def _cpu_chunk_agree(file_offsets, file_chunks, chunk_end, chunk_file, mark, mark_prefix,
-                     chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
+def _cpu_chunk_agree(buf, file_offsets, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
+                     mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
     for k in prange(len(chunk_end)):
-        chunk_agree(k, file_offsets, file_chunks, chunk_end, chunk_file, mark, mark_prefix,
-                    chunk_exit, chunk_entry, counts, disagree)  # fmt: skip
+        chunk_agree(k, buf, file_offsets, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
+                    mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree)  # fmt: skip
 
 
 @njit(parallel=True, cache=True, _nrt=False)
@@ -1161,8 +1178,9 @@ def lex_cpu(
         np.cumsum(mark, dtype=np.int32, out=mark_prefix[1:])
         counts = np.empty(n_chunks, dtype=np.int64)
         disagree = np.empty(n_chunks, dtype=np.uint8)
-        _cpu_chunk_agree(file_offsets, file_chunks, c_end, c_file, mark, mark_prefix, c_exit,
-                         c_entry, counts, disagree)  # fmt: skip
+        _cpu_chunk_agree(buffer, file_offsets, file_chunks, c_end, c_file, XID_TABLE,
+                         ASCII_TABLE, mark, mark_prefix, c_exit, c_entry, counts,
+                         disagree)  # fmt: skip
         disagree_prefix = np.zeros(n_chunks + 1, dtype=np.int32)
         np.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
         _cpu_file_sync(buffer, file_offsets, file_chunks, c_start, c_end, max_file_bytes,

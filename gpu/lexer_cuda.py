@@ -63,12 +63,13 @@ def k_speculate(buf, file_offsets, chunk_start, chunk_end, chunk_file, max_file_
 
 
 @cuda.jit(cache=True)
-def k_chunk_agree(file_offsets, file_chunks, chunk_end, chunk_file, mark, mark_prefix,
-                  chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
+def k_chunk_agree(buf, file_offsets, file_chunks, chunk_end, chunk_file, xid, ascii_kind, mark,
+                  mark_prefix, chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
     k = cuda.grid(1)
     if k < chunk_end.shape[0]:
-        L.chunk_agree(k, file_offsets, file_chunks, chunk_end, chunk_file, mark, mark_prefix,
-                      chunk_exit, chunk_entry, counts, disagree)  # fmt: skip
+        L.chunk_agree(k, buf, file_offsets, file_chunks, chunk_end, chunk_file, xid,
+                      ascii_kind, mark, mark_prefix, chunk_exit, chunk_entry, counts,
+                      disagree)  # fmt: skip
 
 
 @cuda.jit(cache=True)
@@ -181,8 +182,8 @@ class CudaLexer:
         disagree = xp.zeros(n_chunks, dtype=np.uint8)
         clock.stage("mark_scan")
         if n_chunks:
-            k_chunk_agree[g, t](d_fo, d_fc, d_ce, d_cf, mark, mark_prefix, c_exit, c_entry,
-                                counts, disagree)  # fmt: skip
+            k_chunk_agree[g, t](d_buf, d_fo, d_fc, d_ce, d_cf, self.xid, self.ascii, mark,
+                                mark_prefix, c_exit, c_entry, counts, disagree)  # fmt: skip
         disagree_prefix = xp.zeros(n_chunks + 1, dtype=np.int32)
         xp.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
         clock.stage("agree")
