@@ -68,7 +68,7 @@ def machine_info() -> dict[str, Any]:
         "numba": numba.__version__,
         "cpu_count": os.cpu_count(),
         "numba_threads": numba.get_num_threads(),
-        "numba_threading_layer": numba.config.THREADING_LAYER,
+        "numba_threading_layer": getattr(numba.config, "THREADING_LAYER", "?"),
     }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -95,7 +95,7 @@ def gpu_info() -> dict[str, Any]:
     import cupy
 
     props = cupy.cuda.runtime.getDeviceProperties(0)
-    import numba_cuda
+    import numba_cuda  # type: ignore[import-not-found]
 
     return {
         "gpu": props["name"].decode(),

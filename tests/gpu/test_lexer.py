@@ -342,7 +342,7 @@ def test_joint_is_proc_macro2_spacing_for_adjacent_puncts() -> None:
 
 def test_input_validation() -> None:
     with pytest.raises(EngineInputError):
-        check_buffer(np.zeros(4, dtype=np.int32), np.array([0, 4]))  # type: ignore[arg-type]
+        check_buffer(np.zeros(4, dtype=np.int32), np.array([0, 4]))
     with pytest.raises(EngineInputError):
         check_buffer(np.zeros(4, dtype=np.uint8), np.array([0, 5]))
     with pytest.raises(EngineInputError):

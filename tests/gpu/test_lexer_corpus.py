@@ -263,7 +263,7 @@ def compare(
         reasons[name] += int(diff.sum())
         bad |= diff
     mismatched += int(bad.sum())
-    for i in np.flatnonzero(bad)[:20]:
+    for i in np.flatnonzero(bad)[:20].tolist():
         s, e = int(ours["start"][a][i]), int(ours["end"][a][i])
         f = int(our_file[i])
         why = [name for name, diff in checks.items() if diff[i]]
