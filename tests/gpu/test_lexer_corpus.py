@@ -265,11 +265,11 @@ def compare(
     mismatched += int(bad.sum())
     for i in np.flatnonzero(bad)[:20].tolist():
         s, e = int(ours["start"][a][i]), int(ours["end"][a][i])
-        f = int(our_file[i])
+        fi = int(our_file[i])
         why = [name for name, diff in checks.items() if diff[i]]
         text = arrays.buffer[s:e].tobytes()[:40]
         examples.append(
-            f"{paths[f]}:{line[i]}:{col[i]}: {why} ours={ours['code'][a][i]} {text!r} "
+            f"{paths[fi]}:{line[i]}:{col[i]}: {why} ours={ours['code'][a][i]} {text!r} "
             f"theirs={o_code[b][i] & 0xFF} @{o_start[i]}..{o_end[i]} "
             f"{o_line[i]}:{o_col[i]}"
         )
