@@ -49,20 +49,23 @@ class ParseJob:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
             return None  # deleted or renamed mid-job: the watcher reports it next
 
-    def _run(self, changed: Mapping[str, str | None]) -> dict[str, list[Diagnostic]]:
+    def _run(
+        self, changed: Mapping[str, str | None], known: list[str]
+    ) -> dict[str, list[Diagnostic]]:
         from rustg.gpu.hot import HotWorkspace
 
         results: dict[str, list[Diagnostic]] = {}
         if self.hot is None:
-            self.hot = HotWorkspace(env=self._env)
+            hot = HotWorkspace(env=self._env)
             files = {}
-            for rel in sorted(p for p in self._all_files() if _is_rust(p)):
+            for rel in sorted(p for p in known if _is_rust(p)):
                 content = self._read(rel)
                 if content is not None:
                     files[rel] = content
-            for report in self.hot.load_all(files):
+            for report in hot.load_all(files):
                 results[report.path] = list(report.diagnostics)
-            stats = self.hot.stats
+            self.hot = hot  # only once fully loaded: a failed first load is retried whole
+            stats = hot.stats
             log.info(
                 "engine: %d files loaded (%d restored, %d lexed)",
                 len(files), stats.files_restored, stats.files_lexed,
@@ -85,6 +88,7 @@ class ParseJob:
             return None  # e.g. only Cargo.toml changed: nothing for the engine to say
         # Abandoned on cancel: a cold numba compile can take many seconds, and shutdown (or a
         # systemd stop timeout) must not wait for it; `tracked` lets shutdown know it may run on.
+        known = list(self._all_files())  # copied here: the watcher mutates it on this thread
         return await trio.to_thread.run_sync(
-            tracked(self._run), changed, limiter=self._limiter, abandon_on_cancel=True
+            tracked(self._run), changed, known, limiter=self._limiter, abandon_on_cancel=True
         )

@@ -31,7 +31,7 @@ from .config import Config
 from .curve import ensure_server_curve
 from .engine_job import SOURCE as ENGINE_SOURCE
 from .engine_job import ParseJob
-from .errors import DaemonError
+from .errors import DaemonError, StoreError
 from .kernels.job import SOURCE as KERNEL_SOURCE
 from .kernels.job import KernelJob
 from .lock import WorkspaceLock
@@ -105,8 +105,9 @@ class Daemon:
         return self.publisher.state
 
     def pending(self) -> int:
-        watcher_pending = self.watcher.pending if self.watcher is not None else 0
-        return watcher_pending + self._changes_send.statistics().current_buffer_used
+        # The watcher counts saves from the first event until their generation has started
+        # (debounce, hashing, the hand-over to us): none is ever invisible to a client.
+        return self.watcher.pending if self.watcher is not None else 0
 
     def _restore(self, store: Store) -> p.WorkspaceState:
         generation, seq = store.counters()
@@ -145,7 +146,7 @@ class Daemon:
                         id=request.id, code="unknown-job", message=f"unknown job {job!r}"
                     )
                 assert self.scheduler is not None
-                generation = await self.scheduler.submit({}, reason="request", check=True)
+                generation = self.scheduler.request_check()
                 return p.JobAccepted(id=request.id, job=job, generation=generation)
             case p.Shutdown():
                 self._shutdown.set()
@@ -221,6 +222,8 @@ class Daemon:
     ) -> None:
         self.paths.ensure()
         with WorkspaceLock(self.paths.lock_file):
+            # Left by a daemon that was killed: it must not make us look ready too early.
+            self.paths.info_file.unlink(missing_ok=True)
             store = await trio.to_thread.run_sync(Store, self.paths.db_dir)
             self.store = store
             try:
@@ -251,16 +254,16 @@ class Daemon:
             trio.open_nursery() as nursery,
         ):
             publisher.attach(lambda frame: sockets.pub.send_multipart_nowait([frame]))
-            nursery.start_soon(self.watch_signals)
-            await nursery.start(self.serve_requests, sockets)
+            known = await trio.to_thread.run_sync(store.file_hashes)
             self.watcher = Watcher(
                 self.paths.root,
                 IgnoreRules(self.paths.root, self.config.ignore, self.paths.state_dir),
                 debounce_s=self.config.debounce_ms / 1000,
-                known=await trio.to_thread.run_sync(store.file_hashes),
+                known=known,
                 on_changes=self._changes_send,
                 on_notice=publisher.notice,
             )
+            restored_kernel_files = set(state.diagnostics.get(KERNEL_SOURCE, {}))
             self.scheduler = Scheduler(
                 root=self.paths.root,
                 target_dir=self.paths.target_dir,
@@ -270,9 +273,15 @@ class Daemon:
                 pending=self.pending,
                 file_jobs={
                     PARSE_JOB: (ENGINE_SOURCE, self._parse_job(store)),
-                    KERNELS_JOB: (KERNEL_SOURCE, KernelJob(self.paths)),
+                    KERNELS_JOB: (
+                        KERNEL_SOURCE,
+                        KernelJob(self.paths, reported=restored_kernel_files),
+                    ),
                 },
             )
+            # Requests are served only once there is a scheduler to take run-job requests.
+            nursery.start_soon(self.watch_signals)
+            await nursery.start(self.serve_requests, sockets)
             nursery.start_soon(self._persist_hashes_and_schedule)
             await nursery.start(self.watcher.run)
             nursery.start_soon(self.heartbeat)
@@ -304,10 +313,28 @@ class Daemon:
         assert self.scheduler is not None and self.store is not None
         store = self.store
         async for change_set in self._changes_recv:
-            await trio.to_thread.run_sync(
-                store.update_files, change_set.changed, limiter=self.store_limiter
-            )
-            await self.scheduler.submit(change_set.changed, reason=change_set.reason.value)
+            try:
+                await trio.to_thread.run_sync(
+                    store.update_files, change_set.changed, limiter=self.store_limiter
+                )
+            except StoreError as exc:  # disk full, map full: keep serving, say so
+                self._store_problem(exc)
+            try:
+                await self.scheduler.submit(
+                    change_set.changed,
+                    reason=change_set.reason.value,
+                    on_started=self.watcher.handed_over if self.watcher else None,
+                )
+            except StoreError as exc:
+                self._store_problem(exc)
+
+    def _store_problem(self, exc: StoreError) -> None:
+        message = f"state store failed: {exc}"
+        log.error(message)
+        if message not in self.problems:
+            self.problems.append(message)
+        assert self.publisher is not None
+        self.publisher.notice("error", message, kind="store-error")
 
 
 def read_daemon_info(paths: WorkspacePaths) -> p.DaemonInfo | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,16 +124,23 @@ def is_relevant(rel: str) -> bool:
 
 
 def hash_file(path: Path) -> str | None:
-    """BLAKE3 hex digest of the content, or None if the file is gone (or not a file)."""
+    """BLAKE3 hex digest of a regular file's content; None if it is gone, unreadable or not a
+    regular file (a symlink loop, a FIFO named `x.rs` — opened non-blocking, never read)."""
     hasher = blake3.blake3()
     try:
-        with path.open("rb") as fh:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
             while chunk := fh.read(1 << 20):
                 hasher.update(chunk)
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+    except OSError:
         return None
-    except PermissionError:
-        return None
+    finally:
+        os.close(fd)
     return hasher.hexdigest()
 
 
@@ -160,14 +168,15 @@ class _Handler(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         rescan = isinstance(event, DirMovedEvent | DirDeletedEvent)
-        raw = [event.src_path, getattr(event, "dest_path", "")]
-        paths = [os.fsdecode(p) for p in raw if p]
-        # A write-close or a rename onto the path means the editor finished saving: act now
-        # (measured: the debounce was ~30 of the ~35 ms between a save and its generation).
-        settled = event.event_type in ("closed", "moved")
+        # A write-close, or a rename ONTO a path, means the editor finished saving that path:
+        # act now (measured: the debounce was ~30 of the ~35 ms between a save and its
+        # generation). The source of a rename is still mid-save (vim's backup dance): wait.
+        paths = [(os.fsdecode(event.src_path), event.event_type == "closed")]
+        if dest := getattr(event, "dest_path", ""):
+            paths.append((os.fsdecode(dest), True))
         try:
             self._token.run_sync_soon(
-                self._watcher._on_raw_paths, paths, rescan, event.is_directory, settled
+                self._watcher._on_raw_paths, paths, rescan, event.is_directory
             )
         except trio.RunFinishedError:
             pass
@@ -195,21 +204,30 @@ class Watcher:
         self._deadlines: dict[str, float] = {}
         self._wakeup = trio.Event()
         self._rescan_requested = False
+        self._in_flight = 0  # saves being hashed, or sent and not yet started as a generation
         self._observer: Observer | None = None  # type: ignore[valid-type]
         self._watched_top: set[str] = set()
         self.healthy = True
 
     @property
     def pending(self) -> int:
-        return len(self._deadlines) + int(self._rescan_requested)
+        return len(self._deadlines) + int(self._rescan_requested) + self._in_flight
+
+    def handed_over(self) -> None:
+        """The consumer started a generation for one change set we sent."""
+        self._in_flight = max(0, self._in_flight - 1)
+
+    async def _hand_over(self, changes: ChangeSet) -> None:
+        self._in_flight += 1
+        await self._send.send(changes)
 
     # -- called in the trio thread (via run_sync_soon) ------------------------------------------
 
     def _on_raw_paths(
-        self, paths: list[str], rescan: bool, is_directory: bool, settled: bool = False
+        self, paths: list[tuple[str, bool]], rescan: bool, is_directory: bool
     ) -> None:
         now = trio.current_time()
-        for raw in paths:
+        for raw, settled in paths:
             try:
                 rel = Path(raw).relative_to(self.root).as_posix()
             except ValueError:
@@ -277,7 +295,7 @@ class Watcher:
             initial = await self._full_scan(ChangeReason.INITIAL)
             task_status.started()
             # Sent even when empty: the first generation rechecks what was restored.
-            await self._send.send(initial)
+            await self._hand_over(initial)
             await self._loop()
         finally:
             self._stop_observer()
@@ -298,7 +316,7 @@ class Watcher:
                 self._notice("info", "rescanning the workspace", "rescan")
                 changes = await self._full_scan(ChangeReason.RESCAN)
                 if changes.changed:
-                    await self._send.send(changes)
+                    await self._hand_over(changes)
                 continue
             if not self._deadlines:
                 with trio.move_on_after(5.0):  # periodic observer health check
@@ -315,9 +333,13 @@ class Watcher:
                 del self._deadlines[path]
             if ".gitignore" in {p.rsplit("/", 1)[-1] for p in due}:
                 await trio.to_thread.run_sync(self.rules.load_gitignores, limiter=self._limiter)
-            changes = await self._examine(due, ChangeReason.SAVE)
+            self._in_flight += 1  # hashing in a thread: not in _deadlines any more
+            try:
+                changes = await self._examine(due, ChangeReason.SAVE)
+            finally:
+                self._in_flight -= 1
             if changes.changed:
-                await self._send.send(changes)
+                await self._hand_over(changes)
 
     async def _examine(self, paths: Iterable[str], reason: ChangeReason) -> ChangeSet:
         def work() -> dict[str, str | None]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -30,12 +31,14 @@ from rustg.protocol import Diagnostic, DiagnosticChild, Severity, Span
 
 from ..cache import ActionKeyBuilder, Cache
 from ..errors import ToolError
+from ..rustc_diagnostics import dedupe
 from .config import KernelConfig
 from .extract import Extraction, extract
 from .ptx import KernelResources, PtxasFailed, assemble, pack_fatbin
 from .toolchain import NVPTX_TARGET, CudaTools, RustcForNvptx
 
 SOURCE = "rustg-kernel"
+_SUMMARY = re.compile(r"^\d+ (warning|error)s? emitted$")
 MANIFEST_VERSION = 1
 _RESOURCES = msgspec.json.Decoder(list[KernelResources])
 
@@ -118,19 +121,32 @@ def _core_rlib(rustc: RustcForNvptx, config: KernelConfig, arch: str, out: Path)
     return rlib
 
 
-def map_rustc_diagnostic(raw: dict[str, Any], extraction: Extraction) -> Diagnostic | None:
-    """One rustc JSON diagnostic about the generated crate → the user's file and line."""
+def map_rustc_diagnostic(
+    raw: dict[str, Any], extraction: Extraction, generated_name: str
+) -> Diagnostic | None:
+    """One rustc JSON diagnostic about the generated crate → the user's file and line. Spans
+    in other files (rustg-core, reached through a macro) follow their expansion chain back to
+    the generated crate, or are dropped."""
     if raw.get("$message_type", "diagnostic") != "diagnostic":
         return None
     message = raw.get("message", "")
     if message.startswith(
         ("aborting due to", "Some errors have detailed", "For more information about")
-    ) or message.endswith("warnings emitted"):
+    ) or _SUMMARY.match(message):
         return None
+
+    def in_generated(span: dict[str, Any] | None) -> dict[str, Any] | None:
+        while span is not None and Path(span.get("file_name", "")).name != generated_name:
+            span = (span.get("expansion") or {}).get("span")
+        return span
 
     def spans(raw_spans: list[dict[str, Any]]) -> list[Span]:
         mapped = []
-        for s in raw_spans:
+        for original in raw_spans:
+            s = in_generated(original)
+            if s is None:
+                continue
+            s = {**s, "is_primary": original.get("is_primary"), "label": original.get("label")}
             start = extraction.origin(s["line_start"], s["column_start"])
             end = extraction.origin(s["line_end"], s["column_end"])
             if start is None or end is None:
@@ -176,7 +192,7 @@ def map_rustc_diagnostic(raw: dict[str, Any], extraction: Extraction) -> Diagnos
 def _compile_ptx(
     rustc: RustcForNvptx, config: KernelConfig, arch: str, *, generated: Path, core: Path,
     ptx: Path, extraction: Extraction,
-) -> list[Diagnostic]:  # fmt: skip
+) -> tuple[list[str], list[Diagnostic]]:  # fmt: skip
     done = _run(
         [*rustc.command, *_flags(config, arch), "--crate-type=lib", "--crate-name",
          extraction.crate_name, "--emit=asm", "--error-format=json",
@@ -184,19 +200,25 @@ def _compile_ptx(
          str(generated), "-o", str(ptx)],
         rustc.environ(), generated.parent,
     )  # fmt: skip
+    raw = [line for line in done.stderr.splitlines() if line.startswith("{")]
+    diagnostics = map_rustc_output(raw, extraction, generated.name)
+    if done.returncode != 0 and not any(d.severity is Severity.ERROR for d in diagnostics):
+        raise ToolError(f"rustc failed on the kernels of {extraction.crate_name}: {done.stderr}")
+    return raw, diagnostics
+
+
+def map_rustc_output(
+    raw: list[str], extraction: Extraction, generated_name: str
+) -> list[Diagnostic]:
     diagnostics = []
-    for line in done.stderr.splitlines():
-        if not line.startswith("{"):
-            continue
+    for line in raw:
         try:
-            mapped = map_rustc_diagnostic(json.loads(line), extraction)
-        except (ValueError, KeyError, TypeError):
+            mapped = map_rustc_diagnostic(json.loads(line), extraction, generated_name)
+        except (ValueError, KeyError, TypeError, AttributeError):
             continue
         if mapped is not None:
             diagnostics.append(mapped)
-    if done.returncode != 0 and not any(d.severity is Severity.ERROR for d in diagnostics):
-        raise ToolError(f"rustc failed on the kernels of {extraction.crate_name}: {done.stderr}")
-    return diagnostics
+    return dedupe(diagnostics)  # the same lint can be emitted once per codegen query
 
 
 def build_package(
@@ -244,17 +266,20 @@ def build_package(
                 if "cubin" in hit.outputs:
                     cubin.write_bytes(hit.outputs["cubin"])
                 result.resources = _RESOURCES.decode(hit.outputs.get("resources", b"[]"))
-                build.diagnostics.extend(hit.diagnostics)
+                # Re-mapped through today's extraction: host lines added above a kernel since
+                # move its warnings, and the cached positions are the generated crate's.
+                raw = hit.outputs.get("rustc.jsonl", b"").decode().splitlines()
+                build.diagnostics.extend(map_rustc_output(raw, extraction, generated.name))
             else:
                 core = _core_rlib(rustc, config, arch, out_dir)
-                diagnostics = _compile_ptx(
+                raw, diagnostics = _compile_ptx(
                     rustc, config, arch, generated=generated, core=core, ptx=ptx,
                     extraction=extraction,
                 )  # fmt: skip
                 build.diagnostics.extend(diagnostics)
                 if not build.ok:
                     return _finish(build, started)
-                outputs = {"ptx": ptx.read_bytes()}
+                outputs = {"ptx": ptx.read_bytes(), "rustc.jsonl": "\n".join(raw).encode()}
                 if cuda.ptxas is not None:
                     try:
                         result.resources = assemble(cuda.ptxas, ptx, arch, cubin)
@@ -264,7 +289,7 @@ def build_package(
                     outputs["cubin"] = cubin.read_bytes()
                     outputs["resources"] = msgspec.json.encode(result.resources)
                 if cache is not None:
-                    cache.put(key, outputs, diagnostics)
+                    cache.put(key, outputs)
             result.ptx = ptx
             result.cubin = cubin if cubin.is_file() and cuda.ptxas is not None else None
         if cuda.fatbinary is not None and all(a.cubin for a in build.archs):
@@ -284,7 +309,7 @@ def _fatbins(
         data = hit.outputs["fatbin"]
     else:
         images = [(a.arch, a.cubin, a.ptx) for a in build.archs if a.cubin and a.ptx]
-        packed = out_dir / f".{build.crate}.fatbin.tmp"
+        packed = out_dir / f".{build.crate}.{os.getpid()}.{time.monotonic_ns()}.fatbin.tmp"
         pack_fatbin(fatbinary, images, packed)
         data = packed.read_bytes()
         packed.unlink()
@@ -296,6 +321,7 @@ def _fatbins(
 
 
 def _finish(build: PackageBuild, started: float) -> PackageBuild:
+    build.diagnostics = dedupe(build.diagnostics)  # every arch reports the same warnings
     build.seconds = time.monotonic() - started
     return build
 

@@ -38,7 +38,6 @@ use rustg::prelude::*;
 
 _KERNEL_ATTR = re.compile(r"#\[\s*rustg\s*::\s*kernel\s*\]")
 _DEVICE_ATTR = re.compile(r"#\[\s*rustg\s*::\s*device\s*\]")
-_FN_KEYWORD = re.compile(r"\bfn\b")
 _SIGNATURE = re.compile(
     r"\bfn\s+(?P<name>\w+)\s*(?:<[^>]*>)?\s*\((?P<params>.*?)\)\s*(?:->|\{|where)", re.S
 )
@@ -125,6 +124,7 @@ class _FileItems:
     module: list[str]
     items: list[Any]  # rustg.gpu.items.Item (gpu/ is typed loosely around numba)
     idents: list[set[str]]  # identifiers inside each item
+    fn_at: list[tuple[int, int] | None]  # (line, 0-based char column) of each item's `fn`
 
 
 def _index(root: Path, path: Path, src_dir: Path) -> _FileItems | None:
@@ -147,6 +147,23 @@ def _index(root: Path, path: Path, src_dir: Path) -> _FileItems | None:
             {content[tokens.start[r] : tokens.end[r]].decode() for r in ident_rows[lo:hi]}
         )
     text = content.decode("utf-8", errors="replace")
+    # The `fn` keyword of each item, from the tokens (never a `fn` inside a comment).
+    significant = np.flatnonzero(tokens.kind >= 16)
+    sig_starts = tokens.start[significant]
+    fn_at: list[tuple[int, int] | None] = []
+    for item in items:
+        lo, hi = np.searchsorted(sig_starts, [item.head_byte, item.end_byte])
+        at = next(
+            (int(tokens.start[r]) for r in significant[lo:hi]
+             if content[tokens.start[r] : tokens.end[r]] == b"fn"),
+            None,
+        )  # fmt: skip
+        if at is None:
+            fn_at.append(None)
+            continue
+        line_start = content.rfind(b"\n", 0, at) + 1
+        column = len(content[line_start:at].decode("utf-8", errors="replace"))
+        fn_at.append((content.count(b"\n", 0, at) + 1, column))
     return _FileItems(
         rel=path.relative_to(root).as_posix(),
         text=text,
@@ -154,6 +171,7 @@ def _index(root: Path, path: Path, src_dir: Path) -> _FileItems | None:
         module=module_path(src_dir, path),
         items=items,
         idents=idents,
+        fn_at=fn_at,
     )
 
 
@@ -213,28 +231,30 @@ def extract(root: Path, package_dir: Path, crate_name: str) -> Extraction:
             span_lines = [ln for ln in range(first, last + 1) if ln not in taken]
             taken.update(span_lines)
             is_kernel = bool(item.flags & ItemFlag.KERNEL)
-            fn_line = item.head[0]
+            fn_line, fn_col = f.fn_at[n] or (0, 0)
+            if is_kernel and not fn_line:
+                raise ToolError(f"{f.rel}:{item.head[0]}: #[rustg::kernel] on an item with no `fn`")
             for ln in span_lines:
                 text = f.lines[ln - 1]
                 origin = LineOrigin(f.rel, ln)
                 if item.flags & ItemFlag.DEVICE:
                     text = _DEVICE_ATTR.sub(lambda m: " " * len(m.group()), text)
                 if is_kernel:
-                    text = _KERNEL_ATTR.sub("#[unsafe(no_mangle)]", text)
-                    if (
-                        ln >= fn_line
-                        and (m := _FN_KEYWORD.search(text))
-                        and ln == _fn_line(f, item)
-                    ):
+                    # Same width as the attribute it replaces: columns stay the user's.
+                    text = _KERNEL_ATTR.sub(lambda m: "#[no_mangle]".ljust(len(m.group())), text)
+                    if ln == fn_line:
                         insert = 'extern "ptx-kernel" '
-                        text = text[: m.start()] + insert + text[m.start() :]
-                        origin = LineOrigin(f.rel, ln, m.start() + 1, len(insert))
+                        text = text[:fn_col] + insert + text[fn_col:]
+                        origin = LineOrigin(f.rel, ln, fn_col + 1, len(insert))
                 out.append(text)
                 origins.append(origin)
             if is_kernel:
-                sig = _SIGNATURE.search(f.text, _offset_of_line(f, _fn_line(f, item)))
-                if sig is None:
-                    raise ToolError(f"{f.rel}:{item.head[0]}: cannot read the kernel's signature")
+                sig = _SIGNATURE.match(f.text, _offset_of_line(f, fn_line) + fn_col)
+                if sig is None or sig["name"] != item.name:
+                    raise ToolError(
+                        f"{f.rel}:{fn_line}: cannot read the signature of kernel `{item.name}` "
+                        "(kernels may not be generic: docs/kernel-dialect.md)"
+                    )
                 if (other := kernel_names.get(item.name)) is not None:
                     raise ToolError(
                         f"{f.rel}:{item.head[0]}: kernel `{item.name}` is also defined in {other}; "
@@ -263,13 +283,3 @@ def extract(root: Path, package_dir: Path, crate_name: str) -> Extraction:
 
 def _offset_of_line(f: _FileItems, line: int) -> int:
     return sum(len(text) + 1 for text in f.lines[: line - 1])
-
-
-def _fn_line(f: _FileItems, item: object) -> int:
-    """The line of the `fn` keyword of an item (its head line, or a later one)."""
-    head_line: int = item.head[0]  # type: ignore[attr-defined]
-    end_line: int = item.end[0]  # type: ignore[attr-defined]
-    for ln in range(head_line, end_line + 1):
-        if _FN_KEYWORD.search(f.lines[ln - 1]):
-            return ln
-    return head_line

@@ -16,9 +16,9 @@ import trio
 from rustg.protocol import Diagnostic
 
 from ..cache import Cache, load_cache_config
-from ..errors import DaemonError
 from ..threads import tracked
 from ..workspace import WorkspacePaths
+from .toolchain import NoKernelToolchain
 from .workspace import build_workspace_kernels
 
 log = logging.getLogger("rustgd.kernels")
@@ -28,20 +28,21 @@ _MARKERS = (b"rustg::kernel", b"rustg::device")
 
 
 class KernelJob:
-    def __init__(self, paths: WorkspacePaths) -> None:
+    def __init__(self, paths: WorkspacePaths, *, reported: set[str] | None = None) -> None:
         self.paths = paths
         self._limiter = trio.CapacityLimiter(1)
         self._kernel_files: set[str] = set()
-        self._reported: set[str] = set()
+        # Files holding our diagnostics (restored ones too): each must be cleared when fixed.
+        self._reported: set[str] = set(reported or ())
         self._first = True
         self.unavailable: str | None = None  # why kernels cannot be built here, once known
 
     def wants(self, changed: Mapping[str, str | None]) -> bool:
-        return self.unavailable is None and self._relevant(changed)
+        return self._first or (self.unavailable is None and self._relevant(changed))
 
     def _relevant(self, changed: Mapping[str, str | None]) -> bool:
-        if self._first:
-            return True
+        if sum(rel.endswith(".rs") for rel in changed) > 32:
+            return True  # a rescan or branch switch: let the build (cached) decide, off the loop
         for rel, digest in changed.items():
             if rel.endswith("Cargo.toml") or rel in self._kernel_files:
                 return True
@@ -73,13 +74,18 @@ class KernelJob:
         self, generation: int, changed: dict[str, str | None]
     ) -> dict[str, list[Diagnostic]] | None:
         self._first = False
+        if self.unavailable is not None:
+            # Restored ones we can no longer recheck.
+            cleared: dict[str, list[Diagnostic]] = {f: [] for f in self._reported}
+            self._reported = set()
+            return cleared or None
         try:
             return await trio.to_thread.run_sync(
                 tracked(self._run), limiter=self._limiter, abandon_on_cancel=True
             )
-        except DaemonError as exc:
-            if "nvptx" in str(exc):  # no kernel toolchain on this machine: say so once
-                self.unavailable = str(exc)
-                log.warning("kernels will not be built: %s", exc)
-                return None
-            raise
+        except NoKernelToolchain as exc:  # say so once, then stay out of the way
+            self.unavailable = str(exc)
+            log.warning("kernels will not be built: %s", exc)
+            cleared = {f: [] for f in self._reported}
+            self._reported = set()
+            return cleared or None

@@ -20,6 +20,10 @@ from ..errors import ToolError
 NVPTX_TARGET = "nvptx64-nvidia-cuda"
 
 
+class NoKernelToolchain(ToolError):
+    """No rustc here can target nvptx64: kernels cannot be built on this machine."""
+
+
 @dataclass(frozen=True, slots=True)
 class RustcForNvptx:
     """A rustc that can compile ``#![no_core]`` kernels for nvptx64."""
@@ -82,7 +86,7 @@ def find_rustc() -> RustcForNvptx:
         if version and _supports_nvptx(list(command), env):
             actual = "nightly" if "-nightly" in version else channel
             return RustcForNvptx(tuple(command), tuple(extra), version.strip(), actual)
-    raise ToolError(
+    raise NoKernelToolchain(
         f"no rustc that targets {NVPTX_TARGET} (tried: {', '.join(tried)}); "
         "install one with `rustup toolchain install nightly`"
     )

@@ -126,3 +126,31 @@ def test_kernel_errors_point_at_the_users_line(workspace: Path, tmp_path: Path) 
     assert first.column == 18  # the initializer, in the user's columns
     assert not (tmp_path / "out" / "gpu_kernels.manifest.json").exists()
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_cache_hit_reports_warnings_at_todays_lines(workspace: Path, tmp_path: Path) -> None:
+    rustc, cuda = _tools()
+    k = workspace / KERNELS
+    text = k.read_text().replace(
+        "    let n = x.len().min(y.len());",
+        "    let unused = 1u32;\n    let n = x.len().min(y.len());",
+    )
+    k.write_text(text)
+    config = load_kernel_config(workspace, gpu_arch="sm_90")
+
+    def warnings() -> tuple[list[int], bool]:
+        result = build_package(
+            workspace, workspace / "crates" / "kernels", "gpu_kernels", config,
+            rustc=rustc, cuda=cuda, cache=cache, out_dir=tmp_path / "out",  # type: ignore[arg-type]
+        )  # fmt: skip
+        lines = [d.line for d in result.diagnostics if d.message.startswith("unused variable")]
+        return lines, result.archs[0].cached
+
+    with Cache.open_dir(tmp_path / "cache", CacheConfig()) as cache:
+        line = text.splitlines().index("    let unused = 1u32;") + 1
+        assert warnings() == ([line], False)
+        # Lines that never enter the kernel crate, above the kernel: same crate, a cache hit,
+        # and the warning moves with the user's code.
+        k.write_text("// a comment\n// and another\n" + text)
+        assert warnings() == ([line + 2], True)
