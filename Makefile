@@ -19,5 +19,10 @@ fmt: setup
 test: setup
 	@$(BIN)/pytest
 
+# Each benchmark prints ratios against its anchor and writes bench/results/<name>-<date>.json.
 bench: setup
 	@$(BIN)/python bench/bench_save_latency.py
+	@$(BIN)/python bench/bench_engine.py
+	@$(BIN)/python bench/bench_structure.py
+	@$(BIN)/python bench/bench_kernels.py
+	@$(BIN)/python bench/bench_cache.py
