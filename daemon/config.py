@@ -100,7 +100,8 @@ def _validate(config: Config, origin: str) -> Config:
     return config
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file, or a ConfigError naming it (shared by every config reader)."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -114,7 +115,7 @@ def load_config(root: Path) -> Config:
     sources: list[str] = []
     manifest = root / "Cargo.toml"
     if manifest.is_file():
-        data = _read_toml(manifest)
+        data = read_toml(manifest)
         table = data.get("workspace", {}).get("metadata", {}).get("rustg", {}).get("daemon")
         if table is not None:
             origin = f"{manifest} [workspace.metadata.rustg.daemon]"
@@ -124,7 +125,7 @@ def load_config(root: Path) -> Config:
             sources.append(str(manifest))
     rustg_toml = root / "rustg.toml"
     if rustg_toml.is_file():
-        table = _read_toml(rustg_toml).get("daemon", {})
+        table = read_toml(rustg_toml).get("daemon", {})
         if not isinstance(table, dict):
             raise ConfigError(f"{rustg_toml} [daemon]: must be a table")
         config = _apply(config, table, f"{rustg_toml} [daemon]")

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from ..config import read_toml
 from ..errors import ConfigError
 
 REDIS_ENV: Final = "RUSTG_CACHE_REDIS"
@@ -108,15 +108,6 @@ def _apply(config: CacheConfig, table: Mapping[str, Any], origin: str) -> CacheC
     return replace(config, **changes)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-
-
 def _table(data: Mapping[str, Any], *path: str) -> Any:
     found: Any = data
     for part in path:
@@ -132,7 +123,7 @@ def load_cache_config(root: Path, environ: Mapping[str, str] | None = None) -> C
     sources: list[str] = []
     manifest = root / "Cargo.toml"
     if manifest.is_file():
-        data = _read_toml(manifest)
+        data = read_toml(manifest)
         for section in ("workspace", "package"):
             table = _table(data, section, "metadata", "rustg", "cache")
             if table is None:
@@ -144,7 +135,7 @@ def load_cache_config(root: Path, environ: Mapping[str, str] | None = None) -> C
             sources.append(origin)
     rustg_toml = root / "rustg.toml"
     if rustg_toml.is_file():
-        table = _read_toml(rustg_toml).get("cache")
+        table = read_toml(rustg_toml).get("cache")
         if table is not None:
             origin = f"{rustg_toml} [cache]"
             if not isinstance(table, dict):
