@@ -15,20 +15,19 @@ import signal
 import subprocess
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-import msgspec
 import trio
 
 from rustg.protocol import Diagnostic, Severity
 
 from .errors import ToolError
-from .rustc_diagnostics import BuildFinished, CompilerDiagnostic, parse_cargo_line
+from .rustc_diagnostics import BuildFinished, CompilerDiagnostic, dedupe, parse_cargo_line
 
 _STDERR_TAIL_LINES: Final = 40
-_dedup_key = msgspec.msgpack.Encoder()
 
 
 class CheckOutcome(enum.Enum):
@@ -52,6 +51,18 @@ class CheckResult:
         if self.outcome is CheckOutcome.TOOL_FAILED:
             return f"cargo failed (exit {self.returncode})"
         return f"{errors} error(s), {warnings} warning(s)"
+
+
+async def _lines(stream: trio.abc.ReceiveStream) -> AsyncIterator[bytes]:
+    """A byte stream's lines, without their newlines; a last unterminated line too."""
+    buffer = b""
+    while chunk := await stream.receive_some(1 << 16):
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            yield line
+    if buffer:
+        yield buffer
 
 
 def find_cargo() -> str:
@@ -148,36 +159,23 @@ async def run_check(
         raise ToolError(f"cannot start {command[0]}: {exc}") from exc
 
     diagnostics: list[Diagnostic] = []
-    seen: set[bytes] = set()  # --all-targets reports a lib's warnings once per target
     finished: BuildFinished | None = None
     stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL_LINES)
 
     async def pump_stdout() -> None:
         nonlocal finished
         assert process.stdout is not None
-        buffer = b""
-        while chunk := await process.stdout.receive_some(1 << 16):
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                parsed = parse_cargo_line(line, root, generation)
-                if isinstance(parsed, CompilerDiagnostic):
-                    key = _dedup_key.encode(parsed.diagnostic)
-                    if key not in seen:
-                        seen.add(key)
-                        diagnostics.append(parsed.diagnostic)
-                elif isinstance(parsed, BuildFinished):
-                    finished = parsed
+        async for line in _lines(process.stdout):
+            parsed = parse_cargo_line(line, root, generation)
+            if isinstance(parsed, CompilerDiagnostic):
+                diagnostics.append(parsed.diagnostic)
+            elif isinstance(parsed, BuildFinished):
+                finished = parsed
 
     async def pump_stderr() -> None:
         assert process.stderr is not None
-        buffer = b""
-        while chunk := await process.stderr.receive_some(1 << 16):
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            stderr_tail.extend(line.decode(errors="replace") for line in lines)
-        if buffer:
-            stderr_tail.append(buffer.decode(errors="replace"))
+        async for line in _lines(process.stderr):
+            stderr_tail.append(line.decode(errors="replace"))
 
     try:
         async with trio.open_nursery() as nursery:
@@ -193,6 +191,7 @@ async def run_check(
             with trio.CancelScope(shield=True):
                 await process.wait()
 
+    diagnostics = dedupe(diagnostics)  # --all-targets reports a lib's warnings once per target
     stderr = "\n".join(stderr_tail)
     has_errors = any(d.severity is Severity.ERROR for d in diagnostics)
     if has_errors:

@@ -88,7 +88,8 @@ class ParseJob:
             return None  # e.g. only Cargo.toml changed: nothing for the engine to say
         # Abandoned on cancel: a cold numba compile can take many seconds, and shutdown (or a
         # systemd stop timeout) must not wait for it; `tracked` lets shutdown know it may run on.
-        known = list(self._all_files())  # copied here: the watcher mutates it on this thread
+        # Needed by the first (loading) run only; copied here, as the watcher mutates it.
+        known = list(self._all_files()) if self.hot is None else []
         return await trio.to_thread.run_sync(
             tracked(self._run), changed, known, limiter=self._limiter, abandon_on_cancel=True
         )

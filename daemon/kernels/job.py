@@ -34,6 +34,7 @@ class KernelJob:
         self._kernel_files: set[str] = set()
         # Files holding our diagnostics (restored ones too): each must be cleared when fixed.
         self._reported: set[str] = set(reported or ())
+        self._cache: Cache | None = None
         self._first = True
         self.unavailable: str | None = None  # why kernels cannot be built here, once known
 
@@ -55,8 +56,9 @@ class KernelJob:
         return False
 
     def _run(self) -> dict[str, list[Diagnostic]]:
-        with Cache.open(self.paths, load_cache_config(self.paths.root)) as cache:
-            builds = build_workspace_kernels(self.paths.root, cache=cache)
+        if self._cache is None:  # opened once (in the worker thread) and kept open
+            self._cache = Cache.open(self.paths, load_cache_config(self.paths.root))
+        builds = build_workspace_kernels(self.paths.root, cache=self._cache)
         files: dict[str, list[Diagnostic]] = {f: [] for f in self._reported}
         self._kernel_files = {f for b in builds for f in b.extraction.files}
         for build in builds:
@@ -70,15 +72,17 @@ class KernelJob:
         self._reported = {f for f, ds in files.items() if ds}
         return files
 
+    def _clear_reported(self) -> dict[str, list[Diagnostic]] | None:
+        cleared: dict[str, list[Diagnostic]] = {f: [] for f in self._reported}
+        self._reported = set()
+        return cleared or None
+
     async def __call__(
         self, generation: int, changed: dict[str, str | None]
     ) -> dict[str, list[Diagnostic]] | None:
         self._first = False
         if self.unavailable is not None:
-            # Restored ones we can no longer recheck.
-            cleared: dict[str, list[Diagnostic]] = {f: [] for f in self._reported}
-            self._reported = set()
-            return cleared or None
+            return self._clear_reported()  # restored ones we can no longer recheck
         try:
             return await trio.to_thread.run_sync(
                 tracked(self._run), limiter=self._limiter, abandon_on_cancel=True
@@ -86,6 +90,4 @@ class KernelJob:
         except NoKernelToolchain as exc:  # say so once, then stay out of the way
             self.unavailable = str(exc)
             log.warning("kernels will not be built: %s", exc)
-            cleared = {f: [] for f in self._reported}
-            self._reported = set()
-            return cleared or None
+            return self._clear_reported()
