@@ -1,0 +1,98 @@
+"""rustfmt.toml lookup and resolution (gpu/fmt/config.py), checked against real rustfmt."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from rustg.gpu.fmt.config import (
+    FnParamsLayout,
+    NewlineStyle,
+    find_config_file,
+    load_fmt_config,
+)
+
+NO_HOME: dict[str, str] = {}
+
+
+def test_defaults_without_any_file(tmp_path: Path) -> None:
+    source = tmp_path / "a.rs"
+    source.write_text("fn main() {}\n")
+    config = load_fmt_config(source, env=NO_HOME)
+    assert (config.max_width, config.tab_spaces, config.edition) == (100, 4, "2015")
+    assert config.native_allowed and config.path is None
+    assert config.rustfmt_args() == ["--edition", "2015"]
+
+
+def test_nearest_file_wins_and_dot_file_first(tmp_path: Path) -> None:
+    (tmp_path / "rustfmt.toml").write_text("max_width = 80\n")
+    inner = tmp_path / "a" / "b"
+    inner.mkdir(parents=True)
+    (tmp_path / "a" / "rustfmt.toml").write_text("max_width = 70\n")
+    (tmp_path / "a" / ".rustfmt.toml").write_text("max_width = 60\n")
+    assert find_config_file(inner, NO_HOME) == tmp_path / "a" / ".rustfmt.toml"
+    config = load_fmt_config(inner / "x.rs", env=NO_HOME)
+    assert config.max_width == 60
+
+
+def test_home_fallback(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / ".config" / "rustfmt").mkdir(parents=True)
+    (home / ".config" / "rustfmt" / "rustfmt.toml").write_text("hard_tabs = true\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    config = load_fmt_config(work / "x.rs", env={"HOME": str(home)})
+    assert config.hard_tabs and config.indent_unit == "\t"
+
+
+def test_supported_and_unsupported_options(tmp_path: Path) -> None:
+    (tmp_path / "rustfmt.toml").write_text(
+        'newline_style = "unix"\nfn_params_layout = "Vertical"\nedition = "2021"\n'
+    )
+    config = load_fmt_config(tmp_path / "x.rs", env=NO_HOME)
+    assert config.native_allowed
+    assert config.newline_style is NewlineStyle.UNIX
+    assert config.fn_params_layout is FnParamsLayout.VERTICAL
+    assert config.edition == "2021"
+    (tmp_path / "rustfmt.toml").write_text('imports_granularity = "Crate"\nmax_width = "x"\n')
+    config = load_fmt_config(tmp_path / "x.rs", env=NO_HOME)
+    assert not config.native_allowed
+    assert config.unsupported == ("imports_granularity", "max_width")
+
+
+def test_edition_from_manifest(tmp_path: Path) -> None:
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "a"\nedition = "2021"\n')
+    (tmp_path / "src").mkdir()
+    assert load_fmt_config(tmp_path / "src" / "lib.rs", env=NO_HOME).edition == "2021"
+
+
+def test_newline_auto_detects_first_line_ending() -> None:
+    config = load_fmt_config(Path("/nonexistent/x.rs"), env=NO_HOME)
+    assert config.newline_for(b"a\r\nb\n") == b"\r\n"
+    assert config.newline_for(b"a\nb\r\n") == b"\n"
+
+
+def test_digest_changes_with_options(tmp_path: Path) -> None:
+    (tmp_path / "rustfmt.toml").write_text("max_width = 80\n")
+    first = load_fmt_config(tmp_path / "x.rs", env=NO_HOME).digest()
+    (tmp_path / "rustfmt.toml").write_text("max_width = 81\n")
+    assert load_fmt_config(tmp_path / "x.rs", env=NO_HOME).digest() != first
+
+
+@pytest.mark.slow
+def test_rustfmt_agrees_with_resolved_args(tmp_path: Path) -> None:
+    """The args we pass make rustfmt apply the config we resolved (max_width honoured)."""
+    (tmp_path / "rustfmt.toml").write_text("max_width = 40\n")
+    source = tmp_path / "x.rs"
+    source.write_text("fn f() { let x = call_something(argument_one, argument_two); }\n")
+    config = load_fmt_config(source, env=NO_HOME)
+    out = subprocess.run(
+        ["rustfmt", "--emit", "stdout", *config.rustfmt_args()],
+        input=source.read_bytes(),
+        capture_output=True,
+        check=True,
+        cwd="/",
+    ).stdout
+    assert max(len(line) for line in out.decode().splitlines()) <= 40
