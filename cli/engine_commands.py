@@ -1,7 +1,8 @@
 """``cargo g tokens FILE`` and ``cargo g items FILE``: what the engine sees in one file.
 
 For users debugging a lint ("why does rustg think this is a lifetime?") and for tests. Both
-lex with the engine's backend (one file: the CPU under ``RUSTG_BACKEND=auto``).
+lex with the engine's backend (one file: the CPU under ``RUSTG_BACKEND=auto``), in the edition
+of the file's crate (``package.edition`` of the nearest Cargo.toml; 2021 for a loose file).
 
 ``tokens`` prints a table (whitespace rows only with ``--whitespace``), ``--json`` one JSON
 document with every token. Exit status: 0, or 1 when the file holds lexical errors (or is
@@ -61,6 +62,7 @@ def cmd_items(args: argparse.Namespace, console: Console) -> int:
 def token_document(path: str, source: bytes) -> dict[str, Any]:
     """The ``--json`` document for one file's source bytes."""
     from rustg.gpu.backend import get_backend
+    from rustg.gpu.editions import edition_of_file
     from rustg.gpu.tokens import (
         FileStatus,
         Keyword,
@@ -71,7 +73,9 @@ def token_document(path: str, source: bytes) -> dict[str, Any]:
         token_line_columns,
     )
 
-    arrays = get_backend().lex_bytes(source)
+    # The file's crate edition (Cargo.toml above it; 2021 for a loose file).
+    edition = edition_of_file(path)
+    arrays = get_backend().lex_bytes(source, editions=edition)
     status = FileStatus(int(arrays.file_status[0]))
     line, col, end_line, end_col = token_line_columns(arrays)
     spacing = joint(arrays)
@@ -103,6 +107,7 @@ def token_document(path: str, source: bytes) -> dict[str, Any]:
         "file": path,
         "status": status.name.lower(),
         "bytes": len(source),
+        "edition": int(edition),
         "utf8_error": utf8_error,
         "errors": sum(t["error"] for t in tokens),
         "tokens": tokens,

@@ -78,10 +78,13 @@ def check_rustfmt(path: str, text: str, repo: Path, edition: str) -> Problem | N
     return Problem(path, "rustfmt", "not formatted as rustfmt would (run `cargo fmt`)", detail=diff)
 
 
-def check_syntax(path: str, content: bytes) -> list[Problem]:
+def check_syntax(path: str, content: bytes, repo: Path | None = None) -> list[Problem]:
+    from rustg.gpu.editions import EditionMap
     from rustg.gpu.hot import HotWorkspace
 
-    report = HotWorkspace().update(path, content)
+    # Lexed in the edition of the crate the staged file belongs to (the worktree's manifests).
+    editions = EditionMap(repo if repo is not None else Path.cwd())
+    report = HotWorkspace(edition_of=editions.edition_of).update(path, content)
     return [Problem(path, "syntax", d.message, d.line, d.column) for d in report.diagnostics]
 
 
@@ -105,7 +108,7 @@ def run(argv: list[str] | None = None) -> int:
         except UnicodeDecodeError as exc:
             problems.append(Problem(path, "utf8", f"not valid UTF-8 at byte {exc.start}"))
             continue
-        problems.extend(check_syntax(path, content))
+        problems.extend(check_syntax(path, content, repo))
         if not args.no_fmt and (problem := check_rustfmt(path, text, repo, args.edition)):
             problems.append(problem)
     if args.json:

@@ -29,6 +29,10 @@ def _is_rust(path: str) -> bool:
     return path.endswith(".rs")
 
 
+def _is_manifest(path: str) -> bool:
+    return path == "Cargo.toml" or path.endswith("/Cargo.toml")
+
+
 class ParseJob:
     def __init__(
         self,
@@ -42,6 +46,7 @@ class ParseJob:
         self._all_files = all_files
         self._limiter = trio.CapacityLimiter(1)
         self.hot: Any = None  # rustg.gpu.hot.HotWorkspace, created in the worker thread
+        self._editions: Any = None  # rustg.gpu.editions.EditionMap: each crate's edition
 
     def _read(self, rel: str) -> bytes | None:
         try:
@@ -52,11 +57,13 @@ class ParseJob:
     def _run(
         self, changed: Mapping[str, str | None], known: list[str]
     ) -> dict[str, list[Diagnostic]]:
+        from rustg.gpu.editions import EditionMap
         from rustg.gpu.hot import HotWorkspace
 
         results: dict[str, list[Diagnostic]] = {}
         if self.hot is None:
-            hot = HotWorkspace(env=self._env)
+            self._editions = EditionMap(self.root)
+            hot = HotWorkspace(env=self._env, edition_of=self._editions.edition_of)
             files = {}
             for rel in sorted(p for p in known if _is_rust(p)):
                 content = self._read(rel)
@@ -70,6 +77,11 @@ class ParseJob:
                 "engine: %d files loaded (%d restored, %d lexed)",
                 len(files), stats.files_restored, stats.files_lexed,
             )  # fmt: skip
+        elif any(_is_manifest(p) for p in changed):
+            # A manifest edit may change a crate's edition: re-lex the files it moved.
+            self._editions.invalidate()
+            for report in self.hot.refresh_editions():
+                results[report.path] = list(report.diagnostics)
         for rel, digest in changed.items():
             if not _is_rust(rel):
                 continue
@@ -84,8 +96,8 @@ class ParseJob:
     async def __call__(
         self, generation: int, changed: dict[str, str | None]
     ) -> dict[str, list[Diagnostic]] | None:
-        if self.hot is not None and not any(_is_rust(p) for p in changed):
-            return None  # e.g. only Cargo.toml changed: nothing for the engine to say
+        if self.hot is not None and not any(_is_rust(p) or _is_manifest(p) for p in changed):
+            return None  # e.g. only a README changed: nothing for the engine to say
         # Abandoned on cancel: a cold numba compile can take many seconds, and shutdown (or a
         # systemd stop timeout) must not wait for it; `tracked` lets shutdown know it may run on.
         # Needed by the first (loading) run only; copied here, as the watcher mutates it.

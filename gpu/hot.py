@@ -17,6 +17,12 @@ whose digest is found is restored without lexing; the rest are lexed together in
 call over one concatenated buffer, then split into slots. A cache that cannot be read or
 written (full map, corrupt entry) costs a re-lex, never an error: the cache is an optimisation.
 
+Editions: each file is lexed in its crate's edition (``edition_of(path)``, e.g.
+:meth:`rustg.gpu.editions.EditionMap.edition_of`; 2021 when not given). The edition is part of
+a slot and of its LMDB key (the same bytes lex differently in 2015 and 2021);
+:meth:`HotWorkspace.refresh_editions` re-lexes the files whose edition changed after a
+``Cargo.toml`` edit.
+
 Thread safety: one lock serialises mutations and view building; the daemon calls in from worker
 threads (``trio.to_thread.run_sync``), never from the event loop (LMDB, numba and hashing block).
 """
@@ -26,7 +32,7 @@ from __future__ import annotations
 import enum
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,9 +43,16 @@ import numpy as np
 import numpy.typing as npt
 import zstandard
 
-from rustg.gpu.items import ItemIndex, build_items
-from rustg.gpu.tokens import FileStatus, TokenArrays, TokenKind, line_columns
-from rustg.gpu.tree import DelimIssue, TokenTree, build_tree
+from rustg.gpu.items import ItemIndex
+from rustg.gpu.tokens import (
+    DEFAULT_EDITION,
+    Edition,
+    FileStatus,
+    TokenArrays,
+    TokenKind,
+    line_columns,
+)
+from rustg.gpu.tree import DelimIssue, TokenTree
 from rustg.protocol.messages import Diagnostic, Severity, Span
 
 # Positions travel as (line, column, end_line, end_column) quadruples: helpers take them flat.
@@ -107,6 +120,7 @@ class _Slot:
     tokens: TokenArrays
     tree: TokenTree
     items: ItemIndex
+    edition: Edition = DEFAULT_EDITION
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -308,7 +322,9 @@ def _serialise(slot: _Slot) -> bytes:
     return zstandard.ZstdCompressor(level=1).compress(raw)
 
 
-def _deserialise(value: bytes, content: npt.NDArray[np.uint8], digest: bytes) -> _Slot:
+def _deserialise(
+    value: bytes, content: npt.NDArray[np.uint8], digest: bytes, edition: Edition
+) -> _Slot:
     blob = _DECODER.decode(zstandard.ZstdDecompressor().decompress(value))
     if blob.v != SCHEMA_VERSION:
         raise ValueError(f"schema {blob.v}, expected {SCHEMA_VERSION}")
@@ -328,7 +344,7 @@ def _deserialise(value: bytes, content: npt.NDArray[np.uint8], digest: bytes) ->
         tokens.kind
     ):
         raise ValueError("inconsistent arrays")
-    return _Slot(digest, tokens, tree, items)
+    return _Slot(digest, tokens, tree, items, edition)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,12 +490,20 @@ class HotWorkspace:
     the caller's keys, workspace-relative POSIX paths, and are used verbatim in diagnostics.
     """
 
-    def __init__(self, *, backend: Any = None, env: Any = None, db_name: bytes = b"engine") -> None:
+    def __init__(
+        self,
+        *,
+        backend: Any = None,
+        env: Any = None,
+        db_name: bytes = b"engine",
+        edition_of: Callable[[str], Edition] | None = None,
+    ) -> None:
         if backend is None:
             from rustg.gpu.backend import get_backend
 
             backend = get_backend()
         self.backend = backend
+        self._edition_of = edition_of
         self._env = env
         self._db = env.open_db(db_name) if env is not None else None
         self._slots: dict[str, _Slot] = {}
@@ -573,21 +597,26 @@ class HotWorkspace:
 
     # -- mutations -------------------------------------------------------------------------
 
+    def edition(self, path: str) -> Edition:
+        """The edition ``path`` is lexed in (from ``edition_of``; 2021 without it)."""
+        return self._edition_of(path) if self._edition_of is not None else DEFAULT_EDITION
+
     def update(self, path: str, content: bytes) -> FileReport:
         """A saved file: re-lex it alone (or restore it from LMDB) and replace its slot."""
         digest = blake3.blake3(content).digest()
+        ed = self.edition(path)
         with self._lock:
             old = self._slots.get(path)
-            if old is not None and old.digest == digest:
+            if old is not None and old.digest == digest and old.edition == ed:
                 self.stats.files_unchanged += 1
                 return self._report(path, old, SlotOutcome.UNCHANGED)
             buf = np.frombuffer(content, dtype=np.uint8)
-            slot = self._restore(digest, buf)
+            slot = self._restore(digest, buf, ed)
             if slot is not None:
                 outcome = SlotOutcome.RESTORED
                 self.stats.files_restored += 1
             else:
-                slot = self._lex_one(digest, buf)
+                slot = self._lex_one(digest, buf, ed)
                 outcome = SlotOutcome.LEXED
                 self._persist([slot])
             self._slots[path] = slot
@@ -611,49 +640,69 @@ class HotWorkspace:
             self._slots[new] = slot
             self._changed()
 
+    def refresh_editions(self) -> list[FileReport]:
+        """After a manifest changed: re-lex (in one batch) the files whose edition changed.
+        Reports only those files."""
+        with self._lock:
+            moved = [p for p, s in sorted(self._slots.items()) if s.edition != self.edition(p)]
+            if not moved:
+                return []
+            files = {p: self._slots[p].tokens.buffer.tobytes() for p in moved}
+            reports = self._load(files, replace=False)
+            return reports
+
     def load_all(self, files: Mapping[str, bytes]) -> list[FileReport]:
         """Cold start: restore what LMDB has, lex the rest in one batch; replaces every slot
         (paths not in ``files`` are dropped). Reports in sorted path order."""
+        return self._load(files, replace=True)
+
+    def _load(self, files: Mapping[str, bytes], *, replace: bool) -> list[FileReport]:
         with self._lock:
             paths = sorted(files)
             digests = {p: blake3.blake3(files[p]).digest() for p in paths}
+            eds = {p: self.edition(p) for p in paths}
             slots: dict[str, _Slot] = {}
             outcomes: dict[str, SlotOutcome] = {}
             todo: list[str] = []
             for p in paths:
                 content = files[p]
                 known = self._slots.get(p)
-                if known is not None and known.digest == digests[p]:
+                if known is not None and known.digest == digests[p] and known.edition == eds[p]:
                     slots[p], outcomes[p] = known, SlotOutcome.UNCHANGED
                     self.stats.files_unchanged += 1
                     continue
-                restored = self._restore(digests[p], np.frombuffer(content, dtype=np.uint8))
+                restored = self._restore(digests[p], np.frombuffer(content, dtype=np.uint8), eds[p])
                 if restored is not None:
                     slots[p], outcomes[p] = restored, SlotOutcome.RESTORED
                     self.stats.files_restored += 1
                 else:
                     todo.append(p)
-            # Files with identical content are lexed once.
-            unique: dict[bytes, str] = {}
+            # Files with identical content (and edition) are lexed once.
+            unique: dict[tuple[bytes, Edition], str] = {}
             for p in todo:
-                unique.setdefault(digests[p], p)
+                unique.setdefault((digests[p], eds[p]), p)
             if unique:
                 batch_paths = list(unique.values())
                 lexed = self._lex_batch(batch_paths, [files[p] for p in batch_paths],
-                                        [digests[p] for p in batch_paths])  # fmt: skip
+                                        [digests[p] for p in batch_paths],
+                                        [eds[p] for p in batch_paths])  # fmt: skip
                 self._persist(lexed)
-                by_digest = {s.digest: s for s in lexed}
+                by_key = {(s.digest, s.edition): s for s in lexed}
                 for p in todo:
-                    slot = by_digest[digests[p]]
-                    if unique[digests[p]] != p:  # same bytes as another file: share the arrays
+                    slot = by_key[(digests[p], eds[p])]
+                    if unique[(digests[p], eds[p])] != p:  # same bytes as another file: share
                         slot = _Slot(
                             slot.digest,
                             _with_buffer(slot.tokens, np.frombuffer(files[p], dtype=np.uint8)),
                             slot.tree,
                             slot.items,
+                            slot.edition,
                         )
                     slots[p], outcomes[p] = slot, SlotOutcome.LEXED
-            self._slots = slots
+            if replace:
+                self._slots = slots
+            else:
+                self._slots.update(slots)
             self._changed()
             return [self._report(p, slots[p], outcomes[p]) for p in paths]
 
@@ -675,7 +724,7 @@ class HotWorkspace:
             diagnostics=tuple(self.syntax_diagnostics(path)) if path in self._slots else (),
         )
 
-    def _lex_one(self, digest: bytes, buf: npt.NDArray[np.uint8]) -> _Slot:
+    def _lex_one(self, digest: bytes, buf: npt.NDArray[np.uint8], edition: Edition) -> _Slot:
         from rustg.gpu.backend import Device
 
         # One file is small work: the CPU, where it costs no launch or transfer (issue 3), and
@@ -686,59 +735,49 @@ class HotWorkspace:
         numba.set_num_threads(1)
         try:
             offsets = np.array([0, len(buf)], dtype=np.int64)
-            tokens = self.backend.lex(buf, offsets, device=Device.CPU)
-            tree = build_tree(tokens)
-            items = build_items(tokens, tree)
+            tokens, tree, items = self.backend.index(
+                buf, offsets, editions=edition, device=Device.CPU
+            )
         finally:
             numba.set_num_threads(threads)
         self.stats.lex_calls += 1
         self.stats.files_lexed += 1
-        return _Slot(digest, tokens, tree, items)
+        return _Slot(digest, tokens, tree, items, edition)
 
     def _lex_batch(
-        self, paths: list[str], contents: list[bytes], digests: list[bytes]
+        self, paths: list[str], contents: list[bytes], digests: list[bytes], eds: list[Edition]
     ) -> list[_Slot]:
         offs = np.zeros(len(contents) + 1, dtype=np.int64)
         np.cumsum([len(c) for c in contents], out=offs[1:])
         buffer = np.frombuffer(b"".join(contents), dtype=np.uint8)
-        from rustg.gpu.backend import Device
 
         # The backend's policy picks the device for the whole batch (auto: the GPU when there
         # is one and the batch is big); tree and items follow the lexer there.
         device = self.backend.device_for(len(buffer), len(contents))
-        tokens = self.backend.lex(buffer, offs, device=device)
+        tokens, tree, items = self.backend.index(buffer, offs, editions=eds, device=device)
         self.stats.lex_calls += 1
         self.stats.files_lexed += len(paths)
-        if device is Device.CUDA:
-            import cupy
-
-            d_tree = build_tree(tokens, xp=cupy)
-            items = build_items(tokens, d_tree, xp=cupy).to_host()
-            tree = d_tree.to_host()
-        else:
-            tree = build_tree(tokens)
-            items = build_items(tokens, tree)
         out = []
         for f in range(len(paths)):
             ft, fr, fi = _split(tokens, tree, items, f)
-            out.append(_Slot(digests[f], ft, fr, fi))
+            out.append(_Slot(digests[f], ft, fr, fi, eds[f]))
         return out
 
-    def _key(self, digest: bytes) -> bytes:
+    def _key(self, digest: bytes, edition: Edition) -> bytes:
         limit = int(getattr(self.backend, "max_file_bytes", 0))
-        return b"hot/%d/%d/" % (SCHEMA_VERSION, limit) + digest
+        return b"hot/%d/%d/%d/" % (SCHEMA_VERSION, limit, int(edition)) + digest
 
-    def _restore(self, digest: bytes, buf: npt.NDArray[np.uint8]) -> _Slot | None:
+    def _restore(self, digest: bytes, buf: npt.NDArray[np.uint8], edition: Edition) -> _Slot | None:
         if self._env is None:
             return None
         import lmdb
 
         try:
             with self._env.begin(db=self._db) as txn:
-                value = txn.get(self._key(digest))
+                value = txn.get(self._key(digest, edition))
             if value is None:
                 return None
-            return _deserialise(bytes(value), buf, digest)
+            return _deserialise(bytes(value), buf, digest, edition)
         except (lmdb.Error, msgspec.DecodeError, zstandard.ZstdError, ValueError, KeyError,
                 TypeError):  # fmt: skip
             self.stats.cache_errors += 1  # a corrupt or unreadable entry: lex instead
@@ -749,7 +788,7 @@ class HotWorkspace:
             return
         import lmdb
 
-        values = [(self._key(s.digest), _serialise(s)) for s in slots]
+        values = [(self._key(s.digest, s.edition), _serialise(s)) for s in slots]
         try:
             with self._env.begin(write=True, db=self._db) as txn:
                 for k, v in values:

@@ -1392,15 +1392,16 @@ def build_items(arrays: TokenArrays, tree: TokenTree, *, xp: Any = None) -> Item
 # `cargo g items FILE [--json]`
 
 
-def index_file(source: bytes, *, backend: Any = None) -> tuple[TokenArrays, TokenTree, ItemIndex]:
-    """Lex, tree and index one file's bytes (single-file work: the CPU, unless ``backend``)."""
+def index_file(
+    source: bytes, *, backend: Any = None, edition: Any = None
+) -> tuple[TokenArrays, TokenTree, ItemIndex]:
+    """Lex, tree and index one file's bytes (single-file work: the CPU, unless ``backend``);
+    ``edition``: the file's :class:`~rustg.gpu.tokens.Edition` (default 2021)."""
     from rustg.gpu.backend import Device, get_backend
-    from rustg.gpu.tree import build_tree
 
     be = backend or get_backend()
-    arrays = be.lex_bytes(source, device=Device.CPU)
-    tree = build_tree(arrays)
-    return arrays, tree, build_items(arrays, tree)
+    tokens, tree, items = be.index_bytes(source, editions=edition, device=Device.CPU)
+    return tokens, tree, items
 
 
 def items_command(
@@ -1437,7 +1438,9 @@ def items_command(
     except OSError as e:
         print(f"cargo g items: {path}: {e.strerror or e}", file=err)
         return 1
-    arrays, _tree, index = index_file(source)
+    from rustg.gpu.editions import edition_of_file
+
+    arrays, _tree, index = index_file(source, edition=edition_of_file(path))
     items = index.items(arrays, 0) if arrays.n_files else []
     if ns.json:
         doc = {"file": str(path), "items": [it.to_json() for it in items]}

@@ -33,6 +33,8 @@ Both produce identical arrays; tests compare them on the whole corpus.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 import numpy.typing as npt
@@ -44,10 +46,13 @@ from rustg.gpu.tokens import (
     DEFAULT_MAX_FILE_BYTES,
     KEYWORD_TEXT,
     PUNCT_CHARS,
+    Edition,
     FileStatus,
+    Keyword,
     TokenArrays,
     TokenKind,
     check_buffer,
+    edition_array,
 )
 
 # Kinds as plain ints: numba folds module-level int globals into constants.
@@ -98,6 +103,15 @@ MODE_MARK = 2
 
 KW_MAX_LEN = 12
 NO_LIMIT = 1 << 62
+
+# Editions as plain ints (the per-file ``file_edition`` array holds these years).
+ED_2015 = int(Edition.E2015)
+ED_2018 = int(Edition.E2018)
+ED_2021 = int(Edition.E2021)
+W_ASYNC = int(Keyword.ASYNC)
+W_AWAIT = int(Keyword.AWAIT)
+W_DYN = int(Keyword.DYN)
+W_TRY = int(Keyword.TRY)
 
 # No NRT in kernel code: nothing allocates, and with NRT every call that passes an array pays
 # atomic reference-count updates (measured: next_token over the corpus ran 1.7x faster without).
@@ -465,10 +479,14 @@ def raw_string(buf, q, hi, xid, ok_kind):
 
 
 @jitable
-def ident_or_unknown_prefix(buf, p, n, hi, xid):
-    """rustc_lexer::ident_or_unknown_prefix; the first character (n bytes) is at ``p``."""
+def ident_or_unknown_prefix(buf, p, n, hi, xid, ed):
+    """rustc_lexer::ident_or_unknown_prefix; the first character (n bytes) is at ``p``.
+
+    Before 2021 the prefix is no error: rustc_parse turns ``UnknownPrefix`` into a plain
+    identifier (a lint only) and lexes on after it, so ``k#x`` is ``k # x``.
+    """
     i = eat_id_continue(buf, p + n, hi, xid)
-    if i < hi:
+    if i < hi and ed >= ED_2021:
         c = buf[i]
         if c == 35 or c == 34 or c == 39:  # # " '
             return K_ERR_UNKNOWN_PREFIX, i
@@ -476,8 +494,12 @@ def ident_or_unknown_prefix(buf, p, n, hi, xid):
 
 
 @jitable
-def lifetime_or_char(buf, p, hi, xid, char_kind):
-    """rustc_lexer::lifetime_or_char; ``buf[p]`` is the quote (``char_kind``: CHAR/BYTE)."""
+def lifetime_or_char(buf, p, hi, xid, char_kind, ed):
+    """rustc_lexer::lifetime_or_char; ``buf[p]`` is the quote (``char_kind``: CHAR/BYTE).
+
+    Before 2021 (rustc_parse, checked with rustc 1.95 --edition 2015/2018): ``'r#a`` is the
+    lifetime ``'r`` then ``#`` ``a``, and ``'foo#`` the lifetime ``'foo`` then ``#``.
+    """
     q = p + 1
     if q < hi:
         c1, n1 = decode(buf, q, hi)
@@ -496,14 +518,14 @@ def lifetime_or_char(buf, p, hi, xid, char_kind):
         if terminated:
             return char_kind, eat_suffix(buf, end, hi, xid)
         return K_ERR_UNTERMINATED_CHAR, end
-    if c1 == 114 and second == 35:  # 'r#ident
+    if c1 == 114 and second == 35 and ed >= ED_2021:  # 'r#ident
         n3 = id_start_len(buf, q + 2, hi, xid)
         if n3 > 0:
             return K_RAW_LIFETIME, eat_id_continue(buf, q + 2 + n3, hi, xid)
     i = eat_id_continue(buf, q + n1, hi, xid)
     if i < hi and buf[i] == 39:  # 'ab' : a (bad) char literal, no suffix in rustc
         return char_kind, i + 1
-    if i < hi and buf[i] == 35 and not is_digit:
+    if i < hi and buf[i] == 35 and not is_digit and ed >= ED_2021:
         return K_ERR_UNKNOWN_PREFIX, i
     if is_digit:
         return K_ERR_INVALID_LIFETIME, i
@@ -511,8 +533,12 @@ def lifetime_or_char(buf, p, hi, xid, char_kind):
 
 
 @jitable
-def next_token(buf, p, hi, xid, ascii_kind):
-    """rustc_lexer::Cursor::advance_token at ``p < hi``: (kind, end), end > p always."""
+def next_token(buf, p, hi, xid, ascii_kind, ed):
+    """rustc_lexer::Cursor::advance_token at ``p < hi``: (kind, end), end > p always.
+
+    ``ed``: the file's edition (a year). rustc_lexer itself knows no edition; rustc_parse
+    re-lexes what older editions see differently, and those rules are folded in here.
+    """
     b = np.int64(buf[p])
     b1 = np.int64(buf[p + 1]) if p + 1 < hi else -1
     if b < 0x80:
@@ -522,7 +548,7 @@ def next_token(buf, p, hi, xid, ascii_kind):
         if cls == C_WS:
             return K_WHITESPACE, eat_whitespace(buf, p + 1, hi)
         if cls == C_IDENT:
-            return ident_or_unknown_prefix(buf, p, 1, hi, xid)
+            return ident_or_unknown_prefix(buf, p, 1, hi, xid, ed)
         if cls == C_DIGIT:
             return lex_number(buf, p, hi, xid)
         if cls == C_SLASH:
@@ -570,10 +596,13 @@ def next_token(buf, p, hi, xid, ascii_kind):
                 return raw_string(buf, p + 1, hi, xid, K_RAW_STR)
             if b1 == 34:
                 return raw_string(buf, p + 1, hi, xid, K_RAW_STR)
-            return ident_or_unknown_prefix(buf, p, 1, hi, xid)
+            return ident_or_unknown_prefix(buf, p, 1, hi, xid, ed)
+        if cls == C_C and ed < ED_2021:
+            # C strings are 2021+: before, `c"x"` is `c` then "x", `cr#"x"#` is `cr` # ...
+            return ident_or_unknown_prefix(buf, p, 1, hi, xid, ed)
         if cls == C_B or cls == C_C:  # byte/C literals or identifier
             if b1 == 39 and b == 98:
-                return lifetime_or_char(buf, p + 1, hi, xid, K_BYTE)
+                return lifetime_or_char(buf, p + 1, hi, xid, K_BYTE, ed)
             if b1 == 34:
                 terminated, end = double_quoted(buf, p + 2, hi)
                 if terminated:
@@ -581,9 +610,9 @@ def next_token(buf, p, hi, xid, ascii_kind):
                 return K_ERR_UNTERMINATED_STR, end
             if b1 == 114 and p + 2 < hi and (buf[p + 2] == 34 or buf[p + 2] == 35):
                 return raw_string(buf, p + 2, hi, xid, K_RAW_BYTE_STR if b == 98 else K_RAW_C_STR)
-            return ident_or_unknown_prefix(buf, p, 1, hi, xid)
+            return ident_or_unknown_prefix(buf, p, 1, hi, xid, ed)
         if cls == C_QUOTE:
-            return lifetime_or_char(buf, p, hi, xid, K_CHAR)
+            return lifetime_or_char(buf, p, hi, xid, K_CHAR, ed)
         if cls == C_DQUOTE:
             terminated, end = double_quoted(buf, p + 1, hi)
             if terminated:
@@ -602,7 +631,7 @@ def next_token(buf, p, hi, xid, ascii_kind):
     if is_ws_cp(cp):
         return K_WHITESPACE, eat_whitespace(buf, p + n, hi)
     if (xid[cp] & 1) != 0:
-        return ident_or_unknown_prefix(buf, p, n, hi, xid)
+        return ident_or_unknown_prefix(buf, p, n, hi, xid, ed)
     return K_ERR_STRAY, p + n
 
 
@@ -623,7 +652,7 @@ def keyword_of(buf, s, e, kw_slots, kw_text, mul):
 
 
 @jitable
-def prologue_end(buf, lo, hi, xid, ascii_kind):
+def prologue_end(buf, lo, hi, xid, ascii_kind, ed):
     """(bom_end, shebang_end) at a file's start; each equals the previous when absent.
 
     rustc strips a BOM, then ``strip_shebang``: ``#!`` is a shebang unless the next token that
@@ -637,7 +666,7 @@ def prologue_end(buf, lo, hi, xid, ascii_kind):
         q = p + 2
         nxt = -1
         while q < hi:
-            k, e = next_token(buf, q, hi, xid, ascii_kind)
+            k, e = next_token(buf, q, hi, xid, ascii_kind, ed)
             if (
                 k == K_WHITESPACE
                 or k == K_LINE_COMMENT
@@ -659,13 +688,18 @@ def prologue_end(buf, lo, hi, xid, ascii_kind):
 
 
 @jitable
-def emit(mode, n, kind, s, e, buf, out_kind, out_start, out_end, out_kw, kw_slots, kw_text, kw_mul):
+def emit(mode, n, kind, s, e, buf, out_kind, out_start, out_end, out_kw, kw_slots, kw_text, kw_mul,
+         ed):  # fmt: skip
     if mode == MODE_WRITE:
         out_kind[n] = kind
         out_start[n] = s
         out_end[n] = e
         if kind == K_IDENT:
-            out_kw[n] = keyword_of(buf, s, e, kw_slots, kw_text, kw_mul)
+            k = keyword_of(buf, s, e, kw_slots, kw_text, kw_mul)
+            # Rust 2018 made these keywords; in 2015 they are plain identifiers.
+            if ed < ED_2018 and (k == W_ASYNC or k == W_AWAIT or k == W_DYN or k == W_TRY):
+                k = 0
+            out_kw[n] = k
         else:
             out_kw[n] = 0
 
@@ -690,6 +724,7 @@ def lex_span(
     out_kw,
     base,
     limit,
+    ed,
 ):
     """Lex the tokens of file [lo, hi) that start in [p, until); ``p`` must be a boundary.
 
@@ -700,29 +735,29 @@ def lex_span(
     """
     n = 0
     if p == lo and p < until:
-        bom, shebang = prologue_end(buf, lo, hi, xid, ascii_kind)
+        bom, shebang = prologue_end(buf, lo, hi, xid, ascii_kind, ed)
         if bom > lo:
             if mode == MODE_MARK:
                 mark[lo] = 1
             emit(mode, base + n, K_BOM, lo, bom, buf, out_kind, out_start, out_end, out_kw,
-                 kw_slots, kw_text, kw_mul)  # fmt: skip
+                 kw_slots, kw_text, kw_mul, ed)  # fmt: skip
             n += 1
         if shebang > bom:
             if mode == MODE_MARK:
                 mark[bom] = 1
             emit(mode, base + n, K_SHEBANG, bom, shebang, buf, out_kind, out_start, out_end,
-                 out_kw, kw_slots, kw_text, kw_mul)  # fmt: skip
+                 out_kw, kw_slots, kw_text, kw_mul, ed)  # fmt: skip
             n += 1
         p = shebang
     while p < until and p < hi:
         if n >= limit:
             return n, p
-        kind, e = next_token(buf, p, hi, xid, ascii_kind)
+        kind, e = next_token(buf, p, hi, xid, ascii_kind, ed)
         if mode == MODE_MARK:
             mark[p] = 1
         else:
             emit(mode, base + n, kind, p, e, buf, out_kind, out_start, out_end, out_kw,
-                 kw_slots, kw_text, kw_mul)  # fmt: skip
+                 kw_slots, kw_text, kw_mul, ed)  # fmt: skip
         n += 1
         p = e
     return n, p
@@ -782,7 +817,7 @@ def validate(buf, lo, hi, s, e):
 
 @njit(parallel=True, cache=True, _nrt=False)
 def _cpu_count_files(buf, file_offsets, max_file_bytes, xid, ascii_kind, kw_slots, kw_text,
-                     kw_mul, counts, status, utf8_err, dummy_u8, dummy_i32):  # fmt: skip
+                     kw_mul, fed, counts, status, utf8_err, dummy_u8, dummy_i32):  # fmt: skip
     for f in prange(len(file_offsets) - 1):
         lo = file_offsets[f]
         hi = file_offsets[f + 1]
@@ -799,12 +834,12 @@ def _cpu_count_files(buf, file_offsets, max_file_bytes, xid, ascii_kind, kw_slot
         status[f] = ST_OK
         c, _ = lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul,
                         MODE_COUNT, dummy_u8, dummy_u8, dummy_i32, dummy_i32, dummy_u8, 0,
-                        NO_LIMIT)  # fmt: skip
+                        NO_LIMIT, fed[f])  # fmt: skip
         counts[f] = c
 
 
 @njit(parallel=True, cache=True, _nrt=False)
-def _cpu_write_files(buf, file_offsets, xid, ascii_kind, kw_slots, kw_text, kw_mul, status,
+def _cpu_write_files(buf, file_offsets, xid, ascii_kind, kw_slots, kw_text, kw_mul, fed, status,
                      token_offsets, out_kind, out_start, out_end, out_kw, dummy_u8):  # fmt: skip
     for f in prange(len(file_offsets) - 1):
         if status[f] != ST_OK:
@@ -813,12 +848,13 @@ def _cpu_write_files(buf, file_offsets, xid, ascii_kind, kw_slots, kw_text, kw_m
         hi = file_offsets[f + 1]
         lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul, MODE_WRITE,
                  dummy_u8, out_kind, out_start, out_end, out_kw, token_offsets[f],
-                 NO_LIMIT)  # fmt: skip
+                 NO_LIMIT, fed[f])  # fmt: skip
 
 
 @njit(cache=True, _nrt=False)
 def _cpu_count_files_serial(buf, file_offsets, max_file_bytes, xid, ascii_kind, kw_slots, kw_text,
-                            kw_mul, counts, status, utf8_err, dummy_u8, dummy_i32):  # fmt: skip
+                            kw_mul, fed, counts, status, utf8_err, dummy_u8,
+                            dummy_i32):  # fmt: skip
     """_cpu_count_files without the thread pool: the single-file (save) path, where waking
     pool threads cost more than the work and a descheduled one set the tail latency."""
     for f in range(len(file_offsets) - 1):
@@ -837,13 +873,13 @@ def _cpu_count_files_serial(buf, file_offsets, max_file_bytes, xid, ascii_kind, 
         status[f] = ST_OK
         c, _ = lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul,
                         MODE_COUNT, dummy_u8, dummy_u8, dummy_i32, dummy_i32, dummy_u8, 0,
-                        NO_LIMIT)  # fmt: skip
+                        NO_LIMIT, fed[f])  # fmt: skip
         counts[f] = c
 
 
 @njit(cache=True, _nrt=False)
 def _cpu_write_files_serial(buf, file_offsets, xid, ascii_kind, kw_slots, kw_text, kw_mul,
-                            status, token_offsets, out_kind, out_start, out_end, out_kw,
+                            fed, status, token_offsets, out_kind, out_start, out_end, out_kw,
                             dummy_u8):  # fmt: skip
     for f in range(len(file_offsets) - 1):
         if status[f] != ST_OK:
@@ -852,7 +888,7 @@ def _cpu_write_files_serial(buf, file_offsets, xid, ascii_kind, kw_slots, kw_tex
         hi = file_offsets[f + 1]
         lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul, MODE_WRITE,
                  dummy_u8, out_kind, out_start, out_end, out_kw, token_offsets[f],
-                 NO_LIMIT)  # fmt: skip
+                 NO_LIMIT, fed[f])  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -860,7 +896,7 @@ def _cpu_write_files_serial(buf, file_offsets, xid, ascii_kind, kw_slots, kw_tex
 
 
 @jitable
-def chunk_speculate(k, buf, file_offsets, chunk_start, chunk_end, chunk_file, max_file_bytes,
+def chunk_speculate(k, buf, file_offsets, fed, chunk_start, chunk_end, chunk_file, max_file_bytes,
                     xid, ascii_kind, kw_slots, kw_text, kw_mul, mark, chunk_exit, chunk_nul,
                     chunk_bad, dummy_u8, dummy_i32):  # fmt: skip
     """Phase 1, chunk k: validate its bytes; lex speculatively, marking token starts.
@@ -874,6 +910,7 @@ def chunk_speculate(k, buf, file_offsets, chunk_start, chunk_end, chunk_file, ma
     by the sync pass from the previous chunk's exit.
     """
     f = chunk_file[k]
+    ed = fed[f]
     lo = file_offsets[f]
     hi = file_offsets[f + 1]
     s = chunk_start[k]
@@ -891,13 +928,13 @@ def chunk_speculate(k, buf, file_offsets, chunk_start, chunk_end, chunk_file, ma
         if q < e:
             s = q
     _, x = lex_span(buf, lo, hi, s, e, xid, ascii_kind, kw_slots, kw_text, kw_mul, MODE_MARK,
-                    mark, dummy_u8, dummy_i32, dummy_i32, dummy_u8, 0, NO_LIMIT)  # fmt: skip
+                    mark, dummy_u8, dummy_i32, dummy_i32, dummy_u8, 0, NO_LIMIT, ed)  # fmt: skip
     chunk_exit[k] = x
 
 
 @jitable
-def chunk_agree(k, buf, file_offsets, file_chunks, chunk_end, chunk_file, xid, ascii_kind, mark,
-                mark_prefix, chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
+def chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
+                mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
     """Phase 2a, chunk k, in parallel: assuming the previous chunk's speculative exit is the
     true entry, relex from it until the run meets one of this chunk's speculative starts
     (a mark): then this chunk's true tokens and exit follow. A chunk whose run leaves it
@@ -910,6 +947,7 @@ def chunk_agree(k, buf, file_offsets, file_chunks, chunk_end, chunk_file, xid, a
     newline, so it is the rest of the line the previous chunk ended in.
     """
     f = chunk_file[k]
+    ed = fed[f]
     hi = file_offsets[f + 1]
     e = chunk_end[k]
     t = file_offsets[f] if k == file_chunks[f] else chunk_exit[k - 1]
@@ -927,7 +965,7 @@ def chunk_agree(k, buf, file_offsets, file_chunks, chunk_end, chunk_file, xid, a
     p = t
     c = 0
     while p < e:
-        _, p = next_token(buf, p, hi, xid, ascii_kind)
+        _, p = next_token(buf, p, hi, xid, ascii_kind, ed)
         c += 1
         if p < e and mark[p] != 0:
             counts[k] = c + mark_prefix[e] - mark_prefix[p]
@@ -936,7 +974,7 @@ def chunk_agree(k, buf, file_offsets, file_chunks, chunk_end, chunk_file, xid, a
 
 
 @jitable
-def file_sync(f, buf, file_offsets, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
+def file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
               ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
               counts, disagree_prefix, status, utf8_err):  # fmt: skip
     """Phase 2b, file f: file status; where some chunk disagreed (phase 2a), a serial walk over
@@ -947,6 +985,7 @@ def file_sync(f, buf, file_offsets, file_chunks, chunk_start, chunk_end, max_fil
     """
     lo = file_offsets[f]
     hi = file_offsets[f + 1]
+    ed = fed[f]
     c0 = file_chunks[f]
     c1 = file_chunks[f + 1]
     nul = False
@@ -987,7 +1026,7 @@ def file_sync(f, buf, file_offsets, file_chunks, chunk_start, chunk_end, max_fil
             c = 0
             synced = False
             while p < e:
-                _, p = next_token(buf, p, hi, xid, ascii_kind)
+                _, p = next_token(buf, p, hi, xid, ascii_kind, ed)
                 c += 1
                 if p < e and mark[p] != 0:
                     synced = True
@@ -1025,11 +1064,12 @@ def next_disagreement(disagree_prefix, k, c1):
 
 
 @jitable
-def chunk_lex(k, buf, file_offsets, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
+def chunk_lex(k, buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
               kw_slots, kw_text, kw_mul, mode, out_kind, out_start, out_end, out_kw, counts,
               chunk_token_offsets, dummy_u8):  # fmt: skip
     """Phase 3 (MODE_COUNT: counts[k]) / 4 (MODE_WRITE at chunk_token_offsets[k]), chunk k."""
     f = chunk_file[k]
+    ed = fed[f]
     lo = file_offsets[f]
     hi = file_offsets[f + 1]
     t = chunk_entry[k]
@@ -1040,45 +1080,45 @@ def chunk_lex(k, buf, file_offsets, chunk_end, chunk_file, chunk_entry, xid, asc
         return
     base = chunk_token_offsets[k] if mode == MODE_WRITE else 0
     c, _ = lex_span(buf, lo, hi, t, e, xid, ascii_kind, kw_slots, kw_text, kw_mul, mode,
-                    dummy_u8, out_kind, out_start, out_end, out_kw, base, NO_LIMIT)  # fmt: skip
+                    dummy_u8, out_kind, out_start, out_end, out_kw, base, NO_LIMIT, ed)  # fmt: skip
     if mode == MODE_COUNT:
         counts[k] = c
 
 
 @njit(parallel=True, cache=True, _nrt=False)
-def _cpu_chunk_speculate(buf, file_offsets, chunk_start, chunk_end, chunk_file, max_file_bytes,
+def _cpu_chunk_speculate(buf, file_offsets, fed, chunk_start, chunk_end, chunk_file, max_file_bytes,
                          xid, ascii_kind, kw_slots, kw_text, kw_mul, mark, chunk_exit, chunk_nul,
                          chunk_bad, dummy_u8, dummy_i32):  # fmt: skip
     for k in prange(len(chunk_start)):
-        chunk_speculate(k, buf, file_offsets, chunk_start, chunk_end, chunk_file, max_file_bytes,
-                        xid, ascii_kind, kw_slots, kw_text, kw_mul, mark, chunk_exit, chunk_nul,
-                        chunk_bad, dummy_u8, dummy_i32)  # fmt: skip
+        chunk_speculate(k, buf, file_offsets, fed, chunk_start, chunk_end, chunk_file,
+                        max_file_bytes, xid, ascii_kind, kw_slots, kw_text, kw_mul, mark,
+                        chunk_exit, chunk_nul, chunk_bad, dummy_u8, dummy_i32)  # fmt: skip
 
 
 @njit(parallel=True, cache=True, _nrt=False)
-def _cpu_chunk_agree(buf, file_offsets, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
+def _cpu_chunk_agree(buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
                      mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
     for k in prange(len(chunk_end)):
-        chunk_agree(k, buf, file_offsets, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
+        chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
                     mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree)  # fmt: skip
 
 
 @njit(parallel=True, cache=True, _nrt=False)
-def _cpu_file_sync(buf, file_offsets, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
+def _cpu_file_sync(buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
                    ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
                    counts, disagree_prefix, status, utf8_err):  # fmt: skip
     for f in prange(len(file_offsets) - 1):
-        file_sync(f, buf, file_offsets, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
-                  ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
+        file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes,
+                  xid, ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
                   counts, disagree_prefix, status, utf8_err)  # fmt: skip
 
 
 @njit(parallel=True, cache=True, _nrt=False)
-def _cpu_chunk_lex(buf, file_offsets, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
+def _cpu_chunk_lex(buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
                    kw_slots, kw_text, kw_mul, mode, out_kind, out_start, out_end, out_kw, counts,
                    chunk_token_offsets, dummy_u8):  # fmt: skip
     for k in prange(len(chunk_end)):
-        chunk_lex(k, buf, file_offsets, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
+        chunk_lex(k, buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
                   kw_slots, kw_text, kw_mul, mode, out_kind, out_start, out_end, out_kw, counts,
                   chunk_token_offsets, dummy_u8)  # fmt: skip
 
@@ -1137,32 +1177,38 @@ def lex_cpu(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     chunked: bool = False,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    editions: Any = None,
 ) -> TokenArrays:
-    """Lex every file of ``buffer`` on the CPU (numba, parallel). See rustg.gpu.tokens."""
+    """Lex every file of ``buffer`` on the CPU (numba, parallel). See rustg.gpu.tokens.
+
+    ``editions``: one :class:`~rustg.gpu.tokens.Edition` for all files, or one per file
+    (default 2021); see :func:`~rustg.gpu.tokens.edition_array`.
+    """
     file_offsets = np.ascontiguousarray(file_offsets, dtype=np.int64)
     check_buffer(buffer, file_offsets)
     buffer = np.ascontiguousarray(buffer)
     n_files = len(file_offsets) - 1
+    fed = edition_array(editions, n_files)
     status = np.empty(n_files, dtype=np.uint8)
     utf8_err = np.empty(n_files, dtype=np.int32)
     tables = (XID_TABLE, ASCII_TABLE, KW_SLOTS, KW_TEXT, KW_MUL)
     file_token_offsets = np.zeros(n_files + 1, dtype=np.int64)
     if not chunked and n_files <= 1:
         counts = np.empty(n_files, dtype=np.int64)
-        _cpu_count_files_serial(buffer, file_offsets, max_file_bytes, *tables, counts, status,
+        _cpu_count_files_serial(buffer, file_offsets, max_file_bytes, *tables, fed, counts, status,
                                 utf8_err, U8, I32)  # fmt: skip
         np.cumsum(counts, out=file_token_offsets[1:])
         kind, start, end, kw = _token_arrays(int(file_token_offsets[-1]))
-        _cpu_write_files_serial(buffer, file_offsets, *tables, status, file_token_offsets, kind,
-                                start, end, kw, U8)  # fmt: skip
+        _cpu_write_files_serial(buffer, file_offsets, *tables, fed, status, file_token_offsets,
+                                kind, start, end, kw, U8)  # fmt: skip
     elif not chunked:
         counts = np.empty(n_files, dtype=np.int64)
         with numba.parallel_chunksize(4):  # dynamic scheduling: file sizes vary 1000x
-            _cpu_count_files(buffer, file_offsets, max_file_bytes, *tables, counts, status,
+            _cpu_count_files(buffer, file_offsets, max_file_bytes, *tables, fed, counts, status,
                              utf8_err, U8, I32)  # fmt: skip
             np.cumsum(counts, out=file_token_offsets[1:])
             kind, start, end, kw = _token_arrays(int(file_token_offsets[-1]))
-            _cpu_write_files(buffer, file_offsets, *tables, status, file_token_offsets, kind,
+            _cpu_write_files(buffer, file_offsets, *tables, fed, status, file_token_offsets, kind,
                              start, end, kw, U8)  # fmt: skip
     else:
         file_chunks, c_start, c_end, c_file = make_chunks(file_offsets, chunk_bytes)
@@ -1172,24 +1218,24 @@ def lex_cpu(
         c_nul = np.empty(n_chunks, dtype=np.uint8)
         c_bad = np.empty(n_chunks, dtype=np.int64)
         c_entry = np.empty(n_chunks, dtype=np.int64)
-        _cpu_chunk_speculate(buffer, file_offsets, c_start, c_end, c_file, max_file_bytes,
+        _cpu_chunk_speculate(buffer, file_offsets, fed, c_start, c_end, c_file, max_file_bytes,
                              *tables, mark, c_exit, c_nul, c_bad, U8, I32)  # fmt: skip
         mark_prefix = np.zeros(len(mark) + 1, dtype=np.int32)
         np.cumsum(mark, dtype=np.int32, out=mark_prefix[1:])
         counts = np.empty(n_chunks, dtype=np.int64)
         disagree = np.empty(n_chunks, dtype=np.uint8)
-        _cpu_chunk_agree(buffer, file_offsets, file_chunks, c_end, c_file, XID_TABLE,
+        _cpu_chunk_agree(buffer, file_offsets, fed, file_chunks, c_end, c_file, XID_TABLE,
                          ASCII_TABLE, mark, mark_prefix, c_exit, c_entry, counts,
                          disagree)  # fmt: skip
         disagree_prefix = np.zeros(n_chunks + 1, dtype=np.int32)
         np.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
-        _cpu_file_sync(buffer, file_offsets, file_chunks, c_start, c_end, max_file_bytes,
+        _cpu_file_sync(buffer, file_offsets, fed, file_chunks, c_start, c_end, max_file_bytes,
                        XID_TABLE, ASCII_TABLE, mark, mark_prefix, c_exit, c_nul, c_bad, c_entry,
                        counts, disagree_prefix, status, utf8_err)  # fmt: skip
         chunk_token_offsets = np.zeros(n_chunks + 1, dtype=np.int64)
         np.cumsum(counts, out=chunk_token_offsets[1:])
         kind, start, end, kw = _token_arrays(int(chunk_token_offsets[-1]))
-        _cpu_chunk_lex(buffer, file_offsets, c_end, c_file, c_entry, *tables, MODE_WRITE,
+        _cpu_chunk_lex(buffer, file_offsets, fed, c_end, c_file, c_entry, *tables, MODE_WRITE,
                        kind, start, end, kw, counts, chunk_token_offsets, U8)  # fmt: skip
         file_token_offsets[:] = chunk_token_offsets[file_chunks]
     return TokenArrays(

@@ -30,7 +30,7 @@ import numpy.typing as npt
 from numba import cuda
 
 from rustg.gpu import lexer as L
-from rustg.gpu.tokens import DEFAULT_MAX_FILE_BYTES, TokenArrays, check_buffer
+from rustg.gpu.tokens import DEFAULT_MAX_FILE_BYTES, TokenArrays, check_buffer, edition_array
 
 SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 THREADS_PER_BLOCK = 128
@@ -52,44 +52,44 @@ _quiet_low_occupancy_warnings()
 
 
 @cuda.jit(cache=True)
-def k_speculate(buf, file_offsets, chunk_start, chunk_end, chunk_file, max_file_bytes, xid,
+def k_speculate(buf, file_offsets, fed, chunk_start, chunk_end, chunk_file, max_file_bytes, xid,
                 ascii_kind, kw_slots, kw_text, kw_mul, mark, chunk_exit, chunk_nul, chunk_bad,
                 dummy_u8, dummy_i32):  # fmt: skip
     k = cuda.grid(1)
     if k < chunk_start.shape[0]:
-        L.chunk_speculate(k, buf, file_offsets, chunk_start, chunk_end, chunk_file,
+        L.chunk_speculate(k, buf, file_offsets, fed, chunk_start, chunk_end, chunk_file,
                           max_file_bytes, xid, ascii_kind, kw_slots, kw_text, kw_mul, mark,
                           chunk_exit, chunk_nul, chunk_bad, dummy_u8, dummy_i32)  # fmt: skip
 
 
 @cuda.jit(cache=True)
-def k_chunk_agree(buf, file_offsets, file_chunks, chunk_end, chunk_file, xid, ascii_kind, mark,
+def k_chunk_agree(buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind, mark,
                   mark_prefix, chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
     k = cuda.grid(1)
     if k < chunk_end.shape[0]:
-        L.chunk_agree(k, buf, file_offsets, file_chunks, chunk_end, chunk_file, xid,
+        L.chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid,
                       ascii_kind, mark, mark_prefix, chunk_exit, chunk_entry, counts,
                       disagree)  # fmt: skip
 
 
 @cuda.jit(cache=True)
-def k_file_sync(buf, file_offsets, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
+def k_file_sync(buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
                 ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
                 counts, disagree_prefix, status, utf8_err):  # fmt: skip
     f = cuda.grid(1)
     if f < file_offsets.shape[0] - 1:
-        L.file_sync(f, buf, file_offsets, file_chunks, chunk_start, chunk_end, max_file_bytes,
+        L.file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes,
                     xid, ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad,
                     chunk_entry, counts, disagree_prefix, status, utf8_err)  # fmt: skip
 
 
 @cuda.jit(cache=True)
-def k_chunk_lex(buf, file_offsets, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
+def k_chunk_lex(buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
                 kw_slots, kw_text, kw_mul, mode, out_kind, out_start, out_end, out_kw, counts,
                 chunk_token_offsets, dummy_u8):  # fmt: skip
     k = cuda.grid(1)
     if k < chunk_end.shape[0]:
-        L.chunk_lex(k, buf, file_offsets, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
+        L.chunk_lex(k, buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
                     kw_slots, kw_text, kw_mul, mode, out_kind, out_start, out_end, out_kw,
                     counts, chunk_token_offsets, dummy_u8)  # fmt: skip
 
@@ -144,6 +144,7 @@ class CudaLexer:
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         chunk_bytes: int | None = None,
         timings: dict[str, float] | None = None,
+        editions: Any = None,
     ) -> dict[str, Any]:
         """Lex a device-resident buffer; returns device arrays (the TokenArrays fields).
 
@@ -162,6 +163,7 @@ class CudaLexer:
         d_cs = xp.asarray(c_start)
         d_ce = xp.asarray(c_end)
         d_cf = xp.asarray(c_file)
+        d_ed = xp.asarray(edition_array(editions, n_files))
         mark = xp.zeros(len(d_buf) + 1, dtype=np.uint8)
         c_exit = xp.empty(n_chunks, dtype=np.int64)
         c_nul = xp.empty(n_chunks, dtype=np.uint8)
@@ -173,7 +175,7 @@ class CudaLexer:
         g, t = _grid(n_chunks), THREADS_PER_BLOCK
         clock.stage("setup")
         if n_chunks:
-            k_speculate[g, t](d_buf, d_fo, d_cs, d_ce, d_cf, max_file_bytes, *tables, mark,
+            k_speculate[g, t](d_buf, d_fo, d_ed, d_cs, d_ce, d_cf, max_file_bytes, *tables, mark,
                               c_exit, c_nul, c_bad, self.u8, self.i32)  # fmt: skip
         clock.stage("speculate")
         mark_prefix = xp.zeros(len(mark) + 1, dtype=np.int32)
@@ -182,13 +184,13 @@ class CudaLexer:
         disagree = xp.zeros(n_chunks, dtype=np.uint8)
         clock.stage("mark_scan")
         if n_chunks:
-            k_chunk_agree[g, t](d_buf, d_fo, d_fc, d_ce, d_cf, self.xid, self.ascii, mark,
+            k_chunk_agree[g, t](d_buf, d_fo, d_ed, d_fc, d_ce, d_cf, self.xid, self.ascii, mark,
                                 mark_prefix, c_exit, c_entry, counts, disagree)  # fmt: skip
         disagree_prefix = xp.zeros(n_chunks + 1, dtype=np.int32)
         xp.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
         clock.stage("agree")
         if n_files:
-            k_file_sync[_grid(n_files), t](d_buf, d_fo, d_fc, d_cs, d_ce, max_file_bytes,
+            k_file_sync[_grid(n_files), t](d_buf, d_fo, d_ed, d_fc, d_cs, d_ce, max_file_bytes,
                                            self.xid, self.ascii, mark, mark_prefix, c_exit,
                                            c_nul, c_bad, c_entry, counts, disagree_prefix,
                                            status, utf8_err)  # fmt: skip
@@ -203,7 +205,7 @@ class CudaLexer:
         end = xp.empty(n_tokens, dtype=np.int32)
         kw = xp.empty(n_tokens, dtype=np.uint8)
         if n_tokens:
-            k_chunk_lex[g, t](d_buf, d_fo, d_ce, d_cf, c_entry, *tables, L.MODE_WRITE, kind,
+            k_chunk_lex[g, t](d_buf, d_fo, d_ed, d_ce, d_cf, c_entry, *tables, L.MODE_WRITE, kind,
                               start, end, kw, counts, chunk_token_offsets, self.u8)  # fmt: skip
         clock.stage("write")
         file_token_offsets = chunk_token_offsets[d_fc]
@@ -223,13 +225,14 @@ class CudaLexer:
         file_offsets: npt.NDArray[np.int64],
         *,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        editions: Any = None,
     ) -> TokenArrays:
         """Copy a host buffer to the device, lex it there, bring the arrays back."""
         file_offsets = np.ascontiguousarray(file_offsets, dtype=np.int64)
         check_buffer(buffer, file_offsets)
         # The simulator copies array arguments back after each launch: give it a writable copy.
         d_buf = np.array(buffer) if SIMULATOR else self.xp.asarray(buffer)
-        d = self.lex_device(d_buf, file_offsets, max_file_bytes=max_file_bytes)
+        d = self.lex_device(d_buf, file_offsets, max_file_bytes=max_file_bytes, editions=editions)
         return self.to_host(buffer, file_offsets, d)
 
     def to_host(

@@ -98,14 +98,17 @@ import numpy.typing as npt
 from rustg.gpu.errors import BufferTooLarge, EngineInputError
 
 __all__ = [
+    "DEFAULT_EDITION",
     "DEFAULT_MAX_FILE_BYTES",
     "MAX_BUFFER_BYTES",
     "BufferTooLarge",
+    "Edition",
     "FileStatus",
     "Keyword",
     "TokenArrays",
     "TokenKind",
     "check_buffer",
+    "edition_array",
     "is_comment",
     "is_error",
     "is_literal",
@@ -302,6 +305,52 @@ KEYWORD_TEXT: dict[str, Keyword] = {
     for k in Keyword
     if k is not Keyword.NONE
 }
+
+
+class Edition(enum.IntEnum):
+    """A Rust edition, by its year; per file (from its crate's ``package.edition``).
+
+    What changes lexically (checked with rustc 1.95, tokens printed by a proc macro, each
+    edition): before 2021 a reserved prefix is no error (``k#x`` is ``k`` ``#`` ``x``,
+    ``f"x"`` is ``f`` ``"x"``, ``'a#`` is ``'a`` ``#``), raw lifetimes do not exist (``'r#a``
+    is ``'r`` ``#`` ``a``) and neither do C strings (``c"x"`` is ``c`` ``"x"``, ``cr"x"`` is
+    ``cr`` ``"x"``); in 2015 ``async``, ``await``, ``dyn`` and ``try`` are plain identifiers
+    (``keyword`` is ``NONE``; the parser still treats ``dyn`` as a weak keyword in types). Raw
+    identifiers ``r#x`` exist in every edition. 2024 lexes as 2021 here, with one known gap:
+    rustc 2024 rejects the reserved guarded strings ``#"x"#`` and ``##``, which we lex as 2021
+    does (``#`` then ``"x"``; ``#`` ``#``); ``gen`` is reserved by the parser, not the lexer.
+    """
+
+    E2015 = 2015
+    E2018 = 2018
+    E2021 = 2021
+    E2024 = 2024
+
+    @classmethod
+    def parse(cls, text: str | int) -> Edition:
+        """``"2018"`` / ``2018`` -> ``Edition.E2018``; ValueError for anything else."""
+        try:
+            return cls(int(text))
+        except (TypeError, ValueError):
+            raise ValueError(f"unknown Rust edition {text!r}") from None
+
+
+#: rustc's and rust-analyzer's default for a file outside any crate is not ours to guess per
+#: file: the engine lexes such files (and is called without editions) as 2021.
+DEFAULT_EDITION = Edition.E2021
+
+
+def edition_array(editions: Any, n_files: int) -> npt.NDArray[np.uint16]:
+    """Per-file edition years as the lexer takes them: ``None`` (all 2021), one edition for
+    every file, or a sequence/array of ``n_files`` editions."""
+    if editions is None:
+        return np.full(n_files, int(DEFAULT_EDITION), dtype=np.uint16)
+    if isinstance(editions, (int, str)):
+        return np.full(n_files, int(Edition.parse(editions)), dtype=np.uint16)
+    out = np.asarray([int(Edition.parse(int(e))) for e in editions], dtype=np.uint16)
+    if len(out) != n_files:
+        raise EngineInputError(f"{len(out)} editions for {n_files} files")
+    return out
 
 
 class FileStatus(enum.IntEnum):

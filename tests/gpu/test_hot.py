@@ -291,3 +291,30 @@ def test_load_all_on_cuda_equals_cpu() -> None:
     ws = HotWorkspace(backend=Backend("cuda"))
     ws.load_all(FILES)
     assert_view_is_fresh(ws, FILES)
+
+
+def test_each_file_is_lexed_in_its_edition_and_a_manifest_change_relexes_it(env: Any) -> None:
+    from rustg.gpu.tokens import Edition, TokenKind
+
+    editions = {"old/src/lib.rs": Edition.E2015, "new/src/lib.rs": Edition.E2021}
+    src = b"fn f() { k#x }\n"
+    be = CountingBackend()
+    ws = HotWorkspace(backend=be, env=env, edition_of=lambda p: editions[p])
+    ws.load_all({p: src for p in editions})
+    assert be.calls == 1  # same bytes, two editions: two rows of one batch
+    assert be.files == 2
+
+    def first_error(path: str) -> list[str]:
+        tokens = ws.file(path)[0]
+        return [TokenKind(int(k)).name for k in tokens.kind if k >= 128]
+
+    assert first_error("old/src/lib.rs") == []
+    assert first_error("new/src/lib.rs") == ["ERR_UNKNOWN_PREFIX"]
+    assert [d.message for d in ws.syntax_diagnostics("new/src/lib.rs")] == ["prefix `k` is unknown"]
+    editions["old/src/lib.rs"] = Edition.E2021
+    (r,) = ws.refresh_editions()
+    assert r.path == "old/src/lib.rs"
+    assert r.outcome is SlotOutcome.RESTORED  # the 2021 arrays of these bytes are in LMDB
+    assert first_error("old/src/lib.rs") == ["ERR_UNKNOWN_PREFIX"]
+    assert ws.refresh_editions() == []
+    assert ws.update("old/src/lib.rs", src).outcome is SlotOutcome.UNCHANGED
