@@ -12,6 +12,14 @@ scripts/corpus.sh, or ``--list FILE``):
   from nothing but paths to token arrays (for CUDA: resident on the device, host->device copy
   included). The page cache is warm (the second of ``--repeat`` runs is reported as best; the
   JIT is excluded and reported separately: compiled kernels come from numba's disk cache).
+* **pipelined end to end (CUDA)**: ``Backend.lex_files`` / ``Backend.index_files``: a reader
+  thread reads batch k+1 (numba, every core) while batch k is copied and lexed on the GPU;
+  lex only, and lex + tree + items; arrays left resident on the device (``Residence.DEVICE``)
+  and, for the index, also copied home. Several batch counts; the clock breakdown (host time
+  waiting for the reader, driving the lexer, tree + items) comes with each.
+* **equality**: CPU and CUDA arrays over the whole corpus: tokens, tree and items, each file
+  lexed in its crate's edition (``--editions FILE``: JSON ``{relative path: year}``, relative
+  to ``RUSTG_CORPUS_ROOT``; scripts/corpus.sh's registry by default).
 * **single-file re-lex**: p50/p95 latency of lexing the corpus file closest to 2,000 lines
   (what a save costs), through ``Backend.lex_bytes`` (auto policy: CPU).
 * **memory**: bytes of token arrays per MB of source.
@@ -129,6 +137,19 @@ def summary(times: list[float], n_bytes: int) -> dict[str, Any]:
     }
 
 
+def corpus_editions(paths: list[Path], editions_file: str | None) -> Any:
+    """Per-file edition years (2021 where the file is not listed)."""
+    if not editions_file:
+        from rustg.gpu.editions import EditionMap
+
+        m = EditionMap(os.environ.get("RUSTG_CORPUS_ROOT", "/usr/share/cargo/registry"))
+        return np.array([int(m.edition_of(p)) for p in paths], dtype=np.uint16)
+    table = json.loads(Path(editions_file).read_text())
+    root = Path(os.environ.get("RUSTG_CORPUS_ROOT", "/usr/share/cargo/registry"))
+    return np.array([int(table.get(str(p.relative_to(root)), 2021)) for p in paths],
+                    dtype=np.uint16)  # fmt: skip
+
+
 def latency_file(paths: list[Path], target_lines: int = 2000) -> Path:
     best, best_d = paths[0], 1 << 60
     for p in paths:
@@ -139,28 +160,35 @@ def latency_file(paths: list[Path], target_lines: int = 2000) -> Path:
     return best
 
 
-def bench_cpu(paths: list[Path], repeat: int, n_bytes: int) -> dict[str, Any]:
+def bench_cpu(paths: list[Path], repeat: int, n_bytes: int, eds: Any) -> dict[str, Any]:
+    from rustg.gpu.backend import Backend, Device
     from rustg.gpu.lexer import lex_cpu
     from rustg.gpu.sources import read_sources
 
     t0 = time.perf_counter()
     src = read_sources(paths[:8])
-    lex_cpu(src.buffer, src.file_offsets)
+    lex_cpu(src.buffer, src.file_offsets, editions=eds[:8])
     jit = time.perf_counter() - t0
 
     def e2e() -> Any:
         s = read_sources(paths)
-        return lex_cpu(s.buffer, s.file_offsets)
+        return lex_cpu(s.buffer, s.file_offsets, editions=eds)
 
     times, arrays = timed(e2e, repeat)
     src = read_sources(paths)
     read_times, _ = timed(lambda: read_sources(paths), repeat)
-    lex_times, _ = timed(lambda: lex_cpu(src.buffer, src.file_offsets), repeat)
+    lex_times, _ = timed(lambda: lex_cpu(src.buffer, src.file_offsets, editions=eds), repeat)
+    be = Backend("cpu")
+    be.index_files(paths[:8], editions=eds[:8])
+    index_times, indexed = timed(lambda: be.index_files(paths, editions=eds, device=Device.CPU),
+                                 repeat)  # fmt: skip
     return {
         "jit_or_cache_load_seconds": jit,
         "end_to_end": summary(times, n_bytes),
+        "end_to_end_lex_tree_items": summary(index_times, n_bytes),
         "read_only": summary(read_times, n_bytes),
         "lex_only": summary(lex_times, n_bytes),
+        "_indexed": indexed,
         "tokens": len(arrays),
         "token_array_bytes": arrays.nbytes(),
         "token_array_bytes_per_source_mb": arrays.nbytes() / (n_bytes / 1e6),
@@ -169,18 +197,59 @@ def bench_cpu(paths: list[Path], repeat: int, n_bytes: int) -> dict[str, Any]:
     }
 
 
-def bench_cuda(paths: list[Path], repeat: int, n_bytes: int) -> dict[str, Any]:
+def bench_pipelined(
+    backend: Any, paths: list[Path], repeat: int, n_bytes: int, eds: Any
+) -> dict[str, Any]:
+    """lex_files / index_files on CUDA, end to end, several batch counts (see docstring)."""
+    from rustg.gpu.backend import Device, Residence
+
+    cl = backend.cuda()
+    out: dict[str, Any] = {}
+    for what, call in (("lex", backend.lex_files), ("lex_tree_items", backend.index_files)):
+        for batches in (1, 2, 4, 8):
+            runs = []
+            for _ in range(repeat):
+                tm: dict[str, float] = {}
+                cl.synchronize()
+                t0 = time.perf_counter()
+                res = call(paths, editions=eds, device=Device.CUDA, batches=batches,
+                           residence=Residence.DEVICE, timings=tm)  # fmt: skip
+                cl.synchronize()
+                runs.append((time.perf_counter() - t0, tm))
+                del res
+            best = min(runs, key=lambda r: r[0])
+            key = f"{what}_batches_{batches}"
+            out[key] = {**summary([r[0] for r in runs], n_bytes),
+                        "clock_ms_of_best": {k: v * 1e3 for k, v in best[1].items()}}  # fmt: skip
+            log(f"  pipelined {key}: {out[key]['mb_per_s_best']:.0f} MB/s best "
+                f"({best[0] * 1e3:.1f} ms; " + ", ".join(f"{k} {v * 1e3:.1f}"
+                for k, v in best[1].items()) + ")")  # fmt: skip
+    # The same, arrays copied home (what HotWorkspace.load_all needs).
+    times, indexed = timed(lambda: backend.index_files(paths, editions=eds, device=Device.CUDA),
+                           repeat)  # fmt: skip
+    out["lex_tree_items_to_host"] = summary(times, n_bytes)
+    out["_indexed"] = indexed
+    log(f"  pipelined index + copy home: {out['lex_tree_items_to_host']['mb_per_s_best']:.0f} MB/s")
+    return out
+
+
+def bench_cuda(paths: list[Path], repeat: int, n_bytes: int, eds: Any) -> dict[str, Any]:
     import cupy
 
     from rustg.gpu.backend import Backend, Device
+    from rustg.gpu.items import build_items
+    from rustg.gpu.tree import build_tree_arrays
 
     backend = Backend("cuda")
     t0 = time.perf_counter()
     cl = backend.cuda()
     src = backend.read(paths[:8], device=Device.CUDA)
     cl.lex(src.buffer, src.file_offsets)
+    backend.index_files(paths[:40], editions=eds[:40], device=Device.CUDA, batches=2)
     cl.synchronize()
     jit = time.perf_counter() - t0
+    pipelined = bench_pipelined(backend, paths, repeat, n_bytes, eds)
+    pipelined_indexed = pipelined.pop("_indexed")
 
     stages: dict[str, list[float]] = {"read": [], "h2d": [], "lex": [], "total": []}
     resident: Any = None
@@ -192,13 +261,23 @@ def bench_cuda(paths: list[Path], repeat: int, n_bytes: int) -> dict[str, Any]:
         d_buf = cupy.asarray(s.buffer)
         cl.synchronize()
         t2 = time.perf_counter()
-        resident = cl.lex_device(d_buf, s.file_offsets)
+        resident = cl.lex_device(d_buf, s.file_offsets, editions=eds)
         cl.synchronize()
         t3 = time.perf_counter()
         for k, v in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t3 - t0), strict=True):
             stages[k].append(v)
     host = cl.to_host(s.buffer, s.file_offsets, resident)
     device_bytes = sum(int(a.nbytes) for a in resident.values())
+    # Tree and items from device-resident tokens (as bench_structure measured them).
+    from rustg.gpu.backend import _device_tokens
+
+    d_tok = _device_tokens(d_buf, s.file_offsets, resident)
+    tree_t, d_tree = timed(lambda: (build_tree_arrays(resident["kind"],
+                           resident["file_token_offsets"], xp=cupy), cl.synchronize())[0],
+                           repeat)  # fmt: skip
+    items_t, d_items = timed(lambda: (build_items(d_tok, d_tree, xp=cupy), cl.synchronize())[0],
+                             repeat)  # fmt: skip
+    log(f"  tree on device {min(tree_t) * 1e3:.1f} ms, items {min(items_t) * 1e3:.1f} ms")
     # Where the device time goes, per stage, for several chunk sizes (synchronised stages).
     sweep = {}
     for cb in sorted({512, 1024, 2048, 4096, 8192, cl.chunk_bytes}):
@@ -217,6 +296,12 @@ def bench_cuda(paths: list[Path], repeat: int, n_bytes: int) -> dict[str, Any]:
         sweep[str(cb)] = min(runs, key=lambda r: r["unsynchronised_total_ms"])
         log(f"  chunk {cb} B: " + ", ".join(f"{k} {v:.2f}" for k, v in sweep[str(cb)].items()))
     return {
+        "pipelined": pipelined,
+        "tree_on_device": summary(tree_t, n_bytes),
+        "items_on_device": summary(items_t, n_bytes),
+        "_tree": d_tree.to_host(),
+        "_items": d_items.to_host(),
+        "_pipelined": pipelined_indexed,
         "stage_ms_by_chunk_bytes": sweep,
         "jit_or_cache_load_seconds": jit,
         "end_to_end": summary(stages["total"], n_bytes),
@@ -325,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--install-anchors", action="store_true")
     ap.add_argument("--threads", type=int, help="numba threads for the CPU backend")
     ap.add_argument("--out", help="result JSON path (default bench/results/engine-...json)")
+    ap.add_argument("--editions", help="JSON {path relative to RUSTG_CORPUS_ROOT: edition}")
+    ap.add_argument("--note", help="free text stored in the result (how and where it ran)")
     args = ap.parse_args(argv)
 
     import numba
@@ -333,16 +420,21 @@ def main(argv: list[str] | None = None) -> int:
         numba.set_num_threads(args.threads)
     paths = corpus_paths(args.list)
     n_bytes = sum(p.stat().st_size for p in paths)
+    eds = corpus_editions(paths, args.editions)
     result: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
-        "corpus": {"files": len(paths), "bytes": n_bytes},
-    }
+        "corpus": {"files": len(paths), "bytes": n_bytes,
+                   "files_per_edition": {str(e): int((eds == e).sum()) for e in sorted(set(eds))}},
+    }  # fmt: skip
+    if args.note:
+        result["note"] = args.note
     log(f"corpus: {len(paths)} files, {n_bytes / 1e6:.1f} MB")
     cpu_arrays = cuda_arrays = None
     if args.backend in ("cpu", "both"):
-        r = bench_cpu(paths, args.repeat, n_bytes)
+        r = bench_cpu(paths, args.repeat, n_bytes, eds)
         cpu_arrays = r.pop("_arrays")
+        cpu_indexed = r.pop("_indexed")
         result["cpu"] = r
         log(
             f"CPU ({result['machine']['numba_threads']} threads): end to end "
@@ -353,8 +445,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.backend in ("cuda", "both"):
         result["machine"].update(gpu_info())
-        r = bench_cuda(paths, args.repeat, n_bytes)
+        r = bench_cuda(paths, args.repeat, n_bytes, eds)
         cuda_arrays = r.pop("_arrays")
+        cuda_tree, cuda_items = r.pop("_tree"), r.pop("_items")
+        cuda_pipelined = r.pop("_pipelined")
         result["cuda"] = r
         log(
             f"CUDA ({result['machine']['gpu']}): end to end "
@@ -377,8 +471,14 @@ def main(argv: list[str] | None = None) -> int:
                 "file_utf8_error",
             )
         }
+        same["tree"] = bool(cpu_indexed.tree.same_as(cuda_tree))
+        same["items"] = bool(cpu_indexed.items.same_as(cuda_items))
+        same["cpu_index_tokens_equal_lex"] = bool(cpu_indexed.tokens.same_as(cpu_arrays))
+        same["pipelined_tokens"] = bool(cuda_pipelined.tokens.same_as(cpu_arrays))
+        same["pipelined_tree"] = bool(cuda_pipelined.tree.same_as(cpu_indexed.tree))
+        same["pipelined_items"] = bool(cuda_pipelined.items.same_as(cpu_indexed.items))
         result["cpu_equals_cuda"] = {"all": all(same.values()), **same}
-        log(f"CPU == CUDA on the whole corpus: {same}")
+        log(f"CPU == CUDA on the whole corpus (per-crate editions): {same}")
     result["single_file_relex"] = bench_latency(latency_file(paths), args.latency_samples)
     lat = result["single_file_relex"]
     log(

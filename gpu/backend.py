@@ -222,14 +222,35 @@ class Backend:
         return read_sources(paths, allocate=allocate, max_file_bytes=self.max_file_bytes)
 
     def lex_files(
-        self, paths: Sequence[str | os.PathLike[str]], *, device: Device | None = None
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        editions: Editions = None,
+        device: Device | None = None,
+        batches: int = DEFAULT_READ_BATCHES,
+        residence: Residence = Residence.HOST,
+        timings: dict[str, float] | None = None,
     ) -> TokenArrays:
-        """Read and lex files end to end (what a cold workspace load does)."""
-        if device is None:
-            sizes = sum(os.stat(p).st_size for p in paths)
-            device = self.device_for(sizes, len(paths))
-        sources = self.read(paths, device=device)
-        return self.lex(sources.buffer, sources.file_offsets, device=device)
+        """Read and lex files end to end; on CUDA pipelined as in :meth:`index_files`
+        (``Residence.DEVICE``: the token arrays are CuPy arrays, the buffer stays on the host)."""
+        plan = plan_sources(paths, max_file_bytes=self.max_file_bytes)
+        try:
+            where = device or self.device_for(plan.n_bytes, len(plan.paths))
+            eds = edition_array(editions, len(plan.paths))
+            if where is Device.CPU or not plan.paths:
+                buffer = np.empty(plan.n_bytes, dtype=np.uint8)
+                read_planned(plan, buffer)
+                return self.lex(buffer, plan.file_offsets, editions=eds, device=Device.CPU)
+            cl = self.cuda()
+            clock = _new_clock()
+            host, _d_buf, d = self._read_lex_cuda(plan, eds, max(1, batches), clock)
+            if timings is not None:
+                timings.update(clock)
+            if residence is Residence.DEVICE:
+                return _device_tokens(host, plan.file_offsets, d)
+            return cl.to_host(host, plan.file_offsets, d)
+        finally:
+            plan.close()
 
     def tree(self, tokens: TokenArrays, *, device: Device | None = None) -> TokenTree:
         """The token tree of ``tokens`` (host arrays; see :mod:`rustg.gpu.tree`)."""
@@ -336,6 +357,29 @@ class Backend:
         timings: dict[str, float] | None,
     ) -> Indexed:
         import time
+
+        cl = self.cuda()
+        clock = _new_clock()
+        host, d_buf, d = self._read_lex_cuda(plan, eds, batches, clock)
+        t2 = time.perf_counter()
+        out = self._index_device(
+            cl, host, plan.file_offsets, d_buf, d, residence=residence, clock=clock
+        )
+        clock["tree_items"] += time.perf_counter() - t2 - clock["to_host"]
+        if timings is not None:
+            timings.update(clock)
+        return out
+
+    def _read_lex_cuda(
+        self,
+        plan: SourcePlan,
+        eds: npt.NDArray[np.uint16],
+        batches: int,
+        clock: dict[str, float],
+    ) -> tuple[npt.NDArray[np.uint8], Any, dict[str, Any]]:
+        """The pipelined read + copy + lex; returns (pinned host buffer, device buffer, device
+        token arrays). ``clock``: host seconds waiting for the reader, and driving the lexer."""
+        import time
         from concurrent.futures import ThreadPoolExecutor
 
         cl = self.cuda()
@@ -347,7 +391,7 @@ class Backend:
         cuts = np.searchsorted(fo, np.linspace(0, total, batches + 1)[1:-1], side="left")
         bounds = [0, *sorted(set(int(c) for c in cuts) - {0, len(plan.paths)}), len(plan.paths)]
         d_buf: Any = np.empty(total, np.uint8) if _simulator() else xp.empty(total, np.uint8)
-        clock = {"read_wait": 0.0, "lex": 0.0, "tree_items": 0.0, "to_host": 0.0}
+        stream = None if _simulator() else xp.cuda.get_current_stream()
         parts: list[tuple[int, int, int, dict[str, Any]]] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rustg-read") as pool:
             # One reader thread, batches in order; numba's parallel loop inside each read
@@ -362,7 +406,9 @@ class Backend:
                 if _simulator():
                     d_buf[b0:b1] = host[b0:b1]
                 elif b1 > b0:
-                    d_buf[b0:b1].set(host[b0:b1])  # pinned source: an async copy
+                    # Pinned source, a stream: an async copy, ordered before the lexer's
+                    # kernels (numba-cuda and CuPy both use the legacy default stream here).
+                    d_buf[b0:b1].set(host[b0:b1], stream=stream)
                 d = cl.lex_device(d_buf[b0:b1], fo[a : b + 1] - b0,
                                   max_file_bytes=self.max_file_bytes,
                                   editions=eds[a:b])  # fmt: skip
@@ -371,11 +417,8 @@ class Backend:
                 clock["lex"] += time.perf_counter() - t1
         t2 = time.perf_counter()
         d = _concat_token_parts(xp, parts, len(plan.paths))
-        out = self._index_device(cl, host, fo, d_buf, d, residence=residence, clock=clock)
-        clock["tree_items"] += time.perf_counter() - t2 - clock["to_host"]
-        if timings is not None:
-            timings.update(clock)
-        return out
+        clock["lex"] += time.perf_counter() - t2
+        return host, d_buf, d
 
     def _index_device(
         self,
@@ -396,11 +439,7 @@ class Backend:
         from rustg.gpu.tree import build_tree_arrays
 
         xp = cl.xp
-        d_tokens = TokenArrays(buffer=d_buf, file_offsets=offsets, kind=d["kind"],
-                               start=d["start"], end=d["end"], keyword=d["keyword"],
-                               file_token_offsets=d["file_token_offsets"],
-                               file_status=d["file_status"],
-                               file_utf8_error=d["file_utf8_error"])  # fmt: skip
+        d_tokens = _device_tokens(d_buf, offsets, d)
         d_tree = build_tree_arrays(d["kind"], d["file_token_offsets"], xp=xp)
         d_items = build_items(d_tokens, d_tree, xp=xp)
         if residence is Residence.DEVICE:
@@ -410,6 +449,18 @@ class Backend:
         if clock is not None:
             clock["to_host"] += time.perf_counter() - t0
         return out
+
+
+def _new_clock() -> dict[str, float]:
+    return {"read_wait": 0.0, "lex": 0.0, "tree_items": 0.0, "to_host": 0.0}
+
+
+def _device_tokens(buffer: Any, offsets: npt.NDArray[np.int64], d: dict[str, Any]) -> TokenArrays:
+    """TokenArrays over device arrays (what tree and items take on the device)."""
+    return TokenArrays(buffer=buffer, file_offsets=offsets, kind=d["kind"], start=d["start"],
+                       end=d["end"], keyword=d["keyword"],
+                       file_token_offsets=d["file_token_offsets"], file_status=d["file_status"],
+                       file_utf8_error=d["file_utf8_error"])  # fmt: skip
 
 
 def _simulator() -> bool:

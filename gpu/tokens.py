@@ -347,7 +347,10 @@ def edition_array(editions: Any, n_files: int) -> npt.NDArray[np.uint16]:
         return np.full(n_files, int(DEFAULT_EDITION), dtype=np.uint16)
     if isinstance(editions, (int, str)):
         return np.full(n_files, int(Edition.parse(editions)), dtype=np.uint16)
-    out = np.asarray([int(Edition.parse(int(e))) for e in editions], dtype=np.uint16)
+    out = np.asarray(editions, dtype=np.int64).astype(np.uint16)  # vectorised: 5,000+ files
+    bad = ~np.isin(out, np.array([int(e) for e in Edition], dtype=np.uint16))
+    if bool(bad.any()):
+        raise ValueError(f"unknown Rust edition {int(out[np.flatnonzero(bad)[0]])}")
     if len(out) != n_files:
         raise EngineInputError(f"{len(out)} editions for {n_files} files")
     return out

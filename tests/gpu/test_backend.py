@@ -104,6 +104,10 @@ assert same(be.index(s.buffer, s.file_offsets, editions=eds), want)
 for batches in (1, 2, 3, 10):
     got = be.index_files(paths, editions=eds, batches=batches)
     assert same(got, want), batches
+for batches in (1, 3):
+    assert be.lex_files(paths, editions=eds, batches=batches).same_as(want.tokens)
+dt = be.lex_files(paths, editions=eds, batches=2, residence=Residence.DEVICE)
+assert np.array_equal(np.asarray(dt.kind), want.tokens.kind)
 dev = be.index_files(paths, editions=eds, batches=2, residence=Residence.DEVICE)
 assert same(dev.to_host(), want)
 tokens = cpu.lex(s.buffer, s.file_offsets, editions=eds)
@@ -128,3 +132,14 @@ def test_simulator_index_and_pipelined_index_files_equal_cpu(tmp_path: Path) -> 
     )
     assert out.returncode == 0, out.stderr[-4000:]
     assert "simulator ok" in out.stdout
+
+
+@pytest.mark.gpu
+@pytest.mark.corpus
+def test_pipelined_index_files_on_cuda_equals_cpu_on_the_corpus(corpus_paths: list[Path]) -> None:
+    # Editions cycle over the files so that every edition's branches run on the device.
+    eds = [(2015, 2018, 2021, 2024)[i % 4] for i in range(len(corpus_paths))]
+    want = Backend("cpu").index_files(corpus_paths, editions=eds)
+    for batches in (1, 4):
+        got = Backend("cuda").index_files(corpus_paths, editions=eds, batches=batches)
+        assert same(got, want), batches
