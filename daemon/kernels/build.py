@@ -1,10 +1,16 @@
-"""Building one package's kernels: extract → rustc (nvptx64, per arch) → ptxas → fatbin, with
-the content-addressed cache in front of every expensive step and a manifest at the end.
+"""Building one package's kernels: extract → per kernel and arch, rustc (nvptx64) → PTX and
+``ptxas -c`` → relocatable cubin → per arch, the pieces merged (PTX) and ``nvlink``ed (cubin)
+into the crate's module → fatbin, with the content-addressed cache in front of every expensive
+step and a manifest at the end.
+
+The unit of compilation and caching is one kernel with what it reaches (``Extraction.units``):
+editing a kernel, or a device fn, rebuilds only the kernels that reach the edit; the crate's
+module is then relinked from cached pieces (tens of milliseconds).
 
 Outputs (under the workspace's ``target/rustg``):
 
-    <arch>/<crate>.ptx      PTX per arch (kept in the fatbin too: newer GPUs JIT it)
-    <arch>/<crate>.cubin    SASS per arch, when ptxas is installed
+    <arch>/<crate>.ptx      the merged PTX per arch (kept in the fatbin too: newer GPUs JIT it)
+    <arch>/<crate>.cubin    the linked SASS per arch, when ptxas is installed
     <arch>/<crate>.fatbin   every arch's cubin + PTX, when fatbinary is installed
     <crate>.manifest.json   kernels, parameters, source spans, per-arch resources, digests
 
@@ -20,6 +26,7 @@ import re
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,18 +36,43 @@ import msgspec
 
 from rustg.protocol import Diagnostic, DiagnosticChild, Severity, Span
 
-from ..cache import ActionKeyBuilder, Cache
+from ..cache import ActionKey, ActionKeyBuilder, Cache
 from ..errors import ToolError
 from ..rustc_diagnostics import dedupe
 from .config import KernelConfig
 from .extract import Extraction, extract
-from .ptx import KernelResources, PtxasFailed, assemble, pack_fatbin
+from .procs import Cancellation, run_tool
+from .ptx import (
+    KernelResources,
+    PtxasFailed,
+    assemble,
+    cubin_entry_points,
+    link_cubins,
+    merge_ptx,
+    pack_fatbin,
+)
 from .toolchain import NVPTX_TARGET, CudaTools, RustcForNvptx
 
 SOURCE = "rustg-kernel"
+UNIT_DIR = "rustg-unit"  # what a unit's folder is called in its PTX (--remap-path-prefix)
 _SUMMARY = re.compile(r"^\d+ (warning|error)s? emitted$")
 MANIFEST_VERSION = 1
 _RESOURCES = msgspec.json.Decoder(list[KernelResources])
+
+
+@dataclass(slots=True)
+class UnitResult:
+    """One kernel's piece for one arch."""
+
+    kernel: str
+    key: str  # the unit's action key (hex)
+    number: int  # index into Extraction.units
+    cached: bool = False
+    ptx: bytes = b""
+    cubin: bytes | None = None  # relocatable (ptxas -c), when ptxas is installed
+    resources: list[KernelResources] = field(default_factory=list)
+    rustc_json: list[str] = field(default_factory=list)  # rustc's diagnostics, raw
+    failed: PtxasFailed | None = None
 
 
 @dataclass(slots=True)
@@ -50,7 +82,10 @@ class ArchResult:
     cubin: Path | None = None
     fatbin: Path | None = None
     resources: list[KernelResources] = field(default_factory=list)
-    cached: bool = False
+    cached: bool = False  # every kernel's piece came from the cache
+    units: list[UnitResult] = field(default_factory=list)
+    link_key: str = ""
+    link_cached: bool = False
 
 
 @dataclass(slots=True)
@@ -92,32 +127,37 @@ def _flags(config: KernelConfig, arch: str) -> list[str]:
     return flags
 
 
-def _run(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            command, env=env, cwd=cwd, capture_output=True, text=True, timeout=600, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ToolError(f"cannot run {command[0]}: {exc}") from exc
+def _run(
+    command: list[str], env: dict[str, str], cwd: Path, cancel: Cancellation | None
+) -> subprocess.CompletedProcess[str]:
+    return run_tool(command, env=env, cwd=cwd, timeout=600, cancel=cancel)
 
 
-def _core_rlib(rustc: RustcForNvptx, config: KernelConfig, arch: str, out: Path) -> Path:
-    """rustg-core for one arch, built once per (rustc, sources, flags)."""
+def _core_rlib(
+    rustc: RustcForNvptx, config: KernelConfig, arch: str, out: Path, cancel: Cancellation | None
+) -> Path:
+    """rustg-core for one arch, built once per (rustc, sources, flags); written aside and
+    renamed, so a concurrent build never links a half-written rlib."""
     core = rustg_core_dir()
     key = blake3.blake3(
-        "\0".join([rustc.version, tree_digest(core), *_flags(config, arch)]).encode()
+        "\0".join([rustc.version, tree_digest(core), *_flags(config, arch), "remap"]).encode()
     ).hexdigest()[:16]
     rlib = out / ".core" / f"{arch}-{key}" / "librustg_core.rlib"
     if rlib.is_file():
         return rlib
     rlib.parent.mkdir(parents=True, exist_ok=True)
+    aside = rlib.parent / f"{os.getpid()}-{time.monotonic_ns()}"
+    aside.mkdir()
     done = _run(
         [*rustc.command, *_flags(config, arch), "--crate-type=rlib", "--crate-name", "rustg_core",
-         str(core / "src" / "lib.rs"), "-o", str(rlib)],
-        rustc.environ(), out,
+         f"--remap-path-prefix={core}=rustg-core",  # its inlined code's .loc lines too
+         str(core / "src" / "lib.rs"), "-o", str(aside / rlib.name)],
+        rustc.environ(), out, cancel,
     )  # fmt: skip
     if done.returncode != 0:
         raise ToolError(f"building rustg-core for {arch} failed:\n{done.stderr.strip()}")
+    os.replace(aside / rlib.name, rlib)
+    aside.rmdir()
     return rlib
 
 
@@ -191,14 +231,18 @@ def map_rustc_diagnostic(
 
 def _compile_ptx(
     rustc: RustcForNvptx, config: KernelConfig, arch: str, *, generated: Path, core: Path,
-    ptx: Path, extraction: Extraction,
+    ptx: Path, extraction: Extraction, cancel: Cancellation | None = None,
 ) -> tuple[list[str], list[Diagnostic]]:  # fmt: skip
     done = _run(
         [*rustc.command, *_flags(config, arch), "--crate-type=lib", "--crate-name",
          extraction.crate_name, "--emit=asm", "--error-format=json",
          "--extern", f"rustg={core}", "--extern", f"core={core}", "--extern", f"std={core}",
+         # No absolute paths in the PTX (it is cached and shared): the unit's file is found
+         # again at link time (merge_ptx moves its .loc lines to the user's files).
+         f"--remap-path-prefix={generated.parent}={UNIT_DIR}",
+         f"--remap-path-prefix={rustg_core_dir()}=rustg-core",
          str(generated), "-o", str(ptx)],
-        rustc.environ(), generated.parent,
+        rustc.environ(), generated.parent, cancel,
     )  # fmt: skip
     raw = [line for line in done.stderr.splitlines() if line.startswith("{")]
     diagnostics = map_rustc_output(raw, extraction, generated.name)
@@ -231,7 +275,11 @@ def build_package(
     cuda: CudaTools,
     cache: Cache | None,
     out_dir: Path,
+    cancel: Cancellation | None = None,
 ) -> PackageBuild:
+    """Extract, then per arch: every kernel's unit through the cache (rustc → PTX, ``ptxas -c``
+    → relocatable cubin), the crate's module from the pieces (merged PTX, ``nvlink``ed cubin),
+    the fatbin, the manifest. ``cancel`` stops it between (and during) tool runs."""
     started = time.monotonic()
     extraction = extract(root, package_dir, crate)
     build = PackageBuild(crate=crate, extraction=extraction)
@@ -239,70 +287,195 @@ def build_package(
         return build
     core_digest = tree_digest(rustg_core_dir())
     with tempfile.TemporaryDirectory(prefix="rustg-kernels-") as tmp:
-        generated = Path(tmp) / f"{crate}.rs"
-        generated.write_text(extraction.source)
-        keys: list[str] = []
         for arch in config.archs:
-            result = ArchResult(arch)
-            build.archs.append(result)
-            arch_dir = out_dir / arch
-            arch_dir.mkdir(parents=True, exist_ok=True)
-            key = (
-                ActionKeyBuilder("kernel-ptx")
-                .add_str("crate", crate)
-                .add_bytes("source", extraction.source.encode())
-                .add_digest("rustg-core", core_digest)
-                .add_str("rustc", rustc.version)
-                .add_str("ptxas", cuda.version if cuda.can_assemble else "")
-                .add_strs("flags", _flags(config, arch))
-                .finish()
-            )
-            keys.append(key.hex)
-            hit = cache.get(key) if cache is not None else None
-            ptx, cubin = arch_dir / f"{crate}.ptx", arch_dir / f"{crate}.cubin"
-            if hit is not None:
-                result.cached = True
-                ptx.write_bytes(hit.outputs["ptx"])
-                if "cubin" in hit.outputs:
-                    cubin.write_bytes(hit.outputs["cubin"])
-                result.resources = _RESOURCES.decode(hit.outputs.get("resources", b"[]"))
+            build.archs.append(ArchResult(arch))
+            (out_dir / arch).mkdir(parents=True, exist_ok=True)
+        jobs: list[tuple[ArchResult, UnitResult, Extraction]] = []
+        for result in build.archs:
+            for number, unit in enumerate(extraction.units):
+                key = (
+                    ActionKeyBuilder("kernel-unit")
+                    .add_str("crate", crate)
+                    .add_str("kernel", unit.kernels[0].name)
+                    .add_bytes("source", unit.source.encode())
+                    .add_digest("rustg-core", core_digest)
+                    .add_str("rustc", rustc.version)
+                    .add_str("ptxas", cuda.version if cuda.can_assemble else "")
+                    .add_strs("flags", _flags(config, result.arch))
+                    .finish()
+                )
+                piece = UnitResult(unit.kernels[0].name, key.hex, number)
+                result.units.append(piece)
+                hit = cache.get(key) if cache is not None else None
+                if hit is not None:
+                    piece.cached = True
+                    piece.ptx = hit.outputs["ptx"]
+                    piece.cubin = hit.outputs.get("cubin")
+                    piece.resources = _RESOURCES.decode(hit.outputs.get("resources", b"[]"))
+                    piece.rustc_json = hit.outputs.get("rustc.jsonl", b"").decode().splitlines()
+                else:
+                    jobs.append((result, piece, unit))
+        if jobs:
+            for arch in {r.arch for r, _, _ in jobs}:  # rustg-core first, once per arch
+                _core_rlib(rustc, config, arch, out_dir, cancel)
+            workers = min(len(jobs), os.cpu_count() or 1)
+            with ThreadPoolExecutor(workers, thread_name_prefix="rustg-unit") as pool:
+                futures = [
+                    pool.submit(_compile_unit, rustc, cuda, config, result.arch, piece=piece,
+                                unit=unit, work=Path(tmp) / f"{result.arch}-{piece.number}",
+                                out_dir=out_dir, cancel=cancel)
+                    for result, piece, unit in jobs
+                ]  # fmt: skip
+                try:
+                    for future in futures:
+                        future.result()
+                except BaseException:
+                    if cancel is not None:
+                        cancel.cancel()  # the other units' tools too
+                    raise
+            for _result, piece, _unit in jobs:
+                if piece.ptx and piece.failed is None and cache is not None:
+                    raw = "\n".join(piece.rustc_json).encode()
+                    outputs = {"ptx": piece.ptx, "rustc.jsonl": raw}
+                    if piece.cubin is not None:
+                        outputs["cubin"] = piece.cubin
+                        outputs["resources"] = msgspec.json.encode(piece.resources)
+                    cache.put(ActionKey.from_hex(piece.key, "kernel-unit"), outputs)
+        for result in build.archs:
+            for piece in result.units:
                 # Re-mapped through today's extraction: host lines added above a kernel since
-                # move its warnings, and the cached positions are the generated crate's.
-                raw = hit.outputs.get("rustc.jsonl", b"").decode().splitlines()
-                build.diagnostics.extend(map_rustc_output(raw, extraction, generated.name))
-            else:
-                core = _core_rlib(rustc, config, arch, out_dir)
-                raw, diagnostics = _compile_ptx(
-                    rustc, config, arch, generated=generated, core=core, ptx=ptx,
-                    extraction=extraction,
-                )  # fmt: skip
-                build.diagnostics.extend(diagnostics)
-                if not build.ok:
-                    return _finish(build, started)
-                outputs = {"ptx": ptx.read_bytes(), "rustc.jsonl": "\n".join(raw).encode()}
-                if cuda.ptxas is not None:
-                    try:
-                        result.resources = assemble(cuda.ptxas, ptx, arch, cubin)
-                    except PtxasFailed as exc:
-                        build.diagnostics.append(_ptxas_diagnostic(exc, extraction))
-                        return _finish(build, started)
-                    outputs["cubin"] = cubin.read_bytes()
-                    outputs["resources"] = msgspec.json.encode(result.resources)
-                if cache is not None:
-                    cache.put(key, outputs)
-            result.ptx = ptx
-            result.cubin = cubin if cubin.is_file() and cuda.ptxas is not None else None
+                # move its warnings, and the cached positions are the unit's generated crate's.
+                unit = extraction.units[piece.number]
+                build.diagnostics.extend(map_rustc_output(piece.rustc_json, unit, f"{crate}.rs"))
+                if piece.failed is not None:
+                    build.diagnostics.append(_ptxas_diagnostic(piece.failed, unit))
+            result.cached = all(p.cached for p in result.units)
+        if not build.ok:
+            return _finish(build, started)
+        for result in build.archs:
+            _link(build, result, cuda, cache, out_dir=out_dir, tmp=Path(tmp), cancel=cancel)
         if cuda.fatbinary is not None and all(a.cubin for a in build.archs):
-            _fatbins(build, keys, cuda.fatbinary, cache, out_dir)
+            _fatbins(build, [a.link_key for a in build.archs], cuda.fatbinary, cache,
+                     out_dir=out_dir, cancel=cancel)  # fmt: skip
     build.manifest = _write_manifest(build, out_dir, rustc, config)
     return _finish(build, started)
 
 
+def _compile_unit(
+    rustc: RustcForNvptx, cuda: CudaTools, config: KernelConfig, arch: str, *,
+    piece: UnitResult, unit: Extraction, work: Path, out_dir: Path, cancel: Cancellation | None,
+) -> None:  # fmt: skip
+    """One kernel's unit for one arch: rustc → PTX, then ``ptxas -c`` → relocatable cubin and
+    its resource figures. Fills ``piece``; a ptxas rejection is kept in ``piece.failed``."""
+    work.mkdir(parents=True)
+    # Every unit's file is named after the crate: rustc's crate name (and so every mangled
+    # name, which merge_ptx relies on to keep a shared helper once) comes from --crate-name.
+    generated = work / f"{unit.crate_name}.rs"
+    generated.write_text(unit.source)
+    ptx = work / f"{unit.crate_name}.ptx"
+    core = _core_rlib(rustc, config, arch, out_dir, cancel)
+    piece.rustc_json, diagnostics = _compile_ptx(
+        rustc, config, arch, generated=generated, core=core, ptx=ptx, extraction=unit,
+        cancel=cancel,
+    )  # fmt: skip
+    if any(d.severity is Severity.ERROR for d in diagnostics):
+        return  # reported from piece.rustc_json; no PTX, so never cached
+    piece.ptx = ptx.read_bytes()
+    if cuda.ptxas is not None:
+        cubin = work / f"{unit.crate_name}.cubin"
+        try:
+            piece.resources = assemble(cuda.ptxas, ptx, arch, cubin, relocatable=True,
+                                       cancel=cancel)  # fmt: skip
+        except PtxasFailed as exc:
+            piece.failed = exc
+            return
+        piece.cubin = cubin.read_bytes()
+
+
+def _link(
+    build: PackageBuild, result: ArchResult, cuda: CudaTools, cache: Cache | None, *,
+    out_dir: Path, tmp: Path, cancel: Cancellation | None,
+) -> None:  # fmt: skip
+    """The crate's module for one arch from its kernels' pieces: the merged PTX (checked by
+    ptxas) and the nvlinked cubin (checked to hold every kernel); cached under the pieces'
+    keys, so an unchanged crate costs one lookup."""
+    units = [build.extraction.units[p.number] for p in result.units]
+    key = (
+        ActionKeyBuilder("kernel-link")
+        .add_str("arch", result.arch)
+        .add_strs("units", [p.key for p in result.units])
+        # The merged PTX's .loc lines are at today's user lines (a line added above a kernel
+        # moves them without changing the kernel's unit).
+        .add_digest("lines", _lines_digest(units))
+        .add_str("cuda", cuda.version)
+        .finish()
+    )
+    result.link_key = key.hex
+    arch_dir = out_dir / result.arch
+    ptx, cubin = arch_dir / f"{build.crate}.ptx", arch_dir / f"{build.crate}.cubin"
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None:
+        result.link_cached = True
+        ptx.write_bytes(hit.outputs["ptx"])
+        if "cubin" in hit.outputs:
+            cubin.write_bytes(hit.outputs["cubin"])
+        result.resources = _RESOURCES.decode(hit.outputs.get("resources", b"[]"))
+    else:
+        merged = merge_ptx(
+            [p.ptx.decode() for p in result.units],
+            generated=f"{UNIT_DIR}/{build.crate}.rs",
+            locate=[u.origin for u in units],
+        )
+        ptx.write_text(merged)
+        outputs = {"ptx": merged.encode()}
+        pieces = [p.cubin for p in result.units]
+        if cuda.ptxas is not None and all(c is not None for c in pieces):
+            work = tmp / f"link-{result.arch}"
+            work.mkdir()
+            # The merged module is what a driver JITs on a newer GPU: it must assemble too.
+            # Its figures are the manifest's: a relocatable piece's leave out the shared
+            # memory (allocated at link time), and nvlink's count the reserved 1 KiB in.
+            try:
+                result.resources = assemble(
+                    cuda.ptxas, ptx, result.arch, work / "merged.cubin", cancel=cancel
+                )
+            except PtxasFailed as exc:
+                raise ToolError(f"merged PTX of {build.crate} does not assemble: {exc}") from exc
+            if cuda.nvlink is not None:
+                paths = []
+                for n, data in enumerate(pieces):
+                    paths.append(work / f"{n}.cubin")
+                    paths[-1].write_bytes(data)  # type: ignore[arg-type]
+                link_cubins(cuda.nvlink, result.arch, paths, cubin, cancel=cancel)
+            else:  # no nvlink: the merged module, assembled whole, is as good a cubin
+                os.replace(work / "merged.cubin", cubin)
+            data = cubin.read_bytes()
+            missing = {k.name for k in build.extraction.kernels} - set(cubin_entry_points(data))
+            if missing:
+                raise ToolError(f"the linked cubin for {result.arch} lacks {sorted(missing)}")
+            outputs["cubin"] = data
+            outputs["resources"] = msgspec.json.encode(result.resources)
+        if cache is not None:
+            cache.put(key, outputs)
+    result.ptx = ptx
+    result.cubin = cubin if cubin.is_file() and cuda.ptxas is not None else None
+
+
+def _lines_digest(units: list[Extraction]) -> bytes:
+    hasher = blake3.blake3()
+    for unit in units:
+        for where in unit.lines:
+            hasher.update(repr(where).encode() + b"\n")
+        hasher.update(b"\0")
+    return hasher.digest()
+
+
 def _fatbins(
-    build: PackageBuild, arch_keys: list[str], fatbinary: Path, cache: Cache | None, out_dir: Path
-) -> None:
+    build: PackageBuild, arch_keys: list[str], fatbinary: Path, cache: Cache | None, *,
+    out_dir: Path, cancel: Cancellation | None = None,
+) -> None:  # fmt: skip
     """One fatbin with every arch's cubin and PTX, written into each arch's folder; cached
-    under the arch builds' keys (packing costs a process start per build otherwise)."""
+    under the arch links' keys (packing costs a process start per build otherwise)."""
     key = ActionKeyBuilder("kernel-fatbin").add_strs("archs", arch_keys).finish()
     hit = cache.get(key) if cache is not None else None
     if hit is not None:
@@ -310,7 +483,7 @@ def _fatbins(
     else:
         images = [(a.arch, a.cubin, a.ptx) for a in build.archs if a.cubin and a.ptx]
         packed = out_dir / f".{build.crate}.{os.getpid()}.{time.monotonic_ns()}.fatbin.tmp"
-        pack_fatbin(fatbinary, images, packed)
+        pack_fatbin(fatbinary, images, packed, cancel=cancel)
         data = packed.read_bytes()
         packed.unlink()
         if cache is not None:

@@ -76,6 +76,9 @@ class Extraction:
     device_functions: list[str] = field(default_factory=list)
     lines: list[LineOrigin | None] = field(default_factory=list)  # per generated line
     files: list[str] = field(default_factory=list)  # kernel files, workspace-relative
+    #: One generated crate per kernel, holding it and what it reaches (``_closure``): the unit
+    #: of compilation and caching, so an edit rebuilds only the kernels that reach it.
+    units: list[Extraction] = field(default_factory=list)
 
     def origin(self, line: int, column: int) -> tuple[str, int, int] | None:
         """The user's (file, line, column) for a position in the generated crate."""
@@ -175,57 +178,121 @@ def _index(root: Path, path: Path, src_dir: Path) -> _FileItems | None:
     )
 
 
-def _select(f: _FileItems) -> list[int]:
-    """Kernels, device fns, and the top-level items they name (transitively)."""
+def _carried(f: _FileItems, n: int, wanted: set[str], names: set[str]) -> bool:
+    """Whether top-level item ``n`` (not a kernel or device fn) must come along with chosen
+    items that use the identifiers ``wanted`` and are named ``names``."""
     from rustg.gpu.items import ItemFlag, ItemKind
 
-    chosen = {n for n, i in enumerate(f.items) if i.flags & (ItemFlag.KERNEL | ItemFlag.DEVICE)}
     carriers = {ItemKind.CONST, ItemKind.STATIC, ItemKind.STRUCT, ItemKind.ENUM, ItemKind.UNION,
                 ItemKind.TYPE, ItemKind.MACRO_RULES, ItemKind.USE, ItemKind.IMPL}  # fmt: skip
+    item = f.items[n]
+    if item.kind not in carriers or item.flags & ItemFlag.CFG_TEST:
+        return False
+    if item.kind is ItemKind.USE:
+        root = item.name.lstrip(":").split("::", 1)[0]
+        return root not in _HOST_ONLY_ROOTS and bool(f.idents[n] & wanted)
+    if item.kind is ItemKind.IMPL:
+        return bool(f.idents[n] & names)
+    return item.name in wanted
+
+
+def _select(f: _FileItems) -> list[int]:
+    """The whole crate's share of one file: kernels, device fns, and the top-level items they
+    name (transitively)."""
+    from rustg.gpu.items import ItemFlag
+
+    chosen = {n for n, i in enumerate(f.items) if i.flags & (ItemFlag.KERNEL | ItemFlag.DEVICE)}
     while True:
         wanted = set().union(*(f.idents[n] for n in chosen)) if chosen else set()
-        added = False
-        for n, item in enumerate(f.items):
-            if n in chosen or item.kind not in carriers or item.flags & ItemFlag.CFG_TEST:
-                continue
-            if item.kind is ItemKind.USE:
-                root = item.name.lstrip(":").split("::", 1)[0]
-                hit = root not in _HOST_ONLY_ROOTS and bool(f.idents[n] & wanted)
-            elif item.kind is ItemKind.IMPL:
-                hit = bool(f.idents[n] & {f.items[c].name for c in chosen})
-            else:
-                hit = item.name in wanted
-            if hit:
-                chosen.add(n)
-                added = True
+        names = {f.items[c].name for c in chosen}
+        added = {
+            n for n in range(len(f.items)) if n not in chosen and _carried(f, n, wanted, names)
+        }
         if not added:
             return sorted(chosen)
+        chosen |= added
+
+
+def _closure(files: list[_FileItems], file_no: int, kernel: int) -> list[list[int]]:
+    """One kernel's unit: the kernel, the device fns it calls and the items it names,
+    transitively, across the package's kernel files (never another kernel). Matching is by
+    name, so a same-named item elsewhere comes along too: that can cost a needless rebuild,
+    never a missing item."""
+    from rustg.gpu.items import ItemFlag, ItemKind
+
+    chosen: list[set[int]] = [set() for _ in files]
+    chosen[file_no].add(kernel)
+    while True:
+        wanted: set[str] = set()
+        names: set[str] = set()
+        for f, c in zip(files, chosen, strict=True):
+            for n in c:
+                wanted |= f.idents[n]
+                names.add(f.items[n].name)
+        added = False
+        for f, c in zip(files, chosen, strict=True):
+            for n, item in enumerate(f.items):
+                if n in c or item.flags & (ItemFlag.KERNEL | ItemFlag.CFG_TEST):
+                    continue
+                if item.flags & ItemFlag.DEVICE:
+                    hit = item.name in wanted
+                else:
+                    hit = _carried(f, n, wanted, names)
+                if hit:
+                    c.add(n)
+                    added = True
+        if not added:
+            break
+    # A file that would contribute only `use` lines contributes nothing (its imports could
+    # name items this unit does not have).
+    return [
+        sorted(c) if any(f.items[n].kind is not ItemKind.USE for n in c) else []
+        for f, c in zip(files, chosen, strict=True)
+    ]
 
 
 def extract(root: Path, package_dir: Path, crate_name: str) -> Extraction:
-    """Extract a package's kernels (``Extraction.kernels`` is empty when it has none)."""
-    from rustg.gpu.items import ItemFlag
-
+    """Extract a package's kernels (``Extraction.kernels`` is empty when it has none): the
+    whole crate, and one unit per kernel (``Extraction.units``) — what is compiled."""
     src_dir = package_dir / "src"
     result = Extraction(crate_name=crate_name)
     if not src_dir.is_dir():
         return result
-    out: list[str] = HEADER.splitlines()
-    origins: list[LineOrigin | None] = [None] * len(out)
-    kernel_names: dict[str, str] = {}
+    files: list[_FileItems] = []
     for path in sorted(src_dir.rglob("*.rs")):
         try:
             f = _index(root, path, src_dir)
         except (OSError, UnicodeDecodeError) as exc:
             raise ToolError(f"cannot read {path}: {exc}") from exc
-        if f is None:
+        if f is not None:
+            files.append(f)
+    result = _emit(crate_name, files, [_select(f) for f in files])
+    from rustg.gpu.items import ItemFlag
+
+    for file_no, f in enumerate(files):
+        for n, item in enumerate(f.items):
+            if item.flags & ItemFlag.KERNEL:
+                result.units.append(_emit(crate_name, files, _closure(files, file_no, n)))
+    return result
+
+
+def _emit(crate_name: str, files: list[_FileItems], chosen: list[list[int]]) -> Extraction:
+    """The generated crate holding ``chosen[i]`` of ``files[i]``, with its line map."""
+    from rustg.gpu.items import ItemFlag
+
+    result = Extraction(crate_name=crate_name)
+    out: list[str] = HEADER.splitlines()
+    origins: list[LineOrigin | None] = [None] * len(out)
+    kernel_names: dict[str, str] = {}
+    for f, items in zip(files, chosen, strict=True):
+        if not items:
             continue
         result.files.append(f.rel)
         for name in f.module:
             out.append(f"pub mod {name} {{")
             origins.append(None)
         taken: set[int] = set()
-        for n in _select(f):
+        for n in items:
             item = f.items[n]
             first, last = item.start[0], item.end[0]
             span_lines = [ln for ln in range(first, last + 1) if ln not in taken]

@@ -42,6 +42,7 @@ class CudaTools:
     ptxas: Path | None
     fatbinary: Path | None
     version: str = ""  # `ptxas --version` last line
+    nvlink: Path | None = None  # joins the per-kernel relocatable cubins of one arch
 
     @property
     def can_assemble(self) -> bool:
@@ -96,6 +97,7 @@ def find_rustc() -> RustcForNvptx:
 def find_cuda_tools() -> CudaTools:
     ptxas = shutil.which("ptxas") or _in_cuda_home("ptxas")
     fatbinary = shutil.which("fatbinary") or _in_cuda_home("fatbinary")
+    nvlink = shutil.which("nvlink") or _in_cuda_home("nvlink")
     version = ""
     if ptxas:
         out = _run([ptxas, "--version"]) or ""
@@ -104,6 +106,7 @@ def find_cuda_tools() -> CudaTools:
         ptxas=Path(ptxas) if ptxas else None,
         fatbinary=Path(fatbinary) if fatbinary else None,
         version=version,
+        nvlink=Path(nvlink) if nvlink else None,
     )
 
 
