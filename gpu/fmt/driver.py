@@ -1,0 +1,415 @@
+"""The formatter's driver: per file, native output where it is guaranteed, rustfmt elsewhere.
+
+Per file:
+
+1. **Fast path.** BLAKE3 of (rustfmt version, config, content) found in the known-formatted
+   table (LMDB, :mod:`rustg.gpu.fmt.known`): done, unchanged.
+2. **Split.** Lex, token tree and item index (:func:`rustg.gpu.items.index_file`); the file is
+   its top-level items (depth 0, attributes and doc comments included) and the gaps between
+   them. A *unit* is one item, or a run of reorderable items (``use``, ``extern crate``,
+   ``mod x;``) with no blank line between them: rustfmt sorts such a run as a whole
+   (``reorder_imports``/``reorder_modules``), and a blank line or a comment ends a run.
+3. **Route** (:class:`Route`). Item-level assembly is used only where it provably equals
+   formatting the whole file: every gap is whitespace (no comment, no macro invocation, no inner
+   attribute — all of which rustfmt normalises with rules of its own), the line ending resolves
+   to ``\\n`` and the input holds no ``\\r``, and the config is one the native printer models.
+   Then the output is the units joined by one newline, or by one blank line where the input had
+   at least one (rustfmt's ``blank_lines_upper_bound = 1``, ``lower_bound = 0``), plus a final
+   newline. Units the native printer covers are taken from it; the others are formatted by
+   rustfmt in one batch (:func:`rustg.gpu.fmt.rustfmt.format_units`). Anywhere else the whole
+   file goes to rustfmt (route ``FILE``) — also when the native printer covers nothing, as one
+   rustfmt call on the file is then both cheaper and exactly rustfmt.
+4. **Cheap check.** A NATIVE result equal to the input is "already formatted" with no rustfmt.
+5. **Safety net** (:func:`rustg.gpu.fmt.safety.check_tokens`) on every changed result, whatever
+   produced it. A failure is an internal error naming the file; nothing is written.
+
+``#![rustfmt::skip]``/``#![cfg_attr(rustfmt, rustfmt_skip)]`` are inner attributes, so such a
+file never passes the whitespace-gap rule and rustfmt itself honours them; ``#[rustfmt::skip]``
+items are never given to the native printer's output unless it chose to copy them verbatim, and
+delegated ones are copied verbatim by rustfmt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import enum
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import blake3
+
+from .config import FmtConfig, FmtConfigError, load_fmt_config
+from .rustfmt import RustfmtError, format_source, format_units, rustfmt_version
+from .safety import SafetyNetError, check_tokens
+
+__all__ = [
+    "Edit",
+    "FileResult",
+    "Formatter",
+    "NativeFn",
+    "Outcome",
+    "Route",
+    "WriteOutcome",
+    "edits_between",
+    "unified_diff",
+    "write_result",
+]
+
+log = logging.getLogger("rustg.fmt")
+
+#: native.format_top_level_items(source, tokens, tree, items, config) -> one str|None per item
+NativeFn = Callable[[bytes, Any, Any, Any, FmtConfig], Sequence[str | None]]
+
+_REORDERABLE_KINDS = ("USE", "EXTERN_CRATE", "MOD")
+
+
+class Route(enum.Enum):
+    CACHED = "cached"  # known formatted (fast path)
+    NATIVE = "native"  # every unit from the native printer
+    ITEMS = "items"  # native units plus rustfmt-formatted units, assembled
+    FILE = "file"  # the whole file through rustfmt
+
+
+class Outcome(enum.Enum):
+    UNCHANGED = "unchanged"
+    CHANGED = "changed"
+    RUSTFMT_FAILED = "rustfmt-failed"  # rustfmt refused the file (syntax error, bad config)
+    INTERNAL_ERROR = "internal-error"  # the safety net caught a bad output: nothing written
+    UNREADABLE = "unreadable"
+
+
+class WriteOutcome(enum.Enum):
+    WRITTEN = "written"
+    NOT_NEEDED = "not-needed"
+    CHANGED_ON_DISK = "changed-on-disk"  # the file changed since it was read: left alone
+    REFUSED = "refused"  # the result is a failure: nothing to write
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace lines [start_line, end_line) (0-based) with ``new_text`` (LSP TextEdit shape)."""
+
+    start_line: int
+    end_line: int
+    new_text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "range": {
+                "start": {"line": self.start_line, "character": 0},
+                "end": {"line": self.end_line, "character": 0},
+            },
+            "newText": self.new_text,
+        }
+
+
+@dataclass(slots=True)
+class FileResult:
+    path: Path
+    original: bytes
+    formatted: bytes | None
+    outcome: Outcome
+    route: Route
+    items: int = 0  # top-level items
+    native_items: int = 0  # of which the output holds the native printer's text
+    message: str = ""
+    reason: str = ""  # why the route was chosen (stats, --stats --verbose)
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome is Outcome.CHANGED
+
+
+def unified_diff(result: FileResult, *, label: str | None = None) -> str:
+    if result.formatted is None:
+        return ""
+    name = label or str(result.path)
+    return "".join(
+        difflib.unified_diff(
+            result.original.decode(errors="replace").splitlines(keepends=True),
+            result.formatted.decode(errors="replace").splitlines(keepends=True),
+            fromfile=f"{name}\t(original)",
+            tofile=f"{name}\t(formatted)",
+        )
+    )
+
+
+def edits_between(original: bytes, formatted: bytes) -> list[Edit]:
+    """Line-granular edits turning ``original`` into ``formatted``."""
+    a = original.decode(errors="surrogateescape").splitlines(keepends=True)
+    b = formatted.decode(errors="surrogateescape").splitlines(keepends=True)
+    edits: list[Edit] = []
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            edits.append(Edit(i1, i2, "".join(b[j1:j2])))
+    return edits
+
+
+def _load_native() -> NativeFn | None:
+    try:
+        from rustg.gpu.fmt import native  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return None  # not built yet: everything goes to rustfmt
+    fn: NativeFn = native.format_top_level_items
+    return fn
+
+
+@dataclass(slots=True)
+class _Unit:
+    start: int  # byte range in the file
+    end: int
+    items: int
+    native: str | None
+    blank_before: bool  # at least one blank line separates it from the previous unit
+
+
+@dataclass(slots=True)
+class _Plan:
+    route: Route
+    reason: str
+    units: list[_Unit] = field(default_factory=list)
+    items: int = 0
+
+
+_SPACE = frozenset(b" \t\n\r\x0b\x0c")
+
+
+def _blank(gap: bytes) -> bool:
+    return all(c in _SPACE for c in gap)
+
+
+class Formatter:
+    """Formats files; one per run (it holds the config cache and the known-formatted table)."""
+
+    def __init__(
+        self,
+        *,
+        known: Any = None,  # rustg.gpu.fmt.known.KnownFormatted, or None (no fast path)
+        native: NativeFn | bool | None = True,  # True: the real native printer if present
+        force_items: bool = False,  # route through item assembly even with no native unit
+        jobs: int | None = None,
+        backend: Any = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.known = known
+        self.native: NativeFn | None = _load_native() if native is True else (native or None)
+        self.force_items = force_items
+        self.jobs = jobs or os.cpu_count() or 1
+        self.backend = backend
+        self._env = env
+        self._configs: dict[Path, FmtConfig] = {}
+        self.native_errors = 0
+
+    # -- config ----------------------------------------------------------------------------------
+
+    def config_for(self, path: Path) -> FmtConfig:
+        directory = path.resolve().parent
+        found = self._configs.get(directory)
+        if found is None:
+            found = load_fmt_config(path, env=self._env)
+            self._configs[directory] = found
+        return found
+
+    def _key(self, content: bytes, config: FmtConfig) -> bytes:
+        hasher = blake3.blake3(b"rustg-fmt\0")
+        hasher.update(rustfmt_version().encode() + b"\0")
+        hasher.update(config.digest().encode() + b"\0")
+        hasher.update(content)
+        return hasher.digest()
+
+    # -- one file --------------------------------------------------------------------------------
+
+    def format_file(self, path: Path) -> FileResult:
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            return FileResult(path, b"", None, Outcome.UNREADABLE, Route.FILE, message=str(exc))
+        return self.format_bytes(path, content)
+
+    def format_bytes(self, path: Path, content: bytes) -> FileResult:
+        try:
+            config = self.config_for(path)
+        except FmtConfigError as exc:
+            return FileResult(path, content, None, Outcome.RUSTFMT_FAILED, Route.FILE, str(exc))
+        key = self._key(content, config)
+        if self.known is not None and self.known.contains(key):
+            return FileResult(path, content, content, Outcome.UNCHANGED, Route.CACHED)
+        result = self._format(path, content, config)
+        if result.outcome is Outcome.CHANGED and result.formatted is not None:
+            try:
+                check_tokens(content, result.formatted, backend=self.backend)
+            except SafetyNetError as exc:
+                log.error("safety net: %s: %s", path, exc)
+                result = FileResult(
+                    path,
+                    content,
+                    None,
+                    Outcome.INTERNAL_ERROR,
+                    result.route,
+                    result.items,
+                    result.native_items,
+                    message=f"internal error: formatter output rejected by the safety net: {exc}",
+                    reason=result.reason,
+                )
+        # A changed file's output becomes known formatted once written (the caller records
+        # it through known_key()).
+        if self.known is not None and result.outcome is Outcome.UNCHANGED:
+            self.known.add([key])
+        return result
+
+    def known_key(self, path: Path, content: bytes) -> bytes:
+        return self._key(content, self.config_for(path))
+
+    def _plan(self, content: bytes, config: FmtConfig) -> _Plan:
+        from rustg.gpu.items import ItemKind, index_file
+
+        if not config.native_allowed:
+            return _Plan(Route.FILE, f"config: {', '.join(config.unsupported)}")
+        if b"\r" in content or config.newline_for(content) != b"\n":
+            return _Plan(Route.FILE, "line endings")
+        tokens, tree, index = index_file(content, backend=self.backend)
+        if int(tokens.file_status[0]) != 0:
+            return _Plan(Route.FILE, "not lexed")
+        rows = [i for i in index.file_items(0) if int(index.depth[i]) == 0]
+        if not rows:
+            return _Plan(Route.FILE, "no items")
+        spans = [(int(tokens.start[index.start[i]]), int(tokens.end[index.end[i]])) for i in rows]
+        gaps = [content[: spans[0][0]]]
+        gaps += [content[spans[k - 1][1] : spans[k][0]] for k in range(1, len(spans))]
+        gaps.append(content[spans[-1][1] :])
+        if not all(_blank(g) for g in gaps):
+            return _Plan(Route.FILE, "comments or macros between items", items=len(rows))
+        reorderable = {int(ItemKind[name]) for name in _REORDERABLE_KINDS}
+        natives: Sequence[str | None] = [None] * len(rows)
+        if self.native is not None:
+            try:
+                natives = self.native(content, tokens, tree, index, config)
+            except Exception:  # a bug in the native printer must not cost the user a format
+                log.exception("native printer failed; delegating the file to rustfmt")
+                self.native_errors += 1
+                natives = [None] * len(rows)
+            if len(natives) != len(rows):
+                raise AssertionError(f"native printer gave {len(natives)} outputs for {len(rows)}")
+        units: list[_Unit] = []
+        prev_kind = -1
+        for k, row in enumerate(rows):
+            kind = int(index.kind[row])
+            if kind == int(ItemKind.MOD) and int(index.body[row]) >= 0:
+                kind = -2  # `mod x { .. }` is not reordered
+            blank = k > 0 and gaps[k].count(b"\n") >= 2
+            start, end = spans[k]
+            if units and kind in reorderable and kind == prev_kind and not blank:
+                unit = units[-1]
+                unit.end, unit.items, unit.native = end, unit.items + 1, None  # a run: rustfmt
+            else:
+                units.append(_Unit(start, end, 1, natives[k], blank))
+            prev_kind = kind
+        plan = _Plan(Route.ITEMS, "items", units, len(rows))
+        native_units = sum(u.native is not None for u in units)
+        if native_units == len(units):
+            plan.route, plan.reason = Route.NATIVE, "native"
+        elif native_units == 0 and not self.force_items:
+            plan.route, plan.reason = Route.FILE, "no native unit"
+        return plan
+
+    def _format(self, path: Path, content: bytes, config: FmtConfig) -> FileResult:
+        cwd = path.resolve().parent
+        plan = self._plan(content, config)
+        if plan.route is Route.FILE:
+            try:
+                formatted = format_source(content, config, cwd=cwd)
+            except RustfmtError as exc:
+                return FileResult(
+                    path, content, None, Outcome.RUSTFMT_FAILED, Route.FILE, plan.items, 0,
+                    message=str(exc), reason=plan.reason,
+                )  # fmt: skip
+            outcome = Outcome.UNCHANGED if formatted == content else Outcome.CHANGED
+            return FileResult(
+                path, content, formatted, outcome, Route.FILE, plan.items, 0, reason=plan.reason
+            )
+        delegated = [u for u in plan.units if u.native is None]
+        if delegated:
+            try:
+                outputs = format_units(
+                    [content[u.start : u.end] for u in delegated], config, cwd=cwd
+                )
+            except RustfmtError as exc:
+                # One process for the batch; on failure the whole file names the problem.
+                try:
+                    formatted = format_source(content, config, cwd=cwd)
+                except RustfmtError as file_exc:
+                    return FileResult(
+                        path, content, None, Outcome.RUSTFMT_FAILED, Route.FILE, plan.items, 0,
+                        message=str(file_exc), reason=plan.reason,
+                    )  # fmt: skip
+                log.warning("%s: unit batch failed (%s); formatted whole", path, exc)
+                outcome = Outcome.UNCHANGED if formatted == content else Outcome.CHANGED
+                return FileResult(path, content, formatted, outcome, Route.FILE, plan.items, 0)
+            for unit, out in zip(delegated, outputs, strict=True):
+                unit.native = out.decode()  # now formatted text, whoever made it
+        native_items = sum(
+            u.items for u in plan.units if u not in delegated
+        )  # units taken from the native printer
+        pieces: list[str] = []
+        for k, unit in enumerate(plan.units):
+            if k:
+                pieces.append("\n\n" if unit.blank_before else "\n")
+            assert unit.native is not None
+            pieces.append(unit.native)
+        pieces.append("\n")
+        formatted = "".join(pieces).encode()
+        outcome = Outcome.UNCHANGED if formatted == content else Outcome.CHANGED
+        return FileResult(
+            path, content, formatted, outcome, plan.route, plan.items, native_items,
+            reason=plan.reason,
+        )  # fmt: skip
+
+    # -- many files ------------------------------------------------------------------------------
+
+    def format_files(self, paths: Iterable[Path]) -> Iterator[FileResult]:
+        """Results as they complete (files in parallel: rustfmt processes, numba, hashing)."""
+        listed = list(paths)
+        if self.jobs <= 1 or len(listed) <= 1:
+            yield from map(self.format_file, listed)
+            return
+        with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="rustg-fmt") as pool:
+            yield from pool.map(self.format_file, listed)
+
+
+def write_result(result: FileResult) -> WriteOutcome:
+    """Write a changed file atomically (temp + rename, mode kept), unless it changed on disk."""
+    if result.outcome is not Outcome.CHANGED or result.formatted is None:
+        return WriteOutcome.REFUSED if result.formatted is None else WriteOutcome.NOT_NEEDED
+    path = result.path
+    try:
+        current = path.read_bytes()
+        mode = path.stat().st_mode & 0o7777
+    except OSError:
+        return WriteOutcome.CHANGED_ON_DISK
+    if current != result.original:
+        return WriteOutcome.CHANGED_ON_DISK
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".rustg-fmt", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(result.formatted)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        # Last look before the rename: an editor save between the two reads is not lost.
+        if path.read_bytes() != result.original:
+            os.unlink(tmp)
+            return WriteOutcome.CHANGED_ON_DISK
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return WriteOutcome.WRITTEN

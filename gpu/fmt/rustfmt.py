@@ -1,0 +1,80 @@
+"""The installed rustfmt, run over stdin (which never follows ``mod x;`` into other files).
+
+Two uses: a whole file (``format_source``), and a batch of independent top-level units from
+many files in ONE process (``format_units``): units are separated by marker line comments, and
+rustfmt keeps a line comment between items on its own line and treats it as a boundary for
+import/module reordering (checked: a comment ends a reorder group like a blank line does), so
+each unit comes back formatted exactly as it would be in place. Every rustfmt call runs with the
+resolved config's ``--edition``/``--config-path`` and in the file's directory, so rustfmt's own
+config lookup could only find the same file.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import FmtConfig
+
+__all__ = ["RustfmtError", "RustfmtMissing", "format_source", "format_units", "rustfmt_version"]
+
+#: A unit boundary no real source contains (checked before use).
+MARKER = b"// @@rustg-fmt-unit-boundary@@"
+
+
+class RustfmtError(Exception):
+    """rustfmt refused the input (a syntax error, an invalid config): its stderr, verbatim."""
+
+
+class RustfmtMissing(RustfmtError):
+    """No rustfmt on PATH."""
+
+
+def _binary() -> str:
+    found = os.environ.get("RUSTFMT") or shutil.which("rustfmt")
+    if not found:
+        raise RustfmtMissing("rustfmt not found on PATH (rustup component add rustfmt)")
+    return found
+
+
+@functools.cache
+def rustfmt_version() -> str:
+    """``rustfmt --version``: part of every fast-path key (a new rustfmt may format anew)."""
+    out = subprocess.run([_binary(), "--version"], capture_output=True, check=True, text=True)
+    return out.stdout.strip()
+
+
+def format_source(source: bytes, config: FmtConfig, *, cwd: Path) -> bytes:
+    """rustfmt's output for one whole file."""
+    proc = subprocess.run(
+        [_binary(), "--emit", "stdout", "--quiet", *config.rustfmt_args()],
+        input=source,
+        capture_output=True,
+        cwd=cwd,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RustfmtError(proc.stderr.decode(errors="replace").strip() or "rustfmt failed")
+    return proc.stdout
+
+
+def format_units(units: Sequence[bytes], config: FmtConfig, *, cwd: Path) -> list[bytes]:
+    """rustfmt's output for each unit (one or more top-level items), formatted in one process.
+
+    Raises RustfmtError when the batch fails as a whole (one bad unit fails the batch: callers
+    fall back to formatting files one by one, which names the file at fault).
+    """
+    if not units:
+        return []
+    if any(MARKER in unit for unit in units):
+        raise RustfmtError("a unit contains the batch marker")
+    batch = (b"\n" + MARKER + b"\n").join(units) + b"\n"
+    out = format_source(batch, config, cwd=cwd)
+    parts = out.split(MARKER + b"\n")
+    if len(parts) != len(units):
+        raise RustfmtError(f"batch came back with {len(parts)} parts for {len(units)} units")
+    return [part.strip(b"\n") for part in parts]
