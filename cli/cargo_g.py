@@ -34,6 +34,7 @@ from .daemon_client import (
     use_tcp,
 )
 from .engine_commands import add_engine_commands
+from .lint_commands import add_lint_commands
 from .errors import EXIT_FAILURE, EXIT_OK, CliError, NoDaemon, main_wrapper
 from .follow import Update, follow
 
@@ -260,6 +261,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
     add("doctor", cmd_doctor, "toolchains, GPU, cache and daemon: what is there, what is not")
     add_cache_commands(sub, handlers)
     add_engine_commands(sub, handlers)
+    add_lint_commands(sub, handlers)
     return parser, handlers
 
 

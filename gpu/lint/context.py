@@ -1,0 +1,410 @@
+"""One file as the rules see it: the engine's arrays plus the derived per-row facts rules share.
+
+Built from one file's :class:`~rustg.gpu.tokens.TokenArrays`, :class:`~rustg.gpu.tree.TokenTree`
+and :class:`~rustg.gpu.items.ItemIndex` (``HotWorkspace.file(path)`` or ``index_file(source)``:
+rows and offsets relative to the file). Everything per row is computed array-at-a-time:
+
+* ``nxt``/``prv``: the next/previous *significant* row (not whitespace or a comment), from one
+  ``searchsorted`` over the significant rows; rules match token sequences through them.
+* ``hashes``: a 64-bit FNV-1a of every token's text (numba, parallel over rows), so a rule asks
+  "is this token ``unwrap``" with one integer compare over all rows at once.
+* ``regions()``: :class:`~rustg.gpu.lint.model.Region` bits. Every region is a set of row
+  intervals (a fn body from its ``{`` to the tree's ``match`` of it, an ``unsafe {`` block, a
+  loop body); intervals become bits through a difference array and one cumulative sum per bit.
+  The only scan is the numba search for a loop's body ``{`` (the first ``{`` after the keyword
+  in the same group: Rust forbids struct literals in loop heads, so that ``{`` is the body),
+  parallel over loop keywords and jumping over nested groups by their ``match`` links.
+* ``fn_of``: per row, the innermost fn item whose body holds it (outer fns written first,
+  inner ones overwrite: a slice assignment per fn item, not per token).
+
+:class:`FnSummary` is what the cross-file rules need from a file (its fns and their calls),
+small and cacheable by content hash; :mod:`rustg.gpu.lint.graph` joins them into the call graph.
+"""
+
+# mypy: allow-untyped-defs, allow-untyped-calls, disable-error-code="no-any-return"
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from rustg.gpu.items import ItemFlag, ItemIndex, ItemKind
+from rustg.gpu.lint.model import Region
+from rustg.gpu.tokens import Keyword, TokenArrays, TokenKind
+from rustg.gpu.tree import TokenTree
+
+__all__ = ["FnInfo", "FnSummary", "LintFile", "text_hash"]
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+_K_OPEN_BRACE = int(TokenKind.OPEN_BRACE)
+_K_SEMI = int(TokenKind.SEMI)
+
+
+def text_hash(text: str | bytes) -> int:
+    """The same FNV-1a 64 as :func:`_hash_rows`, for a pattern's literal token text."""
+    data = text.encode() if isinstance(text, str) else text
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _hash_rows(buffer, start, end):  # pragma: no cover - compiled
+    n = len(start)
+    out = np.empty(n, dtype=np.uint64)
+    for i in numba.prange(n):
+        h = np.uint64(0xCBF29CE484222325)
+        for j in range(start[i], end[i]):
+            h = (h ^ np.uint64(buffer[j])) * np.uint64(0x100000001B3)
+        out[i] = h
+    return out
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _body_open(kind, match, parent, rows, limit):  # pragma: no cover - compiled
+    """For each keyword row: the first ``{`` after it in the same group (nested groups jumped
+    by their ``match`` link), or -1 when a ``;`` or the group's end comes first."""
+    out = np.full(len(rows), -1, dtype=np.int64)
+    n = len(kind)
+    for q in numba.prange(len(rows)):
+        r = rows[q]
+        p = parent[r]
+        j = r + 1
+        steps = 0
+        while j < n and steps < limit:
+            steps += 1
+            if parent[j] != p:
+                break  # left the group: the keyword had no body here
+            k = kind[j]
+            if k == _K_OPEN_BRACE:
+                out[q] = j
+                break
+            if k == _K_SEMI:
+                break
+            if (k == 48 or k == 50) and match[j] > j:  # noqa: PLR1714 (numba) ( or [: jump
+                j = match[j] + 1
+                continue
+            j += 1
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class FnInfo:
+    """One fn of a file, for the call graph."""
+
+    item: int  # row of the file's ItemIndex
+    name: str
+    flags: int  # ItemFlag bits
+    head_byte: int
+    name_start: int
+    name_end: int
+    calls: tuple[tuple[str, int, int, bool], ...]  # (callee, start byte, end byte, is method)
+
+
+@dataclass(frozen=True, slots=True)
+class FnSummary:
+    """What a file contributes to the workspace call graph."""
+
+    path: str
+    fns: tuple[FnInfo, ...] = field(default=())
+
+
+class LintFile:
+    """A :class:`~rustg.gpu.lint.model.FileContext` over one file's engine arrays."""
+
+    def __init__(
+        self,
+        path: str,
+        source: bytes,
+        tokens: TokenArrays,
+        tree: TokenTree,
+        items: ItemIndex,
+    ) -> None:
+        self.path = path
+        self.source = source
+        self.tokens = tokens
+        self.tree = tree.to_host() if hasattr(tree, "to_host") else tree
+        self.items = items.to_host()
+        self.kind: npt.NDArray[np.uint8] = tokens.kind
+        self.keyword: npt.NDArray[np.uint8] = tokens.keyword
+        self.start: npt.NDArray[np.int32] = tokens.start
+        self.end: npt.NDArray[np.int32] = tokens.end
+        self.match: npt.NDArray[np.int32] = np.asarray(self.tree.match)
+        self.parent: npt.NDArray[np.int32] = np.asarray(self.tree.parent)
+        self.n = len(self.kind)
+
+    @classmethod
+    def from_source(cls, path: str, source: bytes, *, backend: Any = None) -> LintFile:
+        from rustg.gpu.items import index_file
+
+        tokens, tree, items = index_file(source, backend=backend)
+        return cls(path, source, tokens, tree, items)
+
+    # -- the FileContext protocol ----------------------------------------------------------
+
+    def text(self, row: int) -> str:
+        return self.source[int(self.start[row]) : int(self.end[row])].decode("utf-8", "replace")
+
+    def regions(self) -> npt.NDArray[np.uint8]:
+        return self._regions
+
+    # -- derived arrays ----------------------------------------------------------------------
+
+    @cached_property
+    def sig(self) -> npt.NDArray[np.int64]:
+        """Significant rows (not whitespace, comments, shebang or BOM), ascending."""
+        return np.flatnonzero(self.kind >= 16)
+
+    @cached_property
+    def nxt(self) -> npt.NDArray[np.int64]:
+        """Per row: the next significant row after it (``n`` when none); ``nxt[n] == n``."""
+        sig = self.sig
+        pos = np.searchsorted(sig, np.arange(self.n + 1), side="right")
+        ext = np.append(sig, self.n)
+        return ext[pos]
+
+    @cached_property
+    def prv(self) -> npt.NDArray[np.int64]:
+        """Per row: the previous significant row before it (``-1`` when none)."""
+        sig = self.sig
+        pos = np.searchsorted(sig, np.arange(self.n), side="left") - 1
+        ext = np.append(sig, -1)  # index -1 -> the sentinel
+        return ext[pos]
+
+    @cached_property
+    def hashes(self) -> npt.NDArray[np.uint64]:
+        buf = np.frombuffer(self.source, dtype=np.uint8)
+        if self.n == 0:
+            return np.zeros(0, dtype=np.uint64)
+        return _hash_rows(buf, self.start, self.end)
+
+    def is_text(self, rows: Any, text: str) -> Any:
+        """Vectorised "row's text == text" (rows: an index array; ``n`` is never equal)."""
+        h = np.append(self.hashes, np.uint64(0))
+        return h[rows] == np.uint64(text_hash(text))
+
+    def word_rows(self, *texts: str) -> npt.NDArray[np.int64]:
+        """Significant rows whose text is one of ``texts`` (identifiers, keywords)."""
+        want = np.array([text_hash(t) for t in texts], dtype=np.uint64)
+        sig = self.sig
+        return sig[np.isin(self.hashes[sig], want)]
+
+    @cached_property
+    def line_starts(self) -> npt.NDArray[np.int64]:
+        buf = np.frombuffer(self.source, dtype=np.uint8)
+        return np.concatenate(([0], np.flatnonzero(buf == 0x0A) + 1)).astype(np.int64)
+
+    def line_of(self, byte: int) -> int:
+        """1-based line of a byte offset."""
+        return int(np.searchsorted(self.line_starts, byte, side="right"))
+
+    def lines_of(self, bytes_: Any) -> npt.NDArray[np.int64]:
+        return np.searchsorted(self.line_starts, bytes_, side="right")
+
+    def row_at(self, byte: int) -> int:
+        """The token row holding a byte offset."""
+        return max(int(np.searchsorted(self.start, byte, side="right")) - 1, 0)
+
+    def span_text(self, first: int, last: int) -> str:
+        """Source text from the start of row ``first`` to the end of row ``last``."""
+        if first < 0 or last < first:
+            return ""
+        return self.source[int(self.start[first]) : int(self.end[last])].decode("utf-8", "replace")
+
+    # -- items -------------------------------------------------------------------------------
+
+    @cached_property
+    def fn_items(self) -> npt.NDArray[np.int64]:
+        return np.flatnonzero(self.items.kind == ItemKind.FN)
+
+    def item_name(self, i: int) -> str:
+        return self.items.name(self.tokens, i)
+
+    def body_range(self, i: int) -> tuple[int, int] | None:
+        """(open, close) rows of an item's ``{}`` body, or None (``;`` items, no body)."""
+        b = int(self.items.body[i])
+        if b < 0 or self.kind[b] != TokenKind.OPEN_BRACE:
+            return None
+        m = int(self.match[b])
+        return (b, m if m >= 0 else self.n - 1)
+
+    def signature_rows(self, i: int) -> tuple[int, int]:
+        """Rows from an item's head up to (excluding) its body or ``;``."""
+        head = int(self.items.head[i])
+        body = self.body_range(i)
+        return head, (body[0] if body else int(self.items.end[i]))
+
+    def in_gpu(self, rows: Any) -> Any:
+        reg = np.append(self._regions, np.uint8(0))
+        return (reg[rows] & np.uint8(Region.KERNEL | Region.DEVICE)) != 0
+
+    def region_at(self, rows: Any, bits: Region) -> Any:
+        reg = np.append(self._regions, np.uint8(0))
+        return (reg[rows] & np.uint8(bits)) != 0
+
+    @cached_property
+    def fn_of(self) -> npt.NDArray[np.int64]:
+        """Per row: the innermost fn item whose body holds it, or -1."""
+        out = np.full(self.n, -1, dtype=np.int64)
+        fns = self.fn_items
+        order = fns[np.argsort(self.items.depth[fns], kind="stable")]
+        for i in order:
+            br = self.body_range(int(i))
+            if br is not None:
+                out[br[0] : br[1] + 1] = i
+        return out
+
+    def body_opens(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """For keyword rows (``for``/``while``/``if``/``match``/``loop``): their block's ``{``."""
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return _body_open(self.kind, self.match, self.parent, rows.astype(np.int64), 100_000)
+
+    @cached_property
+    def loop_keywords(self) -> npt.NDArray[np.int64]:
+        """``for``/``while``/``loop`` rows that start a loop (not ``impl T for U``, ``for<'a>``)."""
+        kw = self.keyword
+        sig = self.sig
+        cand = sig[
+            (kw[sig] == Keyword.FOR) | (kw[sig] == Keyword.WHILE) | (kw[sig] == Keyword.LOOP)
+        ]
+        if len(cand) == 0:
+            return cand
+        nk = np.append(self.kind, np.uint8(0))[self.nxt[cand]]
+        is_for = kw[cand] == Keyword.FOR
+        # `for<'a>` (higher-ranked bounds) and `impl Trait for Type` are not loops: in the
+        # latter the previous token is the trait's name or its `>`.
+        prev = self.prv[cand]
+        pk = np.where(prev >= 0, self.kind[np.maximum(prev, 0)], TokenKind.SEMI)
+        pkw = np.where(prev >= 0, kw[np.maximum(prev, 0)], 0)
+        after_type = ((pk == TokenKind.IDENT) & (pkw == Keyword.NONE)) | (pk == TokenKind.GT)
+        arm = pk == TokenKind.GT
+        arm &= (
+            np.append(self.kind, np.uint8(0))[np.maximum(self.prv[np.maximum(prev, 0)], 0)]
+            == TokenKind.EQ
+        )
+        bad = is_for & ((nk == TokenKind.LT) | (after_type & ~arm))
+        return cand[~bad]
+
+    @cached_property
+    def _regions(self) -> npt.NDArray[np.uint8]:
+        n = self.n
+        out = np.zeros(n, dtype=np.uint8)
+        if n == 0:
+            return out
+        it = self.items
+        intervals: dict[Region, list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]] = {
+            r: [] for r in Region
+        }
+        fns = self.fn_items
+        if len(fns):
+            body = it.body[fns].astype(np.int64)
+            ok = body >= 0
+            ok[ok] = self.kind[body[ok]] == TokenKind.OPEN_BRACE
+            fns, body = fns[ok], body[ok]
+            close = self.match[body].astype(np.int64)
+            close = np.where(close >= 0, close, n - 1)
+            flags = it.flags[fns]
+            intervals[Region.FN].append((body, close))
+            for bit, flag in (
+                (Region.KERNEL, ItemFlag.KERNEL),
+                (Region.DEVICE, ItemFlag.DEVICE),
+                (Region.TEST, ItemFlag.TEST | ItemFlag.GPU_TEST),
+                (Region.UNSAFE, ItemFlag.UNSAFE),
+            ):
+                sel = (flags & np.uint32(flag)) != 0
+                intervals[bit].append((body[sel], close[sel]))
+        # #[cfg(test)] items (usually `mod tests`): the whole item is test code.
+        cfg = np.flatnonzero((it.flags & np.uint32(ItemFlag.CFG_TEST)) != 0)
+        if len(cfg):
+            intervals[Region.TEST].append(
+                (it.start[cfg].astype(np.int64), it.end[cfg].astype(np.int64))
+            )
+        # unsafe { ... } blocks: `unsafe` directly followed by `{`.
+        sig = self.sig
+        uns = sig[self.keyword[sig] == Keyword.UNSAFE]
+        if len(uns):
+            o = self.nxt[uns]
+            sel = np.append(self.kind, np.uint8(0))[o] == TokenKind.OPEN_BRACE
+            o = o[sel]
+            c = self.match[o].astype(np.int64)
+            intervals[Region.UNSAFE].append((o, np.where(c >= 0, c, n - 1)))
+        loops = self.loop_keywords
+        if len(loops):
+            o = self.body_opens(loops)
+            o = o[o >= 0]
+            c = self.match[o].astype(np.int64)
+            intervals[Region.LOOP].append((o, np.where(c >= 0, c, n - 1)))
+        for bit, parts in intervals.items():
+            if not parts:
+                continue
+            lo = np.concatenate([p[0] for p in parts])
+            hi = np.concatenate([p[1] for p in parts])
+            if len(lo) == 0:
+                continue
+            diff = np.zeros(n + 1, dtype=np.int32)
+            np.add.at(diff, lo, 1)
+            np.add.at(diff, hi + 1, -1)
+            inside = np.cumsum(diff[:n]) > 0
+            out |= np.where(inside, np.uint8(bit), np.uint8(0))
+        return out
+
+    # -- calls (for the call graph) ----------------------------------------------------------
+
+    @cached_property
+    def call_rows(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """Rows of called names (``name(``, ``path::name(``, ``.name(``, ``name::<T>(``) and
+        whether each is a method call. Not: ``fn name(`` definitions, macros, tuple structs
+        named in patterns are included (an over-approximation the graph resolves away: a name
+        that is no fn in the workspace is no edge)."""
+        sig = self.sig
+        k = self.kind
+        kx = np.append(k, np.uint8(0))
+        idents = sig[(k[sig] == TokenKind.IDENT) & (self.keyword[sig] == Keyword.NONE)]
+        nx = self.nxt[idents]
+        direct = kx[nx] == TokenKind.OPEN_PAREN
+        # name::<T>( : `:` `:` `<`
+        n2 = self.nxt[np.minimum(nx, self.n)]
+        n3 = self.nxt[np.minimum(n2, self.n)]
+        turbofish = (
+            (kx[nx] == TokenKind.COLON) & (kx[n2] == TokenKind.COLON) & (kx[n3] == TokenKind.LT)
+        )
+        rows = idents[direct | turbofish]
+        pv = self.prv[rows]
+        pkw = np.where(pv >= 0, self.keyword[np.maximum(pv, 0)], 0)
+        rows = rows[pkw != Keyword.FN]
+        pv = self.prv[rows]
+        method = np.where(pv >= 0, k[np.maximum(pv, 0)] == TokenKind.DOT, False)
+        return rows, method
+
+    def fn_summary(self) -> FnSummary:
+        rows, method = self.call_rows
+        owner = self.fn_of[rows] if len(rows) else np.zeros(0, dtype=np.int64)
+        fns = []
+        for i in self.fn_items.tolist():
+            sel = owner == i
+            calls = tuple(
+                (self.text(int(r)), int(self.start[r]), int(self.end[r]), bool(m))
+                for r, m in zip(rows[sel], method[sel], strict=True)
+            )
+            nf = int(self.items.name_first[i])
+            fns.append(
+                FnInfo(
+                    item=i,
+                    name=self.item_name(i),
+                    flags=int(self.items.flags[i]),
+                    head_byte=int(self.start[int(self.items.head[i])]),
+                    name_start=int(self.start[nf]) if nf >= 0 else 0,
+                    name_end=int(self.end[nf]) if nf >= 0 else 0,
+                    calls=calls,
+                )
+            )
+        return FnSummary(self.path, tuple(fns))

@@ -1,0 +1,184 @@
+"""Suppressions: lint-level attributes and ``// rustg-lint:`` comments, as byte-range scopes.
+
+* ``#[allow(rustg::rule)]`` / ``#[warn(...)]`` / ``#[deny(...)]`` (``forbid`` reads as deny,
+  ``expect`` as allow) on an item, statement or expression: the scope is what the attribute is
+  attached to, found through the token tree: from the attribute to the first ``;`` of its group
+  or the end of the first ``{}`` group that follows it (an item's or a block's body), whichever
+  comes first; for an attribute on an item that is the item (the item index agrees).
+* ``#![allow(rustg::rule)]``: the enclosing group (the whole file at top level).
+* ``// rustg-lint: allow(rule, other)`` (or ``warn``/``deny``): the next line that holds code; on
+  a line that holds code before the comment, that same line.
+
+Names are ``rustg::<rule>`` in attributes (anything else, e.g. ``clippy::x`` or ``dead_code``,
+is rustc's and ignored), bare in comments; a category name with ``_`` for ``-``
+(``rustg::gpu_correctness``) covers every rule of the category. A scope closer to the finding
+(smaller) wins over a wider one. Names that are no rule and no category become
+``unknown_lint`` findings at the name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rustg.gpu.lint.context import LintFile
+from rustg.gpu.lint.model import Finding, Level
+from rustg.gpu.tokens import TokenKind
+
+__all__ = ["UNKNOWN_LINT", "Scope", "find_scopes"]
+
+UNKNOWN_LINT = "unknown_lint"
+
+_ATTR_LEVEL = {
+    "allow": Level.ALLOW,
+    "expect": Level.ALLOW,
+    "warn": Level.WARN,
+    "deny": Level.DENY,
+    "forbid": Level.DENY,
+}
+_COMMENT = re.compile(r"//\s*rustg-lint:\s*(allow|warn|deny)\s*\(([^)]*)\)")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    start: int  # bytes [start, end) of the file
+    end: int
+    name: str  # rule or category (with '-')
+    level: Level
+
+
+def _scope_end(ctx: LintFile, first: int) -> int:
+    """Last row of what starts at significant row ``first``: up to the first ``;`` of its group
+    or the close of the first ``{}`` group, jumping nested groups by their match links."""
+    n = ctx.n
+    p = int(ctx.parent[first]) if first < n else -1
+    j = first
+    kind, match, parent = ctx.kind, ctx.match, ctx.parent
+    while j < n:
+        if int(parent[j]) != p:
+            return j - 1  # the group ended (an expression's attribute, `f(#[x] a)`)
+        k = int(kind[j])
+        if k == TokenKind.SEMI:
+            return j
+        if k == TokenKind.OPEN_BRACE:
+            m = int(match[j])
+            if m < 0:
+                return n - 1
+            # `if c {} else {}`, `match x {}`: a statement may continue after its first block.
+            nx = int(ctx.nxt[m])
+            if nx < n and ctx.text(nx) == "else":
+                j = nx
+                continue
+            return m
+        if k in (TokenKind.OPEN_PAREN, TokenKind.OPEN_BRACKET) and int(match[j]) > j:
+            j = int(match[j]) + 1
+            continue
+        j += 1
+    return n - 1
+
+
+def find_scopes(
+    ctx: LintFile, known: set[str], categories: set[str]
+) -> tuple[list[Scope], list[Finding]]:
+    """The file's suppression scopes, and ``unknown_lint`` findings for names that are neither a
+    rule nor a category."""
+    scopes: list[Scope] = []
+    unknown: list[Finding] = []
+    kind = ctx.kind
+    names = known | {c.replace("-", "_") for c in categories}
+
+    def resolve(name: str, s: int, e: int, level: Level, rs: int, re_: int) -> None:  # noqa: PLR0917
+        if name in known:
+            scopes.append(Scope(s, e, name, level))
+        elif name in names:
+            scopes.append(Scope(s, e, name.replace("_", "-"), level))
+        else:
+            unknown.append(
+                Finding(
+                    UNKNOWN_LINT,
+                    f"unknown rustg lint `{name}`",
+                    rs,
+                    re_,
+                    help="`cargo g lint --list-rules` lists the rule names",
+                )
+            )
+
+    # Attributes: `#` (`!`)? `[` level `(` ... `)` `]`, found through the tree.
+    sig = ctx.sig
+    pounds = sig[kind[sig] == TokenKind.POUND]
+    for r in pounds.tolist():
+        j = int(ctx.nxt[r])
+        inner = False
+        if j < ctx.n and kind[j] == TokenKind.BANG:
+            inner, j = True, int(ctx.nxt[j])
+        if j >= ctx.n or kind[j] != TokenKind.OPEN_BRACKET:
+            continue
+        close = int(ctx.match[j])
+        w = int(ctx.nxt[j])
+        if close < 0 or w >= close:
+            continue
+        level = _ATTR_LEVEL.get(ctx.text(w))
+        if level is None:
+            continue
+        o = int(ctx.nxt[w])
+        if o >= close or kind[o] != TokenKind.OPEN_PAREN:
+            continue
+        # inside: comma-separated paths; ours are `rustg :: name`
+        toks = [int(t) for t in sig[(sig > o) & (sig < int(ctx.match[o]))]]
+        if inner:
+            p = int(ctx.parent[r])
+            if p < 0:
+                s_byte, e_byte = 0, len(ctx.source)
+            else:
+                s_byte, e_byte = int(ctx.start[p]), int(ctx.end[max(int(ctx.match[p]), p)])
+        else:
+            target = int(ctx.nxt[close])
+            # several attributes in a row: the scope is the item after all of them
+            while target < ctx.n and kind[target] == TokenKind.POUND:
+                b = int(ctx.nxt[target])
+                if b >= ctx.n or kind[b] != TokenKind.OPEN_BRACKET or ctx.match[b] < 0:
+                    break
+                target = int(ctx.nxt[int(ctx.match[b])])
+            if target >= ctx.n:
+                continue
+            last = _scope_end(ctx, target)
+            s_byte, e_byte = int(ctx.start[r]), int(ctx.end[max(last, target)])
+        for q in range(len(toks) - 3):
+            if (
+                ctx.text(toks[q]) == "rustg"
+                and kind[toks[q + 1]] == TokenKind.COLON
+                and kind[toks[q + 2]] == TokenKind.COLON
+                and kind[toks[q + 3]] == TokenKind.IDENT
+            ):
+                name_row = toks[q + 3]
+                rs, re_ = int(ctx.start[toks[q]]), int(ctx.end[name_row])
+                resolve(ctx.text(name_row), s_byte, e_byte, level, rs, re_)
+
+    # Comments: `// rustg-lint: allow(a, b)`.
+    comments = np.flatnonzero(kind == TokenKind.LINE_COMMENT)
+    for r in comments.tolist():
+        text = ctx.text(r)
+        m = _COMMENT.search(text)
+        if m is None:
+            continue
+        level = _ATTR_LEVEL[m.group(1)]
+        # code before the comment on its line: that line; otherwise the next line with code
+        prev = int(ctx.prv[r])
+        line = ctx.line_of(int(ctx.start[r]))
+        if prev >= 0 and ctx.line_of(int(ctx.start[prev])) == line:
+            target_line = line
+        else:
+            nx = int(ctx.nxt[r])
+            if nx >= ctx.n:
+                continue
+            target_line = ctx.line_of(int(ctx.start[nx]))
+        ls = ctx.line_starts
+        s_byte = int(ls[target_line - 1])
+        e_byte = int(ls[target_line]) if target_line < len(ls) else len(ctx.source)
+        base = int(ctx.start[r]) + m.start(2)
+        for part in re.finditer(r"[A-Za-z0-9_:\-]+", m.group(2)):
+            name = part.group(0).removeprefix("rustg::")
+            resolve(name, s_byte, e_byte, level, base + part.start(), base + part.end())
+    return scopes, unknown
