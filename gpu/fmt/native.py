@@ -1,0 +1,157 @@
+"""Native formatting of top-level items: rustfmt's exact output, or None where not guaranteed.
+
+:func:`format_top_level_items` is the interface the formatter's driver calls (gpu/fmt/driver):
+one entry per top-level item of a file (items of depth 0 of the engine's item index, in index
+order), each the exact text rustfmt prints for that item (its outer attributes and doc comments
+included, starting at column 0, no trailing newline), or ``None`` when the native printer cannot
+guarantee rustfmt's output; the driver delegates those to rustfmt.
+
+What is covered is decided per item by :mod:`rustg.gpu.fmt.native_print` (monotone layout
+decisions only, see there), plus one file-level rule here: rustfmt reorders consecutive ``use``
+items, ``extern crate`` items and ``mod x;`` declarations (``reorder_imports``,
+``reorder_modules``), so an item of such a group is only printed when its whole group is
+already in rustfmt's order (then nothing moves). Groups are split by a blank line (checked with
+rustfmt 1.9: ``use d; use c; <blank> use b; use a;`` sorts each half); this module treats
+anything else between two items (a comment, a single newline) as the same group, which can only
+make a group larger than rustfmt's and so the check stricter.
+
+Items are independent, so they are printed one after another from the shared token arrays (the
+per-item cost is the reading of its own tokens; see bench/fmt_native_coverage.py for MB/s).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from rustg.gpu.fmt.native_print import Printer, Widths, compare_use_keys
+from rustg.gpu.fmt.native_tokens import Unsupported, item_tokens
+from rustg.gpu.items import ItemKind
+
+__all__ = ["format_top_level_items", "native_config_supported"]
+
+_USE, _MOD, _EXTERN_CRATE = int(ItemKind.USE), int(ItemKind.MOD), int(ItemKind.EXTERN_CRATE)
+
+
+def native_config_supported(config: Any, source: bytes = b"") -> bool:
+    """True when every option has the one value the native printer was validated for.
+
+    Only the defaults were checked against rustfmt over the corpus (max_width 100, 4 spaces,
+    Default heuristics, reordering on, Tall params); editions 2015/2018/2021 share rustfmt's
+    style edition 2015 rules (2024 changes import sorting), so they print alike.
+    """
+    if not getattr(config, "native_allowed", True):
+        return False
+    checks = (
+        getattr(config, "max_width", 100) == 100,
+        getattr(config, "tab_spaces", 4) == 4,
+        getattr(config, "hard_tabs", False) is False,
+        str(getattr(config, "edition", "2021")) in ("2015", "2018", "2021"),
+        _enum_value(getattr(config, "use_small_heuristics", "Default")) == "Default",
+        getattr(config, "reorder_imports", True) is True,
+        _enum_value(getattr(config, "fn_params_layout", "Tall")) == "Tall",
+    )
+    if not all(checks):
+        return False
+    newline_for = getattr(config, "newline_for", None)
+    # Items are returned with "\n" line ends; CRLF output is left to rustfmt.
+    return newline_for is None or newline_for(source) == b"\n"
+
+
+def _enum_value(v: Any) -> str:
+    return str(getattr(v, "value", v))
+
+
+def format_top_level_items(source: bytes, tokens, tree, items, config: Any) -> list[str | None]:  # type: ignore[no-untyped-def]
+    """See the module docstring. ``tokens``, ``tree``, ``items``: ``index_file(source)``."""
+    del tree  # the printer walks tokens itself; the tree is part of the interface for later use
+    top = np.flatnonzero(items.depth == 0)
+    if not native_config_supported(config, source):
+        return [None] * len(top)
+    widths = Widths.default_for(100)
+    unit = " " * 4
+    out: list[str | None] = []
+    meta: list[tuple[int, Any, bool]] = []  # (reorder kind or 0, key, macro_use)
+    for idx in top.tolist():
+        kind = int(items.kind[idx])
+        lo, hi = int(items.start[idx]), int(items.end[idx])
+        text: str | None = None
+        key: Any = None
+        macro_use = False
+        reorder = 0
+        try:
+            toks = item_tokens(source, tokens, lo, hi)
+            p = Printer(toks, widths, unit)
+            lines = p.item("")
+            if not p.at_end():
+                raise Unsupported("tokens left over")
+            text = "\n".join(lines)
+            macro_use = p.macro_use
+            if kind == _USE:
+                reorder, key = _USE, p.use_key
+            elif kind == _MOD and p.mod_name is not None:
+                reorder, key = _MOD, p.mod_name
+            elif kind == _EXTERN_CRATE:
+                reorder, key = _EXTERN_CRATE, text[text.find("extern crate ") :]
+        except (Unsupported, UnicodeDecodeError, IndexError):
+            text = None
+            if kind in (_USE, _EXTERN_CRATE):
+                reorder = kind
+            elif kind == _MOD and int(items.body[idx]) < 0:
+                reorder = _MOD
+        out.append(text)
+        meta.append((reorder, key, macro_use))
+    _check_groups(source, tokens, items, top, out, meta)
+    return out
+
+
+def _gap_is_blank(source: bytes, a: int, b: int) -> bool:
+    gap = source[a:b]
+    return gap.count(b"\n") >= 2 and not gap.strip()
+
+
+def _check_groups(  # noqa: PLR0917
+    source: bytes,
+    tokens: Any,
+    items: Any,
+    top: Any,
+    out: list[str | None],
+    meta: list[tuple[int, Any, bool]],
+) -> None:
+    n = len(top)
+    i = 0
+    while i < n:
+        kind = meta[i][0]
+        j = i + 1
+        if kind:
+            while j < n and meta[j][0] == kind:
+                a = int(tokens.end[int(items.end[top[j - 1]])])
+                b = int(tokens.start[int(items.start[top[j]])])
+                if _gap_is_blank(source, a, b):
+                    break
+                j += 1
+        if kind and j - i > 1 and not _group_sorted(kind, out[i:j], meta[i:j]):
+            for g in range(i, j):
+                out[g] = None
+        i = j
+
+
+def _group_sorted(kind: int, texts: list[str | None], meta: list[tuple[int, Any, bool]]) -> bool:
+    if any(t is None for t in texts) or any(m[2] for m in meta):
+        return False
+    keys = [m[1] for m in meta]
+    try:
+        for a, b in itertools.pairwise(keys):
+            if kind == _USE:
+                if compare_use_keys(a, b) >= 0:
+                    return False
+            elif kind == _MOD:
+                if not (a.isascii() and b.isascii()) or "r#" in a + b or not a < b:
+                    return False
+            elif " as " in a or " as " in b or not a < b:
+                return False
+    except Unsupported:
+        return False
+    return True

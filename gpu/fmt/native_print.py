@@ -1,0 +1,1819 @@
+"""The native pretty printer: a recursive-descent reader of one item's tokens that prints
+rustfmt's layout for the subset of Rust it models, and raises :class:`Unsupported` anywhere else.
+
+Design rule that keeps it exact: every line-breaking decision it takes is *monotone*: it prints
+a construct on one line only when rustfmt provably does (the line fits ``max_width`` and the
+construct's small-heuristics width, e.g. ``fn_call_width``), and otherwise gives up rather than
+guess rustfmt's multi-line layout. The only multi-line layouts it prints are those rustfmt uses
+unconditionally: blocks (one statement per line), struct fields, enum variants, match arms,
+impl/trait items. The widths are rustfmt's ``use_small_heuristics = "Default"`` values for
+``max_width = 100`` (``rustfmt --print-config default``), scaled as rustfmt scales them.
+
+Each construct's rules cite the rustfmt behaviour they follow; all were checked against the
+installed rustfmt over the corpus by bench/fmt_native_coverage.py (0 wrong is the bar).
+"""
+
+# ruff: noqa: SIM102
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from rustg.gpu.fmt.native_tokens import DOC, ItemTokens, Unsupported
+from rustg.gpu.tokens import Keyword, TokenKind
+
+__all__ = ["Printer", "Widths", "use_key"]
+
+_T = TypeVar("_T")
+
+_IDENT = int(TokenKind.IDENT)
+_RAW_IDENT = int(TokenKind.RAW_IDENT)
+_LIFETIME = int(TokenKind.LIFETIME)
+_LIT_LO, _LIT_HI = int(TokenKind.INT), int(TokenKind.RAW_C_STR)
+_STR_KINDS = (int(TokenKind.STR), int(TokenKind.RAW_STR))
+_K = Keyword
+
+# Glued operators, longest first (tokens are one char each; `joint` glues them).
+_OPS = (
+    "<<=", ">>=", "...", "..=", "::", "->", "=>", "==", "!=", "<=", ">=", "&&", "||",
+    "+=", "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<<", ">>", "..",
+)  # fmt: skip
+_BINOPS = frozenset(
+    (
+        "||",
+        "&&",
+        "==",
+        "!=",
+        "<",
+        ">",
+        "<=",
+        ">=",
+        "|",
+        "^",
+        "&",
+        "<<",
+        ">>",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+    )
+)
+_ASSIGN_OPS = frozenset(("=", "+=", "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<<=", ">>="))
+
+
+@dataclass(frozen=True, slots=True)
+class Widths:
+    """rustfmt's width limits (``use_small_heuristics = "Default"``, scaled by max_width)."""
+
+    max_width: int
+    fn_call: int
+    attr_fn_like: int
+    struct_lit: int
+    struct_variant: int
+    array: int
+    chain: int
+
+    @classmethod
+    def default_for(cls, max_width: int) -> Widths:
+        # rustfmt Heuristics::Default: each width is its max_width=100 value times
+        # max_width / 100, rounded down (config/options.rs, WidthHeuristics::scaled).
+        def scaled(w: int) -> int:
+            return (w * max_width) // 100 if max_width != 100 else w
+
+        return cls(
+            max_width, scaled(60), scaled(70), scaled(18), scaled(35), scaled(60), scaled(60)
+        )
+
+
+def width(s: str) -> int:
+    """Display width, over-estimated for non-ASCII (2 per char): safe for 'fits' checks only."""
+    if s.isascii():
+        return len(s) + 2 * s.count("\t")
+    return len(s) + sum(1 for c in s if ord(c) > 127 or c == "\t")
+
+
+def _is_upper_snake(s: str) -> bool:
+    return all(c.isupper() or c == "_" or c.isnumeric() for c in s)
+
+
+def _ident_cmp(a: str, b: str) -> int:
+    """rustfmt 1.x (style edition 2015/2021) ordering of two use-path identifiers."""
+    a, b = a.removeprefix("r#"), b.removeprefix("r#")
+    if not (a[:1].isalpha() and b[:1].isalpha()):
+        # `__B` sorts before `D` in rustfmt 1.9 although '_' > 'D': the rule for names not
+        # starting with a letter is not modelled.
+        raise Unsupported("use name not starting with a letter")
+    if a[:1].isupper() and b[:1].islower():
+        return 1
+    if a[:1].islower() and b[:1].isupper():
+        return -1
+    ua, ub = _is_upper_snake(a), _is_upper_snake(b)
+    if ua != ub:
+        return 1 if ua else -1
+    return (a > b) - (a < b)
+
+
+# A use tree for ordering: list of segments; a segment is ("self"|"super"|"crate"|"ident"|
+# "glob"|"list", name, alias, children).
+_SEG_RANK = {"self": 0, "super": 1, "crate": 2, "ident": 3, "glob": 4, "list": 5}
+
+
+def _seg_cmp(a: tuple, b: tuple) -> int:  # type: ignore[type-arg]
+    ka, kb = a[0], b[0]
+    if ka != kb:
+        return -1 if _SEG_RANK[ka] < _SEG_RANK[kb] else 1
+    if ka == "ident":
+        c = _ident_cmp(a[1], b[1])
+        if c:
+            return c
+        if a[2] != b[2]:
+            # rustfmt compares aliases but treats trees that differ only by alias as equal
+            # (stable sort keeps input order); we refuse to rely on either.
+            raise Unsupported("use trees differing only by alias")
+        return 0
+    if ka == "list":
+        for x, y in zip(a[3], b[3], strict=False):
+            c = _tree_cmp(x, y)
+            if c:
+                return c
+        return (len(a[3]) > len(b[3])) - (len(a[3]) < len(b[3]))
+    if ka in ("self", "super", "crate") and a[2] != b[2]:
+        raise Unsupported("aliased self/super/crate")
+    return 0
+
+
+def _tree_cmp(a: list, b: list) -> int:  # type: ignore[type-arg]
+    for x, y in zip(a, b, strict=False):
+        c = _seg_cmp(x, y)
+        if c:
+            return c
+    return (len(a) > len(b)) - (len(a) < len(b))
+
+
+class _Key:
+    __slots__ = ("tree",)
+
+    def __init__(self, tree: list) -> None:  # type: ignore[type-arg]
+        self.tree = tree
+
+    def __lt__(self, other: _Key) -> bool:
+        return _tree_cmp(self.tree, other.tree) < 0
+
+
+def use_key(tree: list) -> _Key:  # type: ignore[type-arg]
+    return _Key(tree)
+
+
+def compare_use_keys(a: _Key, b: _Key) -> int:
+    return _tree_cmp(a.tree, b.tree)
+
+
+class Printer:
+    """Prints one item (and what it contains) from its significant tokens."""
+
+    def __init__(self, toks: ItemTokens, widths: Widths, indent_unit: str) -> None:
+        self.kind = toks.kind
+        self.kw = toks.kw
+        self.text = toks.text
+        self.joint = toks.joint
+        self.nl = toks.nl_before
+        self.n = len(toks.kind)
+        self.i = 0
+        self.w = widths
+        self.unit = indent_unit
+        #: set by a `use` item: its ordering key (for the group check of the caller)
+        self.use_key: _Key | None = None
+        self.mod_name: str | None = None
+        self.macro_use = False
+
+    # -- token access --------------------------------------------------------------------
+
+    def _t(self, o: int = 0) -> str:
+        j = self.i + o
+        return self.text[j] if j < self.n else ""
+
+    def _k(self, o: int = 0) -> int:
+        j = self.i + o
+        return self.kind[j] if j < self.n else -1
+
+    def _kwd(self, o: int = 0) -> int:
+        j = self.i + o
+        return self.kw[j] if j < self.n else -1
+
+    def _op(self) -> str:
+        """The glued operator at the cursor ('' if not punct)."""
+        j = self.i
+        if j >= self.n:
+            return ""
+        t = self.text[j]
+        if not (64 <= self.kind[j] <= 84):
+            return ""
+        s = t
+        while self.joint[j] and j + 1 < self.n and len(s) < 3:
+            j += 1
+            s += self.text[j]
+        for op in _OPS:
+            if s.startswith(op):
+                return op
+        return t
+
+    def _eat_op(self, op: str) -> bool:
+        if self._op() == op:
+            self.i += len(op)
+            return True
+        return False
+
+    def _expect_op(self, op: str) -> None:
+        if not self._eat_op(op):
+            raise Unsupported(f"expected {op!r}")
+
+    def _is(self, ch: str) -> bool:
+        """Single-char punct or delimiter at the cursor."""
+        return self._t() == ch and self.i < self.n and self.kind[self.i] >= 48
+
+    def _eat(self, ch: str) -> bool:
+        if self._is(ch):
+            self.i += 1
+            return True
+        return False
+
+    def _expect(self, ch: str) -> None:
+        if not self._eat(ch):
+            raise Unsupported(f"expected {ch!r} at {self._t()!r}")
+
+    def _is_kw(self, kw: Keyword, o: int = 0) -> bool:
+        return self._kwd(o) == kw and self._k(o) == _IDENT
+
+    def _eat_kw(self, kw: Keyword) -> bool:
+        if self._is_kw(kw):
+            self.i += 1
+            return True
+        return False
+
+    def _ident(self) -> str:
+        k = self._k()
+        if k == _RAW_IDENT or (
+            k == _IDENT
+            and self._kwd() in (0, _K.UNION, _K.MACRO_RULES, _K.AUTO, _K.DEFAULT, _K.SAFE, _K.RAW)
+        ):
+            self.i += 1
+            return self.text[self.i - 1]
+        raise Unsupported(f"expected identifier at {self._t()!r}")
+
+    def at_end(self) -> bool:
+        return self.i >= self.n
+
+    def _blank_before(self) -> bool:
+        return self.i < self.n and self.nl[self.i] >= 2
+
+    def _fits(self, line: str, limit: int = 0) -> str:
+        if width(line) > (limit or self.w.max_width):
+            raise Unsupported("line too long")
+        return line
+
+    def _fits_exact(self, line: str) -> bool:
+        """For a non-monotone choice (one line if it fits, else a known multi-line form):
+        True/False when the width is known exactly, Unsupported when it is not."""
+        w = width(line)
+        if w <= self.w.max_width:
+            return True
+        if line.isascii() and "\t" not in line:
+            return False
+        raise Unsupported("width not exact")
+
+    def _single_expr_block(self) -> str | None:
+        """``{ expr }`` (cursor on ``{``): the expression, consuming the block; None (cursor
+        unchanged) when the block is anything else."""
+        save = self.i
+        self._expect("{")
+        if self._is("}") or self._is_block_like() or self._is_kw(_K.LET) or self._item_start():
+            self.i = save
+            return None
+        try:
+            e = self.expr()
+        except Unsupported:
+            self.i = save
+            return None
+        if not self._eat("}"):
+            self.i = save
+            return None
+        return e
+
+    # -- lists ---------------------------------------------------------------------------
+
+    def _comma_list(self, close: str, elem: Callable[[], _T]) -> list[_T]:
+        """Elements up to ``close`` (consumed); a trailing comma is dropped (one-line lists)."""
+        out: list[_T] = []
+        while not self._eat(close):
+            out.append(elem())
+            if not self._eat(","):
+                self._expect(close)
+                break
+        return out
+
+    def _limited(self, items: list[str], limit: int) -> str:
+        s = ", ".join(items)
+        if width(s) > limit or "\n" in s:
+            raise Unsupported("list over its width heuristic")
+        return s
+
+    # -- attributes ----------------------------------------------------------------------
+
+    def attrs(self, ind: str) -> list[str]:
+        lines: list[str] = []
+        derives = 0
+        while True:
+            if lines and self._blank_before():
+                # rustfmt keeps a blank line between attributes/doc comments; not modelled.
+                raise Unsupported("blank line among attributes")
+            if self._k() == DOC:
+                lines.append(ind + self.text[self.i])
+                self.i += 1
+                continue
+            if self._is("#") and self._t(1) == "[":
+                self.i += 2
+                path = self._meta_path()
+                if path in (
+                    "rustfmt::skip",
+                    "rustfmt_skip",
+                    "cfg_attr",
+                    "unsafe",
+                ) or path.startswith("rustfmt"):
+                    raise Unsupported("rustfmt attribute or cfg_attr")
+                if path == "derive":
+                    derives += 1
+                if path == "macro_use":
+                    self.macro_use = True
+                body = self._meta_rest()
+                self._expect("]")
+                lines.append(self._fits(ind + "#[" + path + body + "]"))
+                continue
+            break
+        if derives > 1:
+            raise Unsupported("derives rustfmt merges")
+        return lines
+
+    def _meta_path(self) -> str:
+        parts = [self._ident_or_kw()]
+        while self._op() == "::":
+            self.i += 2
+            parts.append(self._ident_or_kw())
+        return "::".join(parts)
+
+    def _ident_or_kw(self) -> str:
+        if self._k() in (_IDENT, _RAW_IDENT):
+            self.i += 1
+            return self.text[self.i - 1]
+        raise Unsupported("meta path")
+
+    def _meta_rest(self) -> str:
+        if self._is("("):
+            self.i += 1
+            items = []
+            while not self._eat(")"):
+                items.append(self._meta_item())
+                if not self._eat(","):
+                    self._expect(")")
+                    break
+                if self._is(")"):
+                    # rustfmt keeps a trailing comma inside an attribute's list
+                    raise Unsupported("trailing comma in attribute")
+            return "(" + self._limited(items, self.w.attr_fn_like) + ")"
+        if self._is("=") and not self.joint[self.i]:
+            self.i += 1
+            return " = " + self._literal()
+        return ""
+
+    def _meta_item(self) -> str:
+        if _LIT_LO <= self._k() <= _LIT_HI or self._is_kw(_K.TRUE) or self._is_kw(_K.FALSE):
+            return self._literal()
+        return self._meta_path() + self._meta_rest()
+
+    def _literal(self) -> str:
+        k = self._k()
+        if _LIT_LO <= k <= _LIT_HI or self._is_kw(_K.TRUE) or self._is_kw(_K.FALSE):
+            t = self.text[self.i]
+            if "\n" in t:
+                raise Unsupported("multi-line literal")
+            self.i += 1
+            return t
+        raise Unsupported("literal expected")
+
+    # -- visibility, generics, paths, types -----------------------------------------------
+
+    def vis(self) -> str:
+        if not self._is_kw(_K.PUB):
+            if self._is_kw(_K.CRATE) and self._t(1) != "::":
+                raise Unsupported("crate visibility")
+            return ""
+        self.i += 1
+        if self._is("("):
+            if (
+                self._is_kw(_K.CRATE, 1)
+                or self._is_kw(_K.SUPER, 1)
+                or self._is_kw(_K.SELF_VALUE, 1)
+            ):
+                if self._t(2) == ")":
+                    s = "pub(" + self._t(1) + ") "
+                    self.i += 3
+                    return s
+            if self._is_kw(_K.IN, 1):
+                self.i += 2
+                p = self._type_path()
+                self._expect(")")
+                return "pub(in " + p + ") "
+            raise Unsupported("visibility")
+        return "pub "
+
+    def generics(self) -> str:
+        if not self._is("<"):
+            return ""
+        self.i += 1
+        params = self._comma_list(">", self._generic_param)
+        if not params:
+            raise Unsupported("empty generics")
+        return "<" + ", ".join(params) + ">"
+
+    def _generic_param(self) -> str:
+        if self._is("#"):
+            raise Unsupported("attribute on generic param")
+        if self._k() == _LIFETIME:
+            s = self._t()
+            self.i += 1
+            if self._eat(":"):
+                b = [self._lifetime()]
+                while self._eat("+"):
+                    b.append(self._lifetime())
+                s += ": " + " + ".join(b)
+            return s
+        if self._eat_kw(_K.CONST):
+            s = "const " + self._ident()
+            self._expect(":")
+            s += ": " + self.type_()
+            if self._eat("="):
+                s += " = " + self._const_arg()
+            return s
+        s = self._ident()
+        if self._is(":") and self._op() != "::":
+            self.i += 1
+            s += ": " + self.bounds()
+        if self._is("=") and self._op() == "=":
+            self.i += 1
+            s += " = " + self.type_()
+        return s
+
+    def _lifetime(self) -> str:
+        if self._k() != _LIFETIME:
+            raise Unsupported("lifetime expected")
+        self.i += 1
+        return self.text[self.i - 1]
+
+    def bounds(self) -> str:
+        b = [self._bound()]
+        while self._is("+"):
+            self.i += 1
+            b.append(self._bound())
+        return " + ".join(b)
+
+    def _bound(self) -> str:
+        if self._k() == _LIFETIME:
+            return self._lifetime()
+        pre = ""
+        if self._is("?"):
+            self.i += 1
+            pre = "?"
+        if self._is_kw(_K.FOR):
+            pre += self._for_lifetimes()
+        if self._is("(") or self._is("~"):
+            raise Unsupported("parenthesised or ~const bound")
+        return pre + self._type_path()
+
+    def _for_lifetimes(self) -> str:
+        self.i += 1
+        self._expect("<")
+        ls = self._comma_list(">", self._lifetime)
+        return "for<" + ", ".join(ls) + "> "
+
+    def _path_segment_name(self) -> str:
+        k = self._k()
+        if k == _RAW_IDENT:
+            self.i += 1
+            return self.text[self.i - 1]
+        if k == _IDENT and self._kwd() in (
+            0, _K.SELF_VALUE, _K.SELF_TYPE, _K.SUPER, _K.CRATE, _K.UNION, _K.MACRO_RULES,
+            _K.AUTO, _K.DEFAULT, _K.SAFE, _K.RAW,
+        ):  # fmt: skip
+            self.i += 1
+            return self.text[self.i - 1]
+        raise Unsupported(f"path segment at {self._t()!r}")
+
+    def _type_path(self) -> str:
+        """A path in type position: segments with ``<args>`` or ``(A) -> B`` (Fn sugar)."""
+        s = ""
+        if self._op() == "::":
+            self.i += 2
+            s = "::"
+        if self._is("<"):
+            s += self._qself()
+            if self._op() != "::":
+                raise Unsupported("qualified path")
+            self.i += 2
+            s += "::"
+        while True:
+            s += self._path_segment_name()
+            if self._is("<") and self._op() not in ("<=", "<<", "<<="):
+                s += self._generic_args()
+            elif self._op() == "::" and self._t(2) == "<":
+                raise Unsupported("turbofish in type")
+            elif self._is("("):
+                self.i += 1
+                args = self._comma_list(")", self.type_)
+                s += "(" + self._limited(args, self.w.fn_call) + ")"
+                if self._op() == "->":
+                    self.i += 2
+                    s += " -> " + self.type_()
+                return s
+            if self._op() == "::" and self._t(2) != "<" and self._t(2) != "{" and self._t(2) != "*":
+                self.i += 2
+                s += "::"
+                continue
+            return s
+
+    def _qself(self) -> str:
+        self._expect("<")
+        s = "<" + self.type_()
+        if self._eat_kw(_K.AS):
+            s += " as " + self._type_path()
+        self._expect(">")
+        return s + ">"
+
+    def _generic_args(self) -> str:
+        self._expect("<")
+        args = self._comma_list(">", self._generic_arg)
+        if not args:
+            raise Unsupported("empty generic args")
+        return "<" + ", ".join(args) + ">"
+
+    def _generic_arg(self) -> str:
+        if self._k() == _LIFETIME:
+            return self._lifetime()
+        if (
+            self._k() == _IDENT
+            and self._kwd() == 0
+            and self._t(1) in ("=", ":")
+            and self._op_at(1) not in ("::", "==")
+        ):
+            name = self._ident()
+            if self._eat("="):
+                return name + " = " + self.type_()
+            self._expect(":")
+            return name + ": " + self.bounds()
+        if _LIT_LO <= self._k() <= _LIT_HI or self._is("-") or self._is("{"):
+            return self._const_arg()
+        return self.type_()
+
+    def _op_at(self, o: int) -> str:
+        save = self.i
+        self.i += o
+        try:
+            return self._op()
+        finally:
+            self.i = save
+
+    def _const_arg(self) -> str:
+        if self._is("{"):
+            raise Unsupported("const block arg")
+        if self._is("-"):
+            self.i += 1
+            return "-" + self._literal()
+        if _LIT_LO <= self._k() <= _LIT_HI:
+            return self._literal()
+        return self._type_path()
+
+    def type_(self) -> str:
+        t = self._t()
+        if self._is("&"):
+            self.i += 1
+            s = "&"
+            if self._k() == _LIFETIME:
+                s += self._lifetime() + " "
+            if self._eat_kw(_K.MUT):
+                s += "mut "
+            return s + self.type_()
+        if self._is("*"):
+            self.i += 1
+            if self._eat_kw(_K.CONST):
+                return "*const " + self.type_()
+            if self._eat_kw(_K.MUT):
+                return "*mut " + self.type_()
+            raise Unsupported("raw pointer")
+        if t == "[" and self._k() >= 48:
+            self.i += 1
+            s = "[" + self.type_()
+            if self._eat(";"):
+                s += "; " + self.expr()
+            self._expect("]")
+            return s + "]"
+        if t == "(" and self._k() >= 48:
+            self.i += 1
+            elems = []
+            trailing = False
+            while not self._eat(")"):
+                elems.append(self.type_())
+                trailing = self._eat(",")
+                if not trailing:
+                    self._expect(")")
+                    break
+            if len(elems) == 1 and trailing:
+                return "(" + elems[0] + ",)"
+            if len(elems) == 1:
+                raise Unsupported("parenthesised type")
+            # tuple types are laid out like call arguments (fn_call_width)
+            return "(" + self._limited(elems, self.w.fn_call) + ")"
+        if self._is("!"):
+            self.i += 1
+            return "!"
+        if self._is("_") or (self._k() == _IDENT and self._t() == "_"):
+            self.i += 1
+            return "_"
+        if self._is_kw(_K.IMPL) or self._is_kw(_K.DYN):
+            self.i += 1
+            return t + " " + self.bounds()
+        if (
+            self._is_kw(_K.FN)
+            or self._is_kw(_K.UNSAFE)
+            or self._is_kw(_K.EXTERN)
+            or self._is_kw(_K.FOR)
+        ):
+            s = ""
+            if self._is_kw(_K.FOR):
+                s += self._for_lifetimes()
+            if self._eat_kw(_K.UNSAFE):
+                s += "unsafe "
+            if self._eat_kw(_K.EXTERN):
+                if self._k() not in _STR_KINDS:
+                    raise Unsupported("extern without ABI")
+                s += "extern " + self._literal() + " "
+            if not self._eat_kw(_K.FN):
+                # `for<'a> Trait` as a type (bare trait object)
+                return s + self._type_path()
+            self._expect("(")
+            params = self._comma_list(")", self._fn_ptr_param)
+            s += "fn(" + self._limited(params, self.w.fn_call) + ")"
+            if self._op() == "->":
+                self.i += 2
+                s += " -> " + self.type_()
+            return s
+        p = self._type_path()
+        if self._is("+"):
+            raise Unsupported("bare trait object with bounds")
+        return p
+
+    def _fn_ptr_param(self) -> str:
+        if self._op() == "...":
+            raise Unsupported("variadic")
+        if self._k() == _IDENT and self._t(1) == ":" and self._op_at(1) != "::":
+            name = self._ident() if self._t() != "_" else self._underscore()
+            self.i += 1
+            return name + ": " + self.type_()
+        return self.type_()
+
+    def _underscore(self) -> str:
+        self.i += 1
+        return "_"
+
+    # -- patterns ------------------------------------------------------------------------
+
+    def pattern(self) -> str:
+        if self._is("|"):
+            raise Unsupported("leading pipe")
+        alts = [self._pat1()]
+        while self._is("|") and self._op() == "|":
+            self.i += 1
+            alts.append(self._pat1())
+        return " | ".join(alts)
+
+    def _pat1(self) -> str:
+        t = self._t()
+        k = self._k()
+        if self._is("&"):
+            self.i += 1
+            s = "&"
+            if self._eat_kw(_K.MUT):
+                s += "mut "
+            return s + self._pat1()
+        if self._eat_kw(_K.REF):
+            s = "ref "
+            if self._eat_kw(_K.MUT):
+                s += "mut "
+            return s + self._ident_pat()
+        if self._eat_kw(_K.MUT):
+            return "mut " + self._ident_pat()
+        if self._is("("):
+            self.i += 1
+            elems = []
+            trailing = False
+            while not self._eat(")"):
+                elems.append(self._pat_elem())
+                trailing = self._eat(",")
+                if not trailing:
+                    self._expect(")")
+                    break
+            if len(elems) == 1 and trailing:
+                return "(" + elems[0] + ",)"
+            if len(elems) == 1:
+                raise Unsupported("parenthesised pattern")
+            return "(" + ", ".join(elems) + ")"
+        if self._is("["):
+            self.i += 1
+            elems = self._comma_list("]", self._pat_elem)
+            return "[" + ", ".join(elems) + "]"
+        if k == _IDENT and t == "_":
+            self.i += 1
+            return "_"
+        if (
+            _LIT_LO <= k <= _LIT_HI
+            or self._is("-")
+            or self._is_kw(_K.TRUE)
+            or self._is_kw(_K.FALSE)
+        ):
+            neg = "-" if self._eat("-") else ""
+            lit = neg + self._literal()
+            return lit + self._range_pat_tail()
+        if self._op() in ("..", "..=", "..."):
+            raise Unsupported("rest/range pattern")
+        if k in (_IDENT, _RAW_IDENT) or self._is("<") or self._op() == "::":
+            p = self._expr_path()
+            if self._is("("):
+                self.i += 1
+                elems = self._comma_list(")", self._pat_elem)
+                return p + "(" + ", ".join(elems) + ")"
+            if self._is("{"):
+                return p + self._struct_pat()
+            if self._is("@"):
+                self.i += 1
+                return p + " @ " + self._pat1()
+            if self._is("!"):
+                raise Unsupported("macro pattern")
+            return p + self._range_pat_tail()
+        raise Unsupported(f"pattern at {t!r}")
+
+    def _range_pat_tail(self) -> str:
+        op = self._op()
+        if op in ("..=", "...", ".."):
+            raise Unsupported("range pattern")
+        return ""
+
+    def _pat_elem(self) -> str:
+        if self._op() == ".." and self._t(2) in (",", ")", "]", "}"):
+            self.i += 2
+            return ".."
+        return self.pattern()
+
+    def _ident_pat(self) -> str:
+        s = self._ident()
+        if self._is("@"):
+            self.i += 1
+            s += " @ " + self._pat1()
+        return s
+
+    def _struct_pat(self) -> str:
+        self._expect("{")
+        fields = []
+        while not self._eat("}"):
+            if self._op() == "..":
+                self.i += 2
+                fields.append("..")
+            elif self._is_kw(_K.REF) or self._is_kw(_K.MUT):
+                fields.append(self._pat1())
+            else:
+                name = self._field_name()
+                if self._is(":") and self._op() != "::":
+                    self.i += 1
+                    name += ": " + self.pattern()
+                fields.append(name)
+            if not self._eat(","):
+                self._expect("}")
+                break
+        if not fields:
+            return " {}"
+        s = ", ".join(fields)
+        # rustfmt lays struct patterns out like struct literals (struct_lit_width).
+        if width(s) > self.w.struct_lit:
+            raise Unsupported("struct pattern over struct_lit_width")
+        return " { " + s + " }"
+
+    def _field_name(self) -> str:
+        if self._k() == int(TokenKind.INT):
+            self.i += 1
+            return self.text[self.i - 1]
+        return self._ident()
+
+    # -- expressions (one line) ------------------------------------------------------------
+
+    def _expr_path(self) -> str:
+        s = ""
+        if self._op() == "::":
+            self.i += 2
+            s = "::"
+        if self._is("<"):
+            s += self._qself()
+            if self._op() != "::":
+                raise Unsupported("qualified path")
+            self.i += 2
+            s += "::"
+        while True:
+            s += self._path_segment_name()
+            if self._op() == "::":
+                if self._t(2) == "<":
+                    self.i += 2
+                    s += "::" + self._generic_args()
+                    if self._op() != "::":
+                        return s
+                self.i += 2
+                s += "::"
+                continue
+            return s
+
+    def expr(self, no_struct: bool = False) -> str:
+        """One expression on one line (binary operators spaced, ranges not)."""
+        if self._op() in ("..", "..="):
+            op = self._op()
+            self.i += len(op)
+            if self._range_end():
+                return op
+            return op + self._binary(no_struct)
+        s = self._binary(no_struct)
+        op = self._op()
+        if op in ("..", "..="):
+            self.i += len(op)
+            if self._range_end():
+                return s + op
+            return s + op + self._binary(no_struct)
+        return s
+
+    def _range_end(self) -> bool:
+        return (
+            self.at_end()
+            or self._t() in (")", "]", "}", ",", ";")
+            or (self._is("{") or self._op() == "=>")
+        )
+
+    def _binary(self, no_struct: bool) -> str:
+        parts = [self._unary(no_struct)]
+        while True:
+            if self._is_kw(_K.AS):
+                self.i += 1
+                parts[-1] += " as " + self.type_()
+                continue
+            op = self._op()
+            if op in _BINOPS:
+                self.i += len(op)
+                parts.append(op)
+                parts.append(self._unary(no_struct))
+                continue
+            return " ".join(parts)
+
+    def _unary(self, no_struct: bool) -> str:
+        if self._is("!") or self._is("-") or self._is("*"):
+            op = self._t()
+            self.i += 1
+            return op + self._unary(no_struct)
+        if self._is("&"):
+            self.i += 1
+            if self._is_kw(_K.RAW):
+                raise Unsupported("&raw")
+            s = "&"
+            if self._eat_kw(_K.MUT):
+                s += "mut "
+            return s + self._unary(no_struct)
+        return self._postfix(no_struct)
+
+    def _postfix(self, no_struct: bool) -> str:
+        s = self._primary(no_struct)
+        children = 0
+        while True:
+            if self._is(".") and self._op() == ".":
+                self.i += 1
+                if self._is_kw(_K.AWAIT):
+                    self.i += 1
+                    s += ".await"
+                elif self._k() in (int(TokenKind.INT), int(TokenKind.FLOAT)):
+                    s += "." + self._t()
+                    self.i += 1
+                else:
+                    name = self._ident()
+                    if self._op() == "::":
+                        self.i += 2
+                        name += "::" + self._generic_args()
+                    s += "." + name
+                    if self._is("("):
+                        s += self._call_args()
+                children += 1
+            elif self._is("?"):
+                self.i += 1
+                s += "?"
+                children += 1
+            elif self._is("("):
+                s += self._call_args()
+            elif self._is("["):
+                self.i += 1
+                s += "[" + self.expr() + "]"
+                self._expect("]")
+            else:
+                break
+        # rustfmt chains: with more than one child the whole chain must fit chain_width
+        # (chains.rs, format_last_child: one_line_budget = min(shape.width, chain_width)).
+        if children > 1 and width(s) > self.w.chain:
+            raise Unsupported("chain over chain_width")
+        return s
+
+    def _call_args(self) -> str:
+        self._expect("(")
+        args = self._comma_list(")", self.expr)
+        return "(" + self._limited(args, self.w.fn_call) + ")"
+
+    def _primary(self, no_struct: bool) -> str:
+        k = self._k()
+        t = self._t()
+        if _LIT_LO <= k <= _LIT_HI or self._is_kw(_K.TRUE) or self._is_kw(_K.FALSE):
+            return self._literal()
+        if self._is("("):
+            self.i += 1
+            elems = []
+            trailing = False
+            while not self._eat(")"):
+                elems.append(self.expr())
+                trailing = self._eat(",")
+                if not trailing:
+                    self._expect(")")
+                    break
+            if len(elems) == 1 and not trailing:
+                if elems[0].startswith("(") and elems[0].endswith(")"):
+                    raise Unsupported("nested parens")
+                return "(" + elems[0] + ")"
+            if len(elems) == 1:
+                return "(" + elems[0] + ",)"
+            return "(" + self._limited(elems, self.w.fn_call) + ")"
+        if self._is("["):
+            self.i += 1
+            if self._eat("]"):
+                return "[]"
+            first = self.expr()
+            if self._eat(";"):
+                s = "[" + first + "; " + self.expr() + "]"
+                self._expect("]")
+                return s
+            elems = [first]
+            if self._eat(","):
+                elems += self._comma_list("]", self.expr)
+            else:
+                self._expect("]")
+            return "[" + self._limited(elems, self.w.array) + "]"
+        if self._is("|") or self._op() == "||" or self._is_kw(_K.MOVE):
+            return self._closure()
+        if self._is_kw(_K.UNSAFE) and self._t(1) == "{":
+            self.i += 1
+            e = self._single_expr_block()
+            if e is None:
+                raise Unsupported("unsafe block with statements")
+            return "unsafe { " + e + " }"
+        if self._is_kw(_K.RETURN) or self._is_kw(_K.BREAK):
+            self.i += 1
+            if self._k() == _LIFETIME:
+                raise Unsupported("labelled break")
+            if self._range_end():
+                return t
+            return t + " " + self.expr(no_struct)
+        if self._is_kw(_K.CONTINUE):
+            self.i += 1
+            if self._k() == _LIFETIME:
+                raise Unsupported("labelled continue")
+            return "continue"
+        if (k in (_IDENT, _RAW_IDENT) and self._kwd() in (
+            0, _K.SELF_VALUE, _K.SELF_TYPE, _K.SUPER, _K.CRATE, _K.UNION, _K.MACRO_RULES,
+            _K.AUTO, _K.DEFAULT, _K.SAFE, _K.RAW,
+        )) or self._is("<") or self._op() == "::":  # fmt: skip
+            p = self._expr_path()
+            if self._is("!") and self._op() == "!":
+                return p + self._macro_call()
+            if self._is("{") and not no_struct:
+                return p + self._struct_lit()
+            return p
+        raise Unsupported(f"expression at {t!r}")
+
+    def _closure(self) -> str:
+        s = ""
+        if self._eat_kw(_K.MOVE):
+            s = "move "
+        if self._op() == "||":
+            self.i += 2
+            s += "||"
+        else:
+            self._expect("|")
+            params = []
+            while not self._eat("|"):
+                p = self._pat1()
+                if self._is(":") and self._op() != "::":
+                    self.i += 1
+                    p += ": " + self.type_()
+                params.append(p)
+                if not self._eat(","):
+                    self._expect("|")
+                    break
+            s += "|" + ", ".join(params) + "|"
+        if self._op() == "->" or self._is("{"):
+            raise Unsupported("closure with block body")
+        return s + " " + self.expr()
+
+    def _macro_call(self) -> str:
+        self.i += 1
+        if self._is("("):
+            self.i += 1
+            args = self._macro_args(")")
+            return "!(" + self._limited(args, self.w.fn_call) + ")"
+        if self._is("["):
+            self.i += 1
+            save = self.i
+            try:
+                first = self.expr()
+            except Unsupported:
+                self.i = save
+                raise
+            if self._eat(";"):
+                s = "![" + first + "; " + self.expr() + "]"
+                self._expect("]")
+                return s
+            self.i = save
+            args = self._macro_args("]")
+            return "![" + self._limited(args, self.w.array) + "]"
+        raise Unsupported("brace macro")
+
+    def _macro_args(self, close: str) -> list[str]:
+        out: list[str] = []
+        while not self._eat(close):
+            out.append(self.expr())
+            if not self._eat(","):
+                self._expect(close)
+                break
+            if self._is(close):
+                raise Unsupported("trailing comma in macro args")
+        return out
+
+    def _struct_lit(self) -> str:
+        self._expect("{")
+        fields = []
+        while not self._eat("}"):
+            if self._op() == "..":
+                self.i += 2
+                fields.append(".." + self.expr())
+                self._expect("}")
+                break
+            name = self._field_name()
+            if self._is(":") and self._op() != "::":
+                self.i += 1
+                name += ": " + self.expr()
+            fields.append(name)
+            if not self._eat(","):
+                self._expect("}")
+                break
+        if not fields:
+            return " {}"
+        s = ", ".join(fields)
+        if width(s) > self.w.struct_lit:
+            raise Unsupported("struct literal over struct_lit_width")
+        return " { " + s + " }"
+
+    # -- statements and blocks -------------------------------------------------------------
+
+    def block(self, ind: str) -> list[str]:
+        """A ``{...}`` block's inner lines (cursor on ``{``; consumes through ``}``)."""
+        self._expect("{")
+        inner = ind + self.unit
+        lines: list[str] = []
+        first = True
+        while not self._eat("}"):
+            if self.at_end():
+                raise Unsupported("unterminated block")
+            if not first and self._blank_before():
+                lines.append("")
+            first = False
+            lines += self._stmt(inner)
+        return lines
+
+    def _is_block_like(self) -> bool:
+        return (
+            self._is_kw(_K.IF)
+            or self._is_kw(_K.MATCH)
+            or self._is_kw(_K.LOOP)
+            or self._is_kw(_K.WHILE)
+            or self._is_kw(_K.FOR)
+            or (self._is_kw(_K.UNSAFE) and self._t(1) == "{")
+            or self._is("{")
+        )
+
+    def _stmt(self, ind: str) -> list[str]:
+        if self._is("#") or self._is(";") or self._k() == DOC or self._k() == _LIFETIME:
+            raise Unsupported("statement attribute, empty statement or label")
+        if self._eat_kw(_K.LET):
+            s = "let " + self.pattern()
+            if self._is(":") and self._op() != "::":
+                self.i += 1
+                s += ": " + self.type_()
+            if self._is("=") and self._op() == "=":
+                self.i += 1
+                if self._is_block_like() and not self._is_kw(_K.UNSAFE):
+                    raise Unsupported("block-like let initialiser")
+                s += " = " + self.expr()
+            if self._is_kw(_K.ELSE):
+                raise Unsupported("let-else")
+            self._expect(";")
+            return [self._fits(ind + s + ";")]
+        if self._item_start():
+            raise Unsupported("item in block")
+        if self._is_block_like():
+            lines = self._block_like(ind)
+            if self._is(";"):
+                raise Unsupported("semicolon after block-like statement")
+            return lines
+        s = self.expr()
+        op = self._op()
+        if op in _ASSIGN_OPS:
+            self.i += len(op)
+            if self._is_block_like() and not self._is_kw(_K.UNSAFE):
+                raise Unsupported("block-like assignment")
+            s += " " + op + " " + self.expr()
+        if self._eat(";"):
+            return [self._fits(ind + s + ";")]
+        if self._is("}"):
+            return [self._fits(ind + s)]
+        raise Unsupported(f"statement end at {self._t()!r}")
+
+    def _item_start(self) -> bool:
+        kw = self._kwd()
+        if self._k() != _IDENT:
+            return False
+        if kw in (
+            _K.FN,
+            _K.STRUCT,
+            _K.ENUM,
+            _K.TRAIT,
+            _K.IMPL,
+            _K.MOD,
+            _K.USE,
+            _K.STATIC,
+            _K.TYPE,
+            _K.EXTERN,
+            _K.PUB,
+            _K.MACRO_RULES,
+        ):
+            return True
+        if kw == _K.CONST and self._t(1) != "{":
+            return True
+        return kw == _K.UNSAFE and self._t(1) != "{"
+
+    def _braced(self, head: str, ind: str) -> list[str]:
+        """``head {`` + block + ``}``; an empty block is ``head {}``."""
+        line = self._fits(head + " {")
+        body = self.block(ind)
+        if not body:
+            return [line + "}"]
+        return [line, *body, ind + "}"]
+
+    def _block_like(self, ind: str) -> list[str]:
+        if self._eat_kw(_K.IF):
+            return self._if(ind, ind + "if ")
+        if self._eat_kw(_K.MATCH):
+            scrut = self.expr(no_struct=True)
+            return self._match(ind, ind + "match " + scrut)
+        if self._eat_kw(_K.LOOP):
+            return self._braced(ind + "loop", ind)
+        if self._eat_kw(_K.WHILE):
+            return self._braced(ind + "while " + self._cond(), ind)
+        if self._eat_kw(_K.FOR):
+            pat = self.pattern()
+            if not self._eat_kw(_K.IN):
+                raise Unsupported("for without in")
+            return self._braced(ind + "for " + pat + " in " + self.expr(no_struct=True), ind)
+        if self._eat_kw(_K.UNSAFE):
+            # rustfmt rewrite_single_line_block: an unsafe block holding one expression (or
+            # macro call) is `unsafe { e }` when that line fits (measured with a following
+            # `;`), else the usual block (checked at widths 97-101 against rustfmt 1.9).
+            e = self._single_expr_block()
+            if e is not None:
+                semi = ";" if self._is(";") else ""
+                one = ind + "unsafe { " + e + " }" + semi
+                if self._fits_exact(one):
+                    self._eat(";")
+                    return [one]
+                if semi:
+                    raise Unsupported("multi-line unsafe block with semicolon")
+                return [ind + "unsafe {", self._fits(ind + self.unit + e), ind + "}"]
+            return self._braced(ind + "unsafe", ind)
+        if self._is("{"):
+            body = self.block(ind)
+            if not body:
+                raise Unsupported("empty block statement")
+            return [ind + "{", *body, ind + "}"]
+        raise Unsupported("block-like")
+
+    def _cond(self) -> str:
+        if self._eat_kw(_K.LET):
+            pat = self.pattern()
+            self._expect("=")
+            s = "let " + pat + " = " + self.expr(no_struct=True)
+        else:
+            s = self.expr(no_struct=True)
+        if self._is_kw(_K.LET):
+            raise Unsupported("let chain")
+        return s
+
+    def _if(self, ind: str, head: str) -> list[str]:
+        cond = self._cond()
+        line = self._fits(head + cond + " {")
+        body = self.block(ind)
+        if not body:
+            raise Unsupported("empty if block")
+        lines = [line, *body]
+        if self._eat_kw(_K.ELSE):
+            if self._eat_kw(_K.IF):
+                rest = self._if(ind, ind + "} else if ")
+                return lines + rest
+            line = ind + "} else {"
+            body = self.block(ind)
+            if not body:
+                raise Unsupported("empty else block")
+            return [*lines, line, *body, ind + "}"]
+        return [*lines, ind + "}"]
+
+    def _match(self, ind: str, head: str) -> list[str]:
+        line = self._fits(head + " {")
+        self._expect("{")
+        inner = ind + self.unit
+        lines = [line]
+        first = True
+        while not self._eat("}"):
+            if self.at_end():
+                raise Unsupported("unterminated match")
+            if not first and self._blank_before():
+                lines.append("")
+            first = False
+            lines += self._arm(inner)
+        if len(lines) == 1:
+            raise Unsupported("empty match")
+        return [*lines, ind + "}"]
+
+    def _arm(self, ind: str) -> list[str]:
+        if self._is("#") or self._k() == DOC:
+            raise Unsupported("arm attribute")
+        pat = self.pattern()
+        if self._eat_kw(_K.IF):
+            pat += " if " + self.expr()
+        self._expect_op("=>")
+        head = ind + pat + " => "
+        if self._is("{"):
+            save = self.i
+            flat = self._flat_block_expr()
+            if flat is not None:
+                self._eat(",")
+                return [self._fits(head + flat + ",")]
+            self.i = save
+            body = self.block(ind)
+            self._eat(",")
+            if not body:
+                return [self._fits(head + "{}")]
+            return [self._fits(head + "{"), *body, ind + "}"]
+        if self._is_block_like():
+            raise Unsupported("block-like arm body")
+        s = self.expr()
+        if not self._eat(","):
+            if not self._is("}"):
+                raise Unsupported("arm end")
+        return [self._fits(head + s + ",")]
+
+    def _flat_block_expr(self) -> str | None:
+        """rustfmt's flatten_arm_body: ``{ expr }`` (one expression, not a macro call, not
+        block-like) prints as ``expr``. Returns None when the block is not of that form."""
+        self._expect("{")
+        if self._is("}") or self._is_block_like() or self._is_kw(_K.LET) or self._item_start():
+            return None
+        start = self.i
+        try:
+            s = self.expr()
+        except Unsupported:
+            return None
+        if not self._eat("}"):
+            return None
+        # A macro invocation in statement position is a statement macro: not flattened.
+        if self.kind[start] in (_IDENT, _RAW_IDENT) and s.endswith((")", "]")) and "!" in s:
+            j = start
+            while j < self.n and (self.kind[j] in (_IDENT, _RAW_IDENT) or self.text[j] == ":"):
+                j += 1
+            if j < self.n and self.text[j] == "!":
+                raise Unsupported("macro arm body")
+        return s
+
+    # -- items ---------------------------------------------------------------------------
+
+    def item(self, ind: str) -> list[str]:
+        """One item (attributes included) as lines, each starting with its indentation."""
+        lines = self.attrs(ind)
+        v = self.vis()
+        kw = self._kwd() if self._k() == _IDENT else -1
+        if kw == _K.USE:
+            self.i += 1
+            return [*lines, self._use(ind + v)]
+        if kw == _K.MOD:
+            self.i += 1
+            name = self._ident()
+            if self._eat(";"):
+                self.mod_name = name
+                return [*lines, self._fits(ind + v + "mod " + name + ";")]
+            return [*lines, *self._item_body(ind + v + "mod " + name, ind, self._mod_item)]
+        if kw == _K.EXTERN and self._is_kw(_K.CRATE, 1):
+            self.i += 2
+            s = ind + v + "extern crate " + self._path_segment_name()
+            if self._eat_kw(_K.AS):
+                s += " as " + (self._underscore() if self._t() == "_" else self._ident())
+            self._expect(";")
+            return [*lines, self._fits(s + ";")]
+        if kw in (_K.CONST, _K.STATIC) and not (
+            self._is_kw(_K.FN, 1)
+            or self._is_kw(_K.UNSAFE, 1)
+            or self._is_kw(_K.EXTERN, 1)
+            or self._is_kw(_K.ASYNC, 1)
+        ):
+            self.i += 1
+            s = ind + v + ("const " if kw == _K.CONST else "static ")
+            if kw == _K.STATIC and self._eat_kw(_K.MUT):
+                s += "mut "
+            s += self._underscore() if self._t() == "_" else self._ident()
+            self._expect(":")
+            s += ": " + self.type_()
+            if self._is("=") and self._op() == "=":
+                self.i += 1
+                if self._is_block_like():
+                    raise Unsupported("block-like initialiser")
+                s += " = " + self.expr()
+            self._expect(";")
+            return [*lines, self._fits(s + ";")]
+        if kw == _K.TYPE:
+            self.i += 1
+            s = ind + v + "type " + self._ident() + self.generics()
+            if self._is(":") and self._op() != "::":
+                self.i += 1
+                s += ": " + self.bounds()
+            if self._is_kw(_K.WHERE):
+                raise Unsupported("where")
+            if self._is("=") and self._op() == "=":
+                self.i += 1
+                s += " = " + self.type_()
+            if self._is_kw(_K.WHERE):
+                raise Unsupported("where")
+            self._expect(";")
+            return [*lines, self._fits(s + ";")]
+        if kw in (_K.STRUCT, _K.UNION):
+            self.i += 1
+            return [*lines, *self._struct(ind, ind + v + self.text[self.i - 1] + " ")]
+        if kw == _K.ENUM:
+            self.i += 1
+            return [*lines, *self._enum(ind, ind + v + "enum ")]
+        if kw == _K.IMPL or (kw == _K.UNSAFE and self._is_kw(_K.IMPL, 1)):
+            return [*lines, *self._impl(ind, ind + v)]
+        if (
+            kw == _K.TRAIT
+            or (kw == _K.UNSAFE and self._is_kw(_K.TRAIT, 1))
+            or (kw == _K.AUTO and self._is_kw(_K.TRAIT, 1))
+        ):
+            return [*lines, *self._trait(ind, ind + v)]
+        if kw == _K.EXTERN and self._k(1) in _STR_KINDS and self._t(2) == "{":
+            self.i += 1
+            head = ind + v + "extern " + self._literal()
+            return [*lines, *self._item_body(head, ind, self._foreign_item)]
+        return [*lines, *self._fn(ind, ind + v, body=_Body.REQUIRED)]
+
+    def _item_body(self, head: str, ind: str, member: Callable[[str], list[str]]) -> list[str]:
+        line = self._fits(head + " {")
+        self._expect("{")
+        if self._is("#") and self._t(1) == "!":
+            raise Unsupported("inner attribute")
+        inner = ind + self.unit
+        lines = [line]
+        first = True
+        if self._blank_before():
+            raise Unsupported("blank line at the start of a body")
+        while not self._eat("}"):
+            if self._is("}") and self._blank_before():
+                # rustfmt keeps a blank line before the `}` of an extern block; not modelled
+                raise Unsupported("blank line at the end of a body")
+            if self.at_end():
+                raise Unsupported("unterminated body")
+            if not first and self._blank_before():
+                lines.append("")
+            first = False
+            lines += member(inner)
+        if len(lines) == 1:
+            return [line + "}"]
+        return [*lines, ind + "}"]
+
+    def _mod_item(self, ind: str) -> list[str]:
+        # Items inside an inline module would need the use/mod reordering check of their own
+        # group; inline modules are rare enough at the top level to leave to rustfmt.
+        raise Unsupported("inline module")
+
+    def _foreign_item(self, ind: str) -> list[str]:
+        lines = self.attrs(ind)
+        v = self.vis()
+        if self._eat_kw(_K.STATIC):
+            s = ind + v + "static "
+            if self._eat_kw(_K.MUT):
+                s += "mut "
+            s += self._ident()
+            self._expect(":")
+            s += ": " + self.type_()
+            self._expect(";")
+            return [*lines, self._fits(s + ";")]
+        if self._is_kw(_K.TYPE):
+            raise Unsupported("foreign type")
+        return [*lines, *self._fn(ind, ind + v, body=_Body.NONE)]
+
+    def _assoc_item(self, ind: str) -> list[str]:
+        save_use = self.use_key
+        lines = self.attrs(ind)
+        v = self.vis()
+        if self._is_kw(_K.DEFAULT):
+            raise Unsupported("default item")
+        kw = self._kwd() if self._k() == _IDENT else -1
+        if kw == _K.CONST and not (
+            self._is_kw(_K.FN, 1)
+            or self._is_kw(_K.UNSAFE, 1)
+            or self._is_kw(_K.ASYNC, 1)
+            or self._is_kw(_K.EXTERN, 1)
+        ):
+            self.i += 1
+            s = ind + v + "const " + self._ident()
+            self._expect(":")
+            s += ": " + self.type_()
+            if self._is("=") and self._op() == "=":
+                self.i += 1
+                if self._is_block_like():
+                    raise Unsupported("block-like initialiser")
+                s += " = " + self.expr()
+            self._expect(";")
+            return [*lines, self._fits(s + ";")]
+        if kw == _K.TYPE:
+            self.i += 1
+            s = ind + v + "type " + self._ident() + self.generics()
+            if self._is(":") and self._op() != "::":
+                self.i += 1
+                s += ": " + self.bounds()
+            if self._is("=") and self._op() == "=":
+                self.i += 1
+                s += " = " + self.type_()
+            if self._is_kw(_K.WHERE):
+                raise Unsupported("where")
+            self._expect(";")
+            return [*lines, self._fits(s + ";")]
+        if kw == _K.FN or kw in (_K.CONST, _K.UNSAFE, _K.ASYNC, _K.EXTERN):
+            self.use_key = save_use
+            return [*lines, *self._fn(ind, ind + v, body=_Body.OPTIONAL)]
+        raise Unsupported("associated item")
+
+    def _fn(self, ind: str, head: str, body: _Body) -> list[str]:
+        s = head
+        while True:
+            if (
+                self._is_kw(_K.CONST)
+                or self._is_kw(_K.ASYNC)
+                or self._is_kw(_K.UNSAFE)
+                or self._is_kw(_K.SAFE)
+            ):
+                s += self._t() + " "
+                self.i += 1
+                continue
+            if self._is_kw(_K.EXTERN):
+                self.i += 1
+                if self._k() not in _STR_KINDS:
+                    raise Unsupported("extern without ABI")
+                s += "extern " + self._literal() + " "
+                continue
+            break
+        if not self._eat_kw(_K.FN):
+            raise Unsupported(f"item at {self._t()!r}")
+        s += "fn " + self._ident() + self.generics()
+        self._expect("(")
+        params = self._comma_list(")", self._fn_param)
+        s += "(" + ", ".join(params) + ")"
+        if self._op() == "->":
+            self.i += 2
+            s += " -> " + self.type_()
+        if self._is_kw(_K.WHERE):
+            raise Unsupported("where")
+        if self._is(";"):
+            if body is _Body.REQUIRED:
+                raise Unsupported("fn without body")
+            self.i += 1
+            # A declaration with a return type is one line only up to max_width - 1
+            # (rustfmt 1.9, trait and foreign fns: 99 columns one line, 100 broken).
+            return [self._fits(s + ";", self.w.max_width - 1 if " -> " in s else 0)]
+        if body is _Body.NONE:
+            raise Unsupported("foreign fn with body")
+        if self._is("{") and self._t(1) == "}":
+            self.i += 2
+            return [self._fits(s + " {}")]
+        return self._braced(s, ind)
+
+    def _fn_param(self) -> str:
+        if self._is("#") or self._op() == "...":
+            raise Unsupported("param attribute or variadic")
+        # self forms
+        j = 0
+        pre = ""
+        if self._is("&"):
+            j = 1
+            pre = "&"
+            if self._k(1) == _LIFETIME:
+                j = 2
+                pre += self._t(1) + " "
+            if self._is_kw(_K.MUT, j):
+                pre += "mut "
+                j += 1
+            if self._is_kw(_K.SELF_VALUE, j) and self._t(j + 1) != ":":
+                self.i += j + 1
+                return pre + "self"
+        else:
+            if self._is_kw(_K.MUT) and self._is_kw(_K.SELF_VALUE, 1):
+                self.i += 2
+                pre = "mut self"
+            elif self._is_kw(_K.SELF_VALUE) and self._t(1) != "::":
+                self.i += 1
+                pre = "self"
+            if pre:
+                if self._is(":"):
+                    self.i += 1
+                    return pre + ": " + self.type_()
+                return pre
+        p = self.pattern()
+        if not self._is(":") or self._op() == "::":
+            raise Unsupported("anonymous parameter")
+        self.i += 1
+        return p + ": " + self.type_()
+
+    def _struct(self, ind: str, head: str) -> list[str]:
+        s = head + self._ident() + self.generics()
+        if self._is_kw(_K.WHERE):
+            raise Unsupported("where")
+        if self._eat(";"):
+            return [self._fits(s + ";")]
+        if self._is("("):
+            self.i += 1
+            fields = self._comma_list(")", self._tuple_field)
+            if self._is_kw(_K.WHERE):
+                raise Unsupported("where")
+            self._expect(";")
+            return [self._fits(s + "(" + self._limited(fields, self.w.fn_call) + ");")]
+        return self._item_body(s, ind, self._named_field)
+
+    def _tuple_field(self) -> str:
+        if self._is("#") or self._k() == DOC:
+            raise Unsupported("tuple field attribute")
+        return self.vis() + self.type_()
+
+    def _named_field(self, ind: str) -> list[str]:
+        lines = self.attrs(ind)
+        s = ind + self.vis() + self._ident()
+        self._expect(":")
+        s += ": " + self.type_()
+        if self._is("="):
+            raise Unsupported("default field value")
+        if not self._eat(","):
+            if not self._is("}"):
+                raise Unsupported("field end")
+        return [*lines, self._fits(s + ",")]
+
+    def _enum(self, ind: str, head: str) -> list[str]:
+        s = head + self._ident() + self.generics()
+        if self._is_kw(_K.WHERE):
+            raise Unsupported("where")
+        line = self._fits(s + " {")
+        self._expect("{")
+        inner = ind + self.unit
+        variants: list[tuple[bool, list[str], str, list[str] | None, str]] = []
+        first = True
+        while not self._eat("}"):
+            if self.at_end():
+                raise Unsupported("unterminated enum")
+            blank = not first and self._blank_before()
+            first = False
+            attrs = self.attrs(inner)
+            if self._is_kw(_K.PUB):
+                raise Unsupported("variant visibility")
+            name = self._ident()
+            tail = ""
+            fields: list[str] | None = None
+            if self._is("("):
+                self.i += 1
+                tf = self._comma_list(")", self._tuple_field)
+                tail = "(" + self._limited(tf, self.w.fn_call) + ")"
+            elif self._is("{"):
+                self.i += 1
+                fields = self._comma_list("}", self._variant_field)
+            disc = ""
+            if self._is("="):
+                self.i += 1
+                disc = " = " + self.expr()
+            if not self._eat(","):
+                if not self._is("}"):
+                    raise Unsupported("variant end")
+            variants.append((blank, attrs, name + tail, fields, disc))
+        # rustfmt format_struct_struct: a struct variant is one line when its fields joined by
+        # ", " fit struct_variant_width and the line; format_variant_list: if any variant is
+        # multi-line, every struct variant is (one_line_width 0).
+        multi = []
+        for _, _, nm, fields, disc in variants:
+            if fields is None or not fields:
+                multi.append(False)
+                continue
+            joined = ", ".join(fields)
+            if not joined.isascii() or not nm.isascii():
+                raise Unsupported("non-ASCII struct variant")
+            one = inner + nm + " { " + joined + " }" + disc + ","
+            budget = min(self.w.struct_variant, self.w.max_width - len(inner + nm + " { "))
+            if len(joined) <= budget - 2 and len(one) <= self.w.max_width - 2:
+                multi.append(False)
+            elif len(joined) > self.w.struct_variant:
+                multi.append(True)
+            else:
+                raise Unsupported("struct variant near its width limit")
+        # An item of the variant list is multi-line when it has attributes/docs or is an
+        # expanded struct variant; when the list has both kinds, every struct variant with
+        # fields is expanded (rustfmt format_variant_list re-itemizes with one_line_width 0;
+        # checked with rustfmt 1.9: tuple and `{}` variants are unaffected).
+        line_multi = [bool(v[1]) or m for v, m in zip(variants, multi, strict=True)]
+        force = any(line_multi) and not all(line_multi)
+        lines = [line]
+        for (blank, attrs, nm, fields, disc), expand in zip(variants, multi, strict=True):
+            if blank:
+                lines.append("")
+            lines += attrs
+            if fields is None:
+                lines.append(self._fits(inner + nm + disc + ","))
+            elif not fields:
+                lines.append(self._fits(inner + nm + " {}" + disc + ","))
+            elif not (expand or force):
+                lines.append(self._fits(inner + nm + " { " + ", ".join(fields) + " }" + disc + ","))
+            else:
+                if disc:
+                    raise Unsupported("discriminant on multi-line variant")
+                lines.append(self._fits(inner + nm + " {"))
+                lines += [self._fits(inner + self.unit + f + ",") for f in fields]
+                lines.append(inner + "},")
+        if len(lines) == 1:
+            return [line + "}"]
+        return [*lines, ind + "}"]
+
+    def _variant_field(self) -> str:
+        if self._is("#") or self._k() == DOC:
+            raise Unsupported("variant field attribute")
+        s = self.vis() + self._ident()
+        self._expect(":")
+        return s + ": " + self.type_()
+
+    def _impl(self, ind: str, head: str) -> list[str]:
+        s = head
+        if self._eat_kw(_K.UNSAFE):
+            s += "unsafe "
+        self.i += 1  # impl
+        s += "impl" + self.generics()
+        if self._is_kw(_K.CONST):
+            raise Unsupported("const impl")
+        neg = "!" if self._eat("!") else ""
+        first = self.type_()
+        if self._eat_kw(_K.FOR):
+            s += " " + neg + first + " for " + self.type_()
+        elif neg:
+            raise Unsupported("negative inherent impl")
+        else:
+            s += " " + first
+        if self._is_kw(_K.WHERE):
+            raise Unsupported("where")
+        return self._item_body(s, ind, self._assoc_item)
+
+    def _trait(self, ind: str, head: str) -> list[str]:
+        s = head
+        if self._eat_kw(_K.UNSAFE):
+            s += "unsafe "
+        if self._is_kw(_K.AUTO):
+            self.i += 1
+            s += "auto "
+        self.i += 1  # trait
+        s += "trait " + self._ident() + self.generics()
+        if self._is(":") and self._op() != "::":
+            self.i += 1
+            s += ": " + self.bounds()
+        if self._is_kw(_K.WHERE) or self._is("="):
+            raise Unsupported("where or trait alias")
+        return self._item_body(s, ind, self._assoc_item)
+
+    # -- use -------------------------------------------------------------------------------
+
+    def _use(self, head: str) -> str:
+        if self._op() == "::" or self._is("{"):
+            raise Unsupported("use with leading :: or bare list")
+        tree = self._use_tree()
+        self._expect(";")
+        tree = _normalize(tree)
+        self.use_key = use_key(tree)
+        line = head + "use " + _print_tree(tree, top=True) + ";"
+        # A use list is one line only up to max_width - 2 (rustfmt 1.9: 98 columns one
+        # line, 99 broken, with or without `pub`/aliases; imports.rs subtracts the braces
+        # from a shape that already excludes them).
+        return self._fits(line, self.w.max_width - 2 if "{" in line else 0)
+
+    def _use_tree(self) -> list:  # type: ignore[type-arg]
+        segs: list = []  # type: ignore[type-arg]
+        while True:
+            if self._is("*"):
+                self.i += 1
+                segs.append(("glob", "*", None, None))
+                return segs
+            if self._is("{"):
+                self.i += 1
+                children = self._comma_list("}", self._use_tree)
+                segs.append(("list", "", None, children))
+                return segs
+            name = self._path_segment_name()
+            kind = {"self": "self", "super": "super", "crate": "crate"}.get(name, "ident")
+            if name == "Self":
+                raise Unsupported("Self in use")
+            alias = None
+            if self._eat_kw(_K.AS):
+                alias = self._underscore() if self._t() == "_" else self._ident()
+            segs.append((kind, name, alias, None))
+            if alias is None and self._op() == "::":
+                self.i += 2
+                continue
+            return segs
+
+
+class _Body:
+    """Whether a fn must, may or must not have a body (an enum-like set of sentinels)."""
+
+    REQUIRED: _Body
+    OPTIONAL: _Body
+    NONE: _Body
+
+
+_Body.REQUIRED = _Body()
+_Body.OPTIONAL = _Body()
+_Body.NONE = _Body()
+
+
+def _normalize(tree: list) -> list:  # type: ignore[type-arg]
+    """rustfmt's UseTree normalisation (style edition 2015/2021, imports_granularity
+    Preserve): a list of one tree that is not ``self`` is inlined (``a::{b::c}`` is
+    ``a::b::c``), list members are normalised and sorted; empty lists, duplicates and nested
+    lists of more than one member (which rustfmt lays out vertically) are refused."""
+    last = tree[-1]
+    if last[0] != "list":
+        return tree
+    children = [_normalize(c) for c in last[3]]
+    if not children:
+        raise Unsupported("empty use list")
+    if len(children) == 1:
+        only = children[0]
+        if only[0][0] == "self" or only[0][0] == "list":
+            if only[0][0] == "list":
+                raise Unsupported("anonymous nested list")
+            return [*tree[:-1], ("list", "", None, children)]
+        return [*tree[:-1], *only]
+    for c in children:
+        if c[0][0] == "list":
+            raise Unsupported("anonymous nested list")
+        if c[-1][0] == "list":
+            # rustfmt lays a list holding a nested list out vertically (a nested list of
+            # more than one member, imports.rs has_nested_list) or in ways not modelled here.
+            raise Unsupported("nested use list")
+    keys = [use_key(c) for c in children]
+    order = sorted(range(len(children)), key=lambda j: keys[j])
+    srt = [children[j] for j in order]
+    for a, b in itertools.pairwise(srt):
+        if _tree_cmp(a, b) == 0:
+            raise Unsupported("duplicate use")
+    return [*tree[:-1], ("list", "", None, srt)]
+
+
+def _print_tree(tree: list, top: bool = False) -> str:  # type: ignore[type-arg]
+    parts = []
+    for kind, name, alias, children in tree:
+        if kind == "glob":
+            parts.append("*")
+        elif kind == "list":
+            parts.append("{" + ", ".join(_print_tree(c) for c in children) + "}")
+        else:
+            parts.append(name + (" as " + alias if alias else ""))
+    return "::".join(parts)

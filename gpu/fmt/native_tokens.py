@@ -1,0 +1,84 @@
+"""One item's tokens as the native printer reads them: significant tokens plus layout facts.
+
+The printer (:mod:`rustg.gpu.fmt.native_print`) never looks at source whitespace except for
+what rustfmt itself keeps from it: whether a blank line separates two statements, fields,
+variants, arms or items (rustfmt keeps at most one, ``blank_lines_upper_bound = 1``, and none
+at the start or end of a block). Comments other than outer ``///`` doc comments are not
+modelled: an item holding one is refused here (rustfmt's comment placement is not reproduced).
+
+Multi-character operators are single-character punct tokens in the token arrays (as in
+``rustc_lexer``); ``joint[i]`` says token ``i`` is a punct immediately followed by another
+punct, which is what gluing ``->``, ``::``, ``==``... needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rustg.gpu.tokens import TokenKind
+
+__all__ = ["DOC", "ItemTokens", "Unsupported", "item_tokens"]
+
+#: Pseudo kind of an outer line doc comment (``///``) in the significant stream.
+DOC = 255
+
+_WS = int(TokenKind.WHITESPACE)
+_LINE_DOC = int(TokenKind.OUTER_LINE_DOC)
+_PUNCT_LO = int(TokenKind.SEMI)
+_PUNCT_HI = int(TokenKind.PERCENT)
+
+
+class Unsupported(Exception):
+    """The native printer cannot guarantee rustfmt's output here: the item goes to rustfmt."""
+
+
+@dataclass(slots=True)
+class ItemTokens:
+    kind: list[int]
+    kw: list[int]
+    text: list[str]
+    joint: list[bool]
+    #: newlines in the whitespace right before each token (0 for the first)
+    nl_before: list[int]
+
+
+def item_tokens(source: bytes, tokens, lo: int, hi: int) -> ItemTokens:  # type: ignore[no-untyped-def]
+    """Significant tokens of rows ``lo..hi`` (inclusive) of a single-file token array."""
+    kinds = tokens.kind[lo : hi + 1]
+    # Anything trivia other than whitespace and /// docs (comments, block docs, inner docs,
+    # shebang, BOM) or any lexer error: refuse the whole item (checked vectorised first).
+    trivia = kinds < 16
+    bad = trivia & (kinds != _WS) & (kinds != _LINE_DOC)
+    if bool(np.any(bad)) or bool(np.any(kinds >= 128)):
+        raise Unsupported("comment or error token")
+    starts = tokens.start[lo : hi + 1].tolist()
+    ends = tokens.end[lo : hi + 1].tolist()
+    kws = tokens.keyword[lo : hi + 1].tolist()
+    kl = kinds.tolist()
+    out = ItemTokens([], [], [], [], [])
+    nl = 0
+    prev_punct_end = -1
+    for j, kind in enumerate(kl):
+        k = kind
+        s, e = starts[j], ends[j]
+        if k == _WS:
+            nl += source.count(b"\n", s, e)
+            continue
+        text = source[s:e].decode("utf-8")
+        if k == _LINE_DOC:
+            if text != text.rstrip() or "\r" in text:
+                raise Unsupported("doc comment with trailing whitespace")
+            k = DOC
+        is_punct = _PUNCT_LO <= k <= _PUNCT_HI
+        if out.kind and is_punct and prev_punct_end == s:
+            out.joint[-1] = True
+        out.kind.append(k)
+        out.kw.append(kws[j])
+        out.text.append(text)
+        out.joint.append(False)
+        out.nl_before.append(nl)
+        nl = 0
+        prev_punct_end = e if is_punct else -1
+    return out

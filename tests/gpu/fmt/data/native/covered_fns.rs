@@ -1,0 +1,30 @@
+pub fn add(a:u32,b:u32)->u32{a+b}
+fn empty(){}
+pub(crate) unsafe fn raw(p:*const u8)->u8{ *p }
+fn body(x: &mut Vec<u8>) -> Option<usize> {
+    let n=x.len();
+
+    if n==0 {return None;}
+    else if n>10 { x.truncate(10); } else { x.push(1) ; }
+    for i in 0..n { x[i]+=1; }
+    while let Some(v)=x.pop() { if v>3 { break; } }
+    let y = unsafe { foo(n) };
+    match x.first() { Some(&v) if v>1 => { bar(v); } Some(_) => { baz() } None => return None, }
+    Some(n)
+}
+impl<T: Clone> Point<T> {
+    pub fn new(x:T,y:T)->Self{Self{x,y}}
+
+    fn get(&self)->&T{&self.x}
+}
+impl Drop for Thing { fn drop(&mut self) { unsafe { free(self.ptr) } } }
+pub trait Shape: Send + Sync {
+    const SIDES: u32;
+    type Unit;
+    fn area(&self) -> f64;
+    fn name(&self) -> String { String::from("shape") }
+}
+extern "C" {
+    fn abs(x: i32) -> i32;
+    static errno: i32;
+}

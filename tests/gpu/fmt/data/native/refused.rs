@@ -1,0 +1,26 @@
+use b;
+use a;
+
+fn commented() {
+    // a comment
+    let x = 1;
+}
+
+fn with_where<T>(t: T) where T: Clone {}
+
+#[derive(Debug)]
+#[derive(Clone)]
+struct Merged;
+
+fn long_chain() {
+    let v = items.iter().filter(|x| x.is_some()).map(|x| x.unwrap()).collect::<Vec<_>>();
+}
+
+#[rustfmt::skip]
+const  SKIPPED : u32 = 1;
+
+fn wide_call() {
+    call_something(first_argument_value, second_argument_value, third_argument_value_x);
+}
+
+macro_rules! m { () => {} }
