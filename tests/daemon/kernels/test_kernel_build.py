@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from rustg.daemon.errors import ToolError
 from rustg.daemon.kernels.build import build_package
 from rustg.daemon.kernels.config import load_kernel_config
 from rustg.daemon.kernels.extract import extract
+from rustg.daemon.kernels.ptx import assemble, cubin_entry_points
 from rustg.daemon.kernels.toolchain import find_cuda_tools, find_rustc
 from tests.support.rust_workspaces import copy_example
 
@@ -37,6 +39,14 @@ def test_extraction_takes_kernels_and_what_they_name_only(workspace: Path) -> No
     assert "#[rustg::kernel]" not in e.source and "#[rustg::device]" not in e.source
     assert "pub const REDUCE_BLOCK" in e.source  # named by block_sum: carried along
     assert "Device" not in e.source  # host code (lib.rs) never enters the kernel crate
+    # One unit per kernel, holding what it reaches and no other kernel.
+    units = {u.kernels[0].name: u for u in e.units}
+    assert list(units) == ["saxpy", "block_sum", "histogram", "transpose"]
+    assert units["histogram"].device_functions == ["kernels::bin_of"]
+    assert "pub const MAX_BINS" in units["histogram"].source
+    assert "REDUCE_BLOCK" not in units["histogram"].source
+    assert "fn bin_of" not in units["saxpy"].source and "TILE" not in units["saxpy"].source
+    assert all(len(u.kernels) == 1 for u in e.units)
     # Every copied line maps back to the user's line; the rewritten fn line shifts columns.
     source_lines = (workspace / KERNELS).read_text().splitlines()
     generated = e.source.splitlines()
@@ -98,10 +108,50 @@ def test_build_cache_and_incrementality(workspace: Path, tmp_path: Path) -> None
         lib = workspace / "crates/kernels/src/lib.rs"
         lib.write_text(lib.read_text() + "\npub fn host_only() -> usize { 1 }\n")
         assert [a.cached for a in build(cache).archs] == [True, True]  # type: ignore[attr-defined]
-        # Editing a kernel does.
+        # Editing a kernel rebuilds that kernel only (per arch); the module is relinked.
         k = workspace / KERNELS
         k.write_text(k.read_text().replace("acc += input[i];", "acc += 2.0 * input[i];"))
-        assert [a.cached for a in build(cache).archs] == [False, False]  # type: ignore[attr-defined]
+        edited = build(cache)
+        assert edited.ok, edited.diagnostics  # type: ignore[attr-defined]
+        assert missed(edited) == {("sm_80", "block_sum"), ("sm_90", "block_sum")}
+        assert [a.link_cached for a in edited.archs] == [False, False]  # type: ignore[attr-defined]
+        # A device fn: the kernels that call it (histogram), not the others.
+        k.write_text(k.read_text().replace("Some(b.min(bins - 1))", "Some(b.min(bins - 1) + 0)"))
+        assert missed(build(cache)) == {("sm_80", "histogram"), ("sm_90", "histogram")}
+        # The linked module still has every kernel, and its merged PTX assembles.
+        for arch in ("sm_80", "sm_90"):
+            assert sorted(cubin_entry_points((out / arch / "gpu_kernels.cubin").read_bytes())) == [
+                "block_sum", "histogram", "saxpy", "transpose",
+            ]  # fmt: skip
+            if cuda.ptxas is not None:  # type: ignore[attr-defined]
+                assemble(cuda.ptxas, out / arch / "gpu_kernels.ptx", arch, tmp_path / "m.cubin")  # type: ignore[attr-defined]
+
+
+def missed(build: object) -> set[tuple[str, str]]:
+    return {(a.arch, u.kernel) for a in build.archs for u in a.units if not u.cached}  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_merged_ptx_lines_point_at_the_users_file(workspace: Path, tmp_path: Path) -> None:
+    rustc, cuda = _tools()
+    config = load_kernel_config(workspace, gpu_arch="sm_90")
+    out = tmp_path / "out"
+    result = build_package(
+        workspace, workspace / "crates" / "kernels", "gpu_kernels", config,
+        rustc=rustc, cuda=cuda, cache=None, out_dir=out,  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert result.ok, result.diagnostics
+    ptx = (out / "sm_90" / "gpu_kernels.ptx").read_text()
+    files = dict(re.findall(r'\.file\s+(\d+) "([^"]*)"', ptx))
+    assert KERNELS in files.values()
+    assert not any(f.startswith("/") for f in files.values()), files  # nothing machine-specific
+    kernel_file = next(n for n, f in files.items() if f == KERNELS)
+    saxpy = ptx[ptx.index(".entry saxpy(") :]
+    first_loc = re.search(r"\.loc\s+(\d+)\s+(\d+)", saxpy)
+    assert first_loc is not None
+    source = (workspace / KERNELS).read_text().splitlines()
+    assert first_loc.group(1) == kernel_file
+    assert source[int(first_loc.group(2)) - 1].startswith("pub fn saxpy(")
 
 
 @pytest.mark.slow
