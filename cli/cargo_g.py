@@ -34,9 +34,10 @@ from .daemon_client import (
     use_tcp,
 )
 from .engine_commands import add_engine_commands
-from .lint_commands import add_lint_commands
 from .errors import EXIT_FAILURE, EXIT_OK, CliError, NoDaemon, main_wrapper
+from .fmt_commands import add_fmt_commands
 from .follow import Update, follow
+from .lint_commands import add_lint_commands
 
 
 def _print_diagnostics(console: Console, diagnostics: list[p.Diagnostic], as_json: bool) -> int:
@@ -261,6 +262,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
     add("doctor", cmd_doctor, "toolchains, GPU, cache and daemon: what is there, what is not")
     add_cache_commands(sub, handlers)
     add_engine_commands(sub, handlers)
+    add_fmt_commands(sub, handlers)
     add_lint_commands(sub, handlers)
     return parser, handlers
 

@@ -168,7 +168,7 @@ class _Unit:
     end: int
     items: int
     native: str | None
-    blank_before: bool  # at least one blank line separates it from the previous unit
+    before: str  # the normalised gap before it (comments and at most one blank line)
 
 
 @dataclass(slots=True)
@@ -177,13 +177,75 @@ class _Plan:
     reason: str
     units: list[_Unit] = field(default_factory=list)
     items: int = 0
+    trailing: str = "\n"
 
 
 _SPACE = frozenset(b" \t\n\r\x0b\x0c")
 
 
-def _blank(gap: bytes) -> bool:
-    return all(c in _SPACE for c in gap)
+def _blank(text: bytes) -> bool:
+    return all(c in _SPACE for c in text)
+
+
+def _comment_lines(lines: list[bytes], *, inner_docs: bool) -> list[str] | None:
+    """Lines of a gap, blank runs collapsed to one ``""``; None unless every non-blank line is a
+    plain line comment already at column 0 with no trailing whitespace (a ``//`` line is a whole
+    comment token: a line comment runs to its line's end). Anything else — an indented or
+    block comment, a doc comment outside the file's head — is rustfmt's to place."""
+    out: list[str] = []
+    for line in lines:
+        if _blank(line):
+            if not out or out[-1] != "":
+                out.append("")
+            continue
+        if not line.startswith(b"//") or line != line.rstrip():
+            return None
+        if (line.startswith(b"///") and not line.startswith(b"////")) or (
+            line.startswith(b"//!") and not inner_docs
+        ):
+            return None
+        try:
+            out.append(line.decode())
+        except UnicodeDecodeError:
+            return None
+    return out
+
+
+def _inner_gap(gap: bytes) -> str | None:
+    """Text between two top-level items as rustfmt writes it (at most one blank line)."""
+    lines = gap.split(b"\n")
+    if len(lines) == 1:
+        return "\n" if _blank(gap) else None  # `fn a() {} fn b() {}`: one per line
+    if not (_blank(lines[0]) and _blank(lines[-1])):
+        return None  # something after the item on its line, or before the next one on its line
+    middle = _comment_lines(lines[1:-1], inner_docs=False)
+    if middle is None:
+        return None
+    return "\n" + "".join(line + "\n" for line in middle)
+
+
+def _leading_gap(gap: bytes) -> str | None:
+    lines = gap.split(b"\n")
+    if not _blank(lines[-1]):
+        return None
+    middle = _comment_lines(lines[:-1], inner_docs=True)
+    if middle is None:
+        return None
+    while middle and middle[0] == "":
+        middle.pop(0)  # rustfmt drops blank lines at the start of a file
+    return "".join(line + "\n" for line in middle)
+
+
+def _trailing_gap(gap: bytes) -> str | None:
+    lines = gap.split(b"\n")
+    if not _blank(lines[0]):
+        return None
+    middle = _comment_lines(lines[1:], inner_docs=False)
+    if middle is None:
+        return None
+    while middle and middle[-1] == "":
+        middle.pop()  # and at its end: one final newline
+    return "\n" + "".join(line + "\n" for line in middle)
 
 
 class Formatter:
@@ -282,11 +344,13 @@ class Formatter:
         if not rows:
             return _Plan(Route.FILE, "no items")
         spans = [(int(tokens.start[index.start[i]]), int(tokens.end[index.end[i]])) for i in rows]
-        gaps = [content[: spans[0][0]]]
-        gaps += [content[spans[k - 1][1] : spans[k][0]] for k in range(1, len(spans))]
-        gaps.append(content[spans[-1][1] :])
-        if not all(_blank(g) for g in gaps):
-            return _Plan(Route.FILE, "comments or macros between items", items=len(rows))
+        raw_gaps = [content[: spans[0][0]]]
+        raw_gaps += [content[spans[k - 1][1] : spans[k][0]] for k in range(1, len(spans))]
+        gaps = [_leading_gap(raw_gaps[0])]
+        gaps += [_inner_gap(g) for g in raw_gaps[1:]]
+        trailing = _trailing_gap(content[spans[-1][1] :])
+        if trailing is None or any(g is None for g in gaps):
+            return _Plan(Route.FILE, "code or unplaced comments between items", items=len(rows))
         reorderable = {int(ItemKind[name]) for name in _REORDERABLE_KINDS}
         natives: Sequence[str | None] = [None] * len(rows)
         if self.native is not None:
@@ -304,15 +368,23 @@ class Formatter:
             kind = int(index.kind[row])
             if kind == int(ItemKind.MOD) and int(index.body[row]) >= 0:
                 kind = -2  # `mod x { .. }` is not reordered
-            blank = k > 0 and gaps[k].count(b"\n") >= 2
+            before = gaps[k]
+            assert before is not None
             start, end = spans[k]
-            if units and kind in reorderable and kind == prev_kind and not blank:
+            # a blank line or a comment ends a run (rustfmt's reorder groups; checked)
+            if units and kind in reorderable and kind == prev_kind and before == "\n":
+                # A run rustfmt sorts as a whole: native only if the printer gave every member
+                # (it does so only for runs already in rustfmt's order), else one rustfmt unit.
                 unit = units[-1]
-                unit.end, unit.items, unit.native = end, unit.items + 1, None  # a run: rustfmt
+                unit.end, unit.items = end, unit.items + 1
+                member = natives[k]
+                unit.native = (
+                    None if unit.native is None or member is None else (unit.native + "\n" + member)
+                )
             else:
-                units.append(_Unit(start, end, 1, natives[k], blank))
+                units.append(_Unit(start, end, 1, natives[k], before))
             prev_kind = kind
-        plan = _Plan(Route.ITEMS, "items", units, len(rows))
+        plan = _Plan(Route.ITEMS, "items", units, len(rows), trailing)
         native_units = sum(u.native is not None for u in units)
         if native_units == len(units):
             plan.route, plan.reason = Route.NATIVE, "native"
@@ -359,12 +431,10 @@ class Formatter:
             u.items for u in plan.units if u not in delegated
         )  # units taken from the native printer
         pieces: list[str] = []
-        for k, unit in enumerate(plan.units):
-            if k:
-                pieces.append("\n\n" if unit.blank_before else "\n")
+        for unit in plan.units:
             assert unit.native is not None
-            pieces.append(unit.native)
-        pieces.append("\n")
+            pieces += (unit.before, unit.native)
+        pieces.append(plan.trailing)
         formatted = "".join(pieces).encode()
         outcome = Outcome.UNCHANGED if formatted == content else Outcome.CHANGED
         return FileResult(

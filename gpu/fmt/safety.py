@@ -167,11 +167,11 @@ def canonical(toks: list[Tok]) -> list[Tok]:
     for step in (
         _macro_rules,
         _nested_parens,
+        _jump_semis,
         _unwrap_blocks,
         _match_commas,
         _trailing_commas,
         _empty_semis,
-        _jump_semis,
     ):
         toks = step(toks)
     toks = _derives(toks)
