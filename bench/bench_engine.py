@@ -197,6 +197,35 @@ def bench_cpu(paths: list[Path], repeat: int, n_bytes: int, eds: Any) -> dict[st
     }
 
 
+def bench_read_scaling(paths: list[Path], repeat: int) -> dict[str, Any]:
+    """Where reading goes: sizing + opening (plan_sources) vs reading the bytes, by threads."""
+    import numba
+
+    from rustg.gpu.sources import plan_sources, read_planned
+
+    out: dict[str, Any] = {}
+    full = numba.get_num_threads()
+    for threads in sorted({1, 2, 4, 8, full - 1, full} - {0}):
+        numba.set_num_threads(threads)
+        best_plan = best_read = 1e9
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            plan = plan_sources(paths)
+            t1 = time.perf_counter()
+            buf = np.empty(plan.n_bytes, dtype=np.uint8)
+            buf[:: 1 << 12] = 0  # first touch outside the timed read (pinned memory is touched)
+            t2 = time.perf_counter()
+            read_planned(plan, buf)
+            t3 = time.perf_counter()
+            plan.close()
+            best_plan, best_read = min(best_plan, t1 - t0), min(best_read, t3 - t2)
+        out[str(threads)] = {"plan_ms": best_plan * 1e3, "read_ms": best_read * 1e3}
+        log(f"  read with {threads} threads: plan (open + size) {best_plan * 1e3:.1f} ms, "
+            f"read {best_read * 1e3:.1f} ms")  # fmt: skip
+    numba.set_num_threads(full)
+    return out
+
+
 def bench_pipelined(
     backend: Any, paths: list[Path], repeat: int, n_bytes: int, eds: Any
 ) -> dict[str, Any]:
@@ -206,7 +235,7 @@ def bench_pipelined(
     cl = backend.cuda()
     out: dict[str, Any] = {}
     for what, call in (("lex", backend.lex_files), ("lex_tree_items", backend.index_files)):
-        for batches in (1, 2, 4, 8):
+        for batches in (1, 2, 3, 4, 6, 8):
             runs = []
             for _ in range(repeat):
                 tm: dict[str, float] = {}
@@ -248,6 +277,7 @@ def bench_cuda(paths: list[Path], repeat: int, n_bytes: int, eds: Any) -> dict[s
     backend.index_files(paths[:40], editions=eds[:40], device=Device.CUDA, batches=2)
     cl.synchronize()
     jit = time.perf_counter() - t0
+    read_scaling = bench_read_scaling(paths, repeat)
     pipelined = bench_pipelined(backend, paths, repeat, n_bytes, eds)
     pipelined_indexed = pipelined.pop("_indexed")
 
@@ -297,6 +327,7 @@ def bench_cuda(paths: list[Path], repeat: int, n_bytes: int, eds: Any) -> dict[s
         log(f"  chunk {cb} B: " + ", ".join(f"{k} {v:.2f}" for k, v in sweep[str(cb)].items()))
     return {
         "pipelined": pipelined,
+        "read_scaling_by_threads": read_scaling,
         "tree_on_device": summary(tree_t, n_bytes),
         "items_on_device": summary(items_t, n_bytes),
         "_tree": d_tree.to_host(),

@@ -27,15 +27,18 @@ import functools
 import itertools
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
 from rustg.gpu.errors import BackendUnavailable
 from rustg.gpu.lexer import DEFAULT_CHUNK_BYTES, lex_cpu
-from rustg.gpu.sources import SourcePlan, SourceSet, plan_sources, read_planned, read_sources
+from rustg.gpu.sources import SourceSet, plan_sources, read_planned, read_sources
 from rustg.gpu.tokens import (
     DEFAULT_MAX_FILE_BYTES,
     Edition,
@@ -232,25 +235,18 @@ class Backend:
         timings: dict[str, float] | None = None,
     ) -> TokenArrays:
         """Read and lex files end to end; on CUDA pipelined as in :meth:`index_files`
-        (``Residence.DEVICE``: the token arrays are CuPy arrays, the buffer stays on the host)."""
-        plan = plan_sources(paths, max_file_bytes=self.max_file_bytes)
-        try:
-            where = device or self.device_for(plan.n_bytes, len(plan.paths))
-            eds = edition_array(editions, len(plan.paths))
-            if where is Device.CPU or not plan.paths:
-                buffer = np.empty(plan.n_bytes, dtype=np.uint8)
-                read_planned(plan, buffer)
-                return self.lex(buffer, plan.file_offsets, editions=eds, device=Device.CPU)
-            cl = self.cuda()
-            clock = _new_clock()
-            host, _d_buf, d = self._read_lex_cuda(plan, eds, max(1, batches), clock)
-            if timings is not None:
-                timings.update(clock)
-            if residence is Residence.DEVICE:
-                return _device_tokens(host, plan.file_offsets, d)
-            return cl.to_host(host, plan.file_offsets, d)
-        finally:
-            plan.close()
+        (``Residence.DEVICE``: CuPy arrays, the buffer included)."""
+        eds = edition_array(editions, len(paths))
+        where = device or self._device_for_paths(paths)
+        if where is Device.CPU or not paths:
+            s = read_sources(paths, max_file_bytes=self.max_file_bytes)
+            return self.lex(s.buffer, s.file_offsets, editions=eds, device=Device.CPU)
+        run = self._pipeline_cuda(paths, eds, max(1, batches), _Steps.LEX)
+        if timings is not None:
+            timings.update(run.clock)
+        if residence is Residence.DEVICE:
+            return _device_tokens(run.d_buf, run.file_offsets, run.d_tokens)
+        return self.cuda().to_host(run.host_buffer(), run.file_offsets, run.d_tokens)
 
     def tree(self, tokens: TokenArrays, *, device: Device | None = None) -> TokenTree:
         """The token tree of ``tokens`` (host arrays; see :mod:`rustg.gpu.tree`)."""
@@ -323,18 +319,31 @@ class Backend:
         seconds for ``read_wait`` (the GPU side waiting for the reader), ``lex``, ``tree_items``
         and ``to_host``: stages as the host saw them, no extra synchronisation.
         """
-        plan = plan_sources(paths, max_file_bytes=self.max_file_bytes)
-        try:
-            where = device or self.device_for(plan.n_bytes, len(plan.paths))
-            n_files = len(plan.paths)
-            eds = edition_array(editions, n_files)
-            if where is Device.CPU or n_files == 0:
-                buffer = np.empty(plan.n_bytes, dtype=np.uint8)
-                read_planned(plan, buffer)
-                return self.index(buffer, plan.file_offsets, editions=eds, device=Device.CPU)
-            return self._index_files_cuda(plan, eds, max(1, batches), residence, timings)
-        finally:
-            plan.close()
+        eds = edition_array(editions, len(paths))
+        where = device or self._device_for_paths(paths)
+        if where is Device.CPU or not paths:
+            src = read_sources(paths, max_file_bytes=self.max_file_bytes)
+            return self.index(src.buffer, src.file_offsets, editions=eds, device=Device.CPU)
+        run = self._pipeline_cuda(paths, eds, max(1, batches), _Steps.INDEX)
+        assert run.d_tree is not None and run.d_items is not None
+        d_tokens = _device_tokens(run.d_buf, run.file_offsets, run.d_tokens)
+        if residence is Residence.DEVICE:
+            out = Indexed(d_tokens, run.d_tree, run.d_items)
+        else:
+            t0 = time.perf_counter()
+            host = self.cuda().to_host(run.host_buffer(), run.file_offsets, run.d_tokens)
+            out = Indexed(host, run.d_tree.to_host(), run.d_items.to_host())
+            run.clock["to_host"] = time.perf_counter() - t0
+        if timings is not None:
+            timings.update(run.clock)
+        return out
+
+    def _device_for_paths(self, paths: Sequence[str | os.PathLike[str]]) -> Device:
+        """The policy for a list of files. ``auto`` needs their total size (a stat each);
+        ``cuda`` does not look, so the pipelined reader sizes files batch by batch."""
+        if self.kind is BackendKind.AUTO:
+            return self.device_for(sum(os.stat(p).st_size for p in paths), len(paths))
+        return self.device_for(0 if self.kind is BackendKind.CPU else 1 << 62, len(paths))
 
     # -- CUDA internals --------------------------------------------------------------------
 
@@ -348,77 +357,76 @@ class Backend:
         allocate = _pinned_allocator()
         return np.empty(n, dtype=np.uint8) if allocate is None else allocate(n)
 
-    def _index_files_cuda(
+    def _pipeline_cuda(
         self,
-        plan: SourcePlan,
+        paths: Sequence[str | os.PathLike[str]],
         eds: npt.NDArray[np.uint16],
         batches: int,
-        residence: Residence,
-        timings: dict[str, float] | None,
-    ) -> Indexed:
-        import time
+        steps: _Steps,
+    ) -> _PipelineRun:
+        """Read, copy, lex (and with ``_Steps.INDEX`` tree + items) batch by batch.
 
-        cl = self.cuda()
-        clock = _new_clock()
-        host, d_buf, d = self._read_lex_cuda(plan, eds, batches, clock)
-        t2 = time.perf_counter()
-        out = self._index_device(
-            cl, host, plan.file_offsets, d_buf, d, residence=residence, clock=clock
-        )
-        clock["tree_items"] += time.perf_counter() - t2 - clock["to_host"]
-        if timings is not None:
-            timings.update(clock)
-        return out
-
-    def _read_lex_cuda(
-        self,
-        plan: SourcePlan,
-        eds: npt.NDArray[np.uint16],
-        batches: int,
-        clock: dict[str, float],
-    ) -> tuple[npt.NDArray[np.uint8], Any, dict[str, Any]]:
-        """The pipelined read + copy + lex; returns (pinned host buffer, device buffer, device
-        token arrays). ``clock``: host seconds waiting for the reader, and driving the lexer."""
-        import time
+        A reader thread sizes, opens and reads batch k+1 (numba's parallel loops, GIL released)
+        into pinned memory while this thread queues batch k's copy and kernels: on the H200
+        machine the opens were 30 of the 37 ms spent reading the corpus, so planning all files
+        up front left little to overlap. Each batch is a workspace of its own (rows relative to
+        it); the parts are concatenated on the device at the end, rows shifted.
+        """
         from concurrent.futures import ThreadPoolExecutor
+
+        from rustg.gpu.items import build_items
+        from rustg.gpu.tree import build_tree_arrays
 
         cl = self.cuda()
         xp = cl.xp
-        fo = plan.file_offsets
-        total = plan.n_bytes
-        host = self._pinned(total)  # owned by the result: the pinned pool recycles it
-        # Batch boundaries at file boundaries, about total / batches bytes each.
-        cuts = np.searchsorted(fo, np.linspace(0, total, batches + 1)[1:-1], side="left")
-        bounds = [0, *sorted(set(int(c) for c in cuts) - {0, len(plan.paths)}), len(plan.paths)]
-        d_buf: Any = np.empty(total, np.uint8) if _simulator() else xp.empty(total, np.uint8)
+        n = len(paths)
+        bounds = sorted({int(b) for b in np.linspace(0, n, batches + 1)})
+        spans = list(itertools.pairwise(bounds))
         stream = None if _simulator() else xp.cuda.get_current_stream()
-        parts: list[tuple[int, int, int, dict[str, Any]]] = []
+        reader_threads = max(1, numba.get_num_threads() - 1)  # one core drives the GPU
+
+        def read_batch(a: int, b: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+            numba.set_num_threads(reader_threads)  # per calling thread
+            plan = plan_sources(paths[a:b], max_file_bytes=self.max_file_bytes)
+            try:
+                host = self._pinned(plan.n_bytes)  # from the pinned pool: recycled
+                read_planned(plan, host)
+            finally:
+                plan.close()
+            return plan.file_offsets, host
+
+        run = _PipelineRun(clock=_new_clock())
+        byte_base = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rustg-read") as pool:
-            # One reader thread, batches in order; numba's parallel loop inside each read
-            # uses every core and releases the GIL, so this thread keeps driving the GPU.
-            spans = list(itertools.pairwise(bounds))
-            pending = [pool.submit(read_planned, plan, host, a, b) for a, b in spans]
+            pending = [pool.submit(read_batch, a, b) for a, b in spans]
             for (a, b), fut in zip(spans, pending, strict=True):
                 t0 = time.perf_counter()
-                fut.result()
+                fo, host = fut.result()
                 t1 = time.perf_counter()
-                b0, b1 = int(fo[a]), int(fo[b])
                 if _simulator():
-                    d_buf[b0:b1] = host[b0:b1]
-                elif b1 > b0:
-                    # Pinned source, a stream: an async copy, ordered before the lexer's
-                    # kernels (numba-cuda and CuPy both use the legacy default stream here).
-                    d_buf[b0:b1].set(host[b0:b1], stream=stream)
-                d = cl.lex_device(d_buf[b0:b1], fo[a : b + 1] - b0,
-                                  max_file_bytes=self.max_file_bytes,
+                    d_buf: Any = np.array(host)
+                else:
+                    d_buf = xp.empty(len(host), dtype=np.uint8)
+                    if len(host):
+                        # Pinned source, a stream: an async copy, ordered before the lexer's
+                        # kernels (numba-cuda and CuPy both use the legacy default stream).
+                        d_buf.set(host, stream=stream)
+                d = cl.lex_device(d_buf, fo, max_file_bytes=self.max_file_bytes,
                                   editions=eds[a:b])  # fmt: skip
-                parts.append((a, b, b0, d))
-                clock["read_wait"] += t1 - t0
-                clock["lex"] += time.perf_counter() - t1
-        t2 = time.perf_counter()
-        d = _concat_token_parts(xp, parts, len(plan.paths))
-        clock["lex"] += time.perf_counter() - t2
-        return host, d_buf, d
+                t2 = time.perf_counter()
+                part = _Part(a, b, byte_base, fo, host, d_buf, d)
+                if steps is _Steps.INDEX:
+                    part.tree = build_tree_arrays(d["kind"], d["file_token_offsets"], xp=xp)
+                    part.items = build_items(_device_tokens(d_buf, fo, d), part.tree, xp=xp)
+                run.parts.append(part)
+                byte_base += len(host)
+                run.clock["read_wait"] += t1 - t0
+                run.clock["lex"] += t2 - t1
+                run.clock["tree_items"] += time.perf_counter() - t2
+        t3 = time.perf_counter()
+        run.finish(xp, steps)
+        run.clock["concat"] = time.perf_counter() - t3
+        return run
 
     def _index_device(
         self,
@@ -452,7 +460,120 @@ class Backend:
 
 
 def _new_clock() -> dict[str, float]:
-    return {"read_wait": 0.0, "lex": 0.0, "tree_items": 0.0, "to_host": 0.0}
+    return {"read_wait": 0.0, "lex": 0.0, "tree_items": 0.0, "concat": 0.0, "to_host": 0.0}
+
+
+class _Steps(enum.Enum):
+    LEX = "lex"
+    INDEX = "lex, tree, items"
+
+
+@dataclass(slots=True, eq=False)
+class _Part:
+    """One batch of a pipelined load: its files [a, b), their first byte in the whole."""
+
+    a: int
+    b: int
+    byte_base: int
+    file_offsets: npt.NDArray[np.int64]
+    host: npt.NDArray[np.uint8]
+    d_buf: Any
+    d: dict[str, Any]
+    tree: Any = None
+    items: Any = None
+
+
+@dataclass(slots=True, eq=False)
+class _PipelineRun:
+    clock: dict[str, float]
+    parts: list[_Part] = field(default_factory=list)
+    d_buf: Any = None
+    file_offsets: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
+    d_tokens: dict[str, Any] = field(default_factory=dict)
+    d_tree: Any = None
+    d_items: Any = None
+
+    def finish(self, xp: Any, steps: _Steps) -> None:
+        """Concatenate the parts (device work, plus the small host offset tables)."""
+        ps = self.parts
+        self.d_buf = ps[0].d_buf if len(ps) == 1 else xp.concatenate([p.d_buf for p in ps])
+        self.file_offsets = np.concatenate(
+            [
+                *(p.file_offsets[:-1] + p.byte_base for p in ps),
+                np.array([sum(len(p.host) for p in ps)], dtype=np.int64),
+            ]
+        )
+        self.d_tokens = _concat_token_parts(
+            xp, [(p.a, p.b, p.byte_base, p.d) for p in ps], ps[-1].b
+        )
+        if steps is _Steps.INDEX:
+            token_bases = np.cumsum([0, *(len(p.d["kind"]) for p in ps)])[:-1].tolist()
+            self.d_tree = _concat_trees(xp, [p.tree for p in ps], token_bases)
+            self.d_items = _concat_items(xp, [p.items for p in ps], token_bases,
+                                         [p.a for p in ps])  # fmt: skip
+
+    def host_buffer(self) -> npt.NDArray[np.uint8]:
+        if len(self.parts) == 1:
+            return self.parts[0].host
+        return np.concatenate([p.host for p in self.parts])
+
+
+def _shift(xp: Any, a: Any, base: int) -> Any:
+    """Row links shifted by ``base``; -1 (absent) stays -1."""
+    if base == 0:
+        return a
+    return xp.where(a >= 0, a + a.dtype.type(base), a)
+
+
+def _concat_trees(xp: Any, trees: list[Any], token_bases: list[int]) -> Any:
+    from rustg.gpu.tree import TokenTree
+
+    if len(trees) == 1:
+        return trees[0]
+
+    def cat(field_name: str, shift: bool) -> Any:
+        return xp.concatenate([
+            _shift(xp, getattr(t, field_name), b) if shift else getattr(t, field_name)
+            for t, b in zip(trees, token_bases, strict=True)
+        ])  # fmt: skip
+
+    return TokenTree(match=cat("match", True), parent=cat("parent", True),
+                     depth=cat("depth", False), diag_kind=cat("diag_kind", False),
+                     diag_open=cat("diag_open", True),
+                     diag_close=cat("diag_close", True))  # fmt: skip
+
+
+_ITEM_TOKEN_ROWS = ("head", "start", "end", "name_first", "name_last", "trait_first",
+                    "trait_last", "vis_open", "body", "attr_start", "attr_end")  # fmt: skip
+_ITEM_PLAIN = ("kind", "vis", "depth", "flags", "attr_kind")
+
+
+def _concat_items(xp: Any, parts: list[Any], token_bases: list[int], file_bases: list[int]) -> Any:
+    from rustg.gpu.items import ItemIndex
+
+    if len(parts) == 1:
+        return parts[0]
+    item_bases = np.cumsum([0, *(len(p.kind) for p in parts)]).tolist()
+    attr_bases = np.cumsum([0, *(len(p.attr_kind) for p in parts)]).tolist()
+    cols: dict[str, Any] = {}
+    for f in _ITEM_TOKEN_ROWS:
+        cols[f] = xp.concatenate([_shift(xp, getattr(p, f), b)
+                                  for p, b in zip(parts, token_bases, strict=True)])  # fmt: skip
+    for f in _ITEM_PLAIN:
+        cols[f] = xp.concatenate([getattr(p, f) for p in parts])
+    cols["parent"] = xp.concatenate([_shift(xp, p.parent, b)
+                                     for p, b in zip(parts, item_bases, strict=False)])  # fmt: skip
+    cols["file"] = xp.concatenate([p.file + np.int32(b)
+                                   for p, b in zip(parts, file_bases, strict=True)])  # fmt: skip
+    last = xp.asarray(np.array([item_bases[-1]], dtype=np.int64))
+    cols["file_item_offsets"] = xp.concatenate(
+        [*(p.file_item_offsets[:-1] + b for p, b in zip(parts, item_bases, strict=False)), last]
+    ).astype(np.int64)
+    last_a = xp.asarray(np.array([attr_bases[-1]], dtype=np.int64))
+    cols["attr_offsets"] = xp.concatenate(
+        [*(p.attr_offsets[:-1] + b for p, b in zip(parts, attr_bases, strict=False)), last_a]
+    ).astype(np.int64)
+    return ItemIndex(**cols)
 
 
 def _device_tokens(buffer: Any, offsets: npt.NDArray[np.int64], d: dict[str, Any]) -> TokenArrays:

@@ -32,7 +32,6 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import numba
 import numpy as np
@@ -55,7 +54,7 @@ class SourceReadError(OSError):
 
 @dataclass(frozen=True, slots=True)
 class SourceSet:
-    paths: tuple[Path, ...]
+    paths: tuple[str | os.PathLike[str], ...]  # as the caller gave them
     buffer: npt.NDArray[np.uint8]
     file_offsets: npt.NDArray[np.int64]
 
@@ -192,8 +191,7 @@ def _fd_budget(n_files: int) -> int:
 class SourcePlan:
     """Sizes and offsets of files about to be read (see :func:`plan_sources`)."""
 
-    paths: tuple[Path, ...]
-    names: list[str]
+    paths: tuple[str | os.PathLike[str], ...]
     file_offsets: npt.NDArray[np.int64]
     skip: npt.NDArray[np.bool_]
     native: bool
@@ -219,16 +217,16 @@ def plan_sources(
 ) -> SourcePlan:
     """Size ``paths`` (in order) and lay them out in one buffer; native plans keep the files
     open for :func:`read_planned`, which closes them (or call ``plan.close()``)."""
-    ps = tuple(Path(p) for p in paths)
-    names = [os.fspath(p) for p in ps]
+    # No Python object per file beyond the caller's: building Path objects and per-name byte
+    # strings cost more than the sizing syscalls (38 ms for 5,095 files on the 2-core machine).
+    ps = tuple(paths)
     use_native = (os.name == "posix") if native is None else native
     encoded = np.empty(0, dtype=np.uint8)
     name_offsets = np.zeros(len(ps) + 1, dtype=np.int64)
     fds = np.full(len(ps), -1, dtype=np.int32)
     if use_native and ps:
-        raw = [os.fsencode(n) + b"\0" for n in names]
-        encoded = np.frombuffer(b"".join(raw), dtype=np.uint8)
-        np.cumsum([len(r) for r in raw], out=name_offsets[1:])
+        encoded = np.frombuffer(b"\0".join(map(os.fsencode, ps)) + b"\0", dtype=np.uint8)
+        name_offsets[1:] = np.flatnonzero(encoded == 0) + 1  # names hold no NUL
         sizes = np.empty(len(ps), dtype=np.int64)
         with numba.parallel_chunksize(16):
             _native_sizes(encoded, name_offsets, _OPEN_FLAGS, sizes, fds, _fd_budget(len(ps)))
@@ -239,7 +237,7 @@ def plan_sources(
     offsets = np.zeros(len(ps) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
     skip = np.zeros(len(ps), dtype=bool) if max_file_bytes is None else sizes > max_file_bytes
-    return SourcePlan(ps, names, offsets, skip, use_native and bool(ps), encoded, name_offsets,
+    return SourcePlan(ps, offsets, skip, use_native and bool(ps), encoded, name_offsets,
                       fds)  # fmt: skip
 
 
@@ -266,7 +264,9 @@ def read_planned(
     else:
         sizes = np.diff(offsets[f0 : f1 + 1])
         jobs = (f0 + np.flatnonzero(~plan.skip[f0:f1] & (sizes > 0))).tolist()
-    _read_python(plan.names, offsets.tolist(), memoryview(buffer), jobs, threads)  # type: ignore[arg-type]
+    if jobs:
+        names = [os.fspath(p) for p in plan.paths]
+        _read_python(names, offsets.tolist(), memoryview(buffer), jobs, threads)  # type: ignore[arg-type]
 
 
 def read_sources(
