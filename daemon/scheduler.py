@@ -3,18 +3,24 @@
 Every change set bumps the workspace *generation*. Per generation the graph is
 
     file jobs (parse: syntax diagnostics for the changed files, synchronous and fast)
+      ├─▶ superseding file jobs (kernels: seconds of rustc), in the background
       └─▶ check (cargo check/clippy over the workspace)
 
 A newer generation makes the running check stale: its cancel scope is cancelled (cargo's process
-group is killed) and the new check starts once the old one has let go of the target dir. Every
-result carries its generation; the state's rules drop results older than what is already shown.
+group is killed) and the new check starts once the old one has let go of the target dir. A
+superseding file job (``mode = JobMode.SUPERSEDING``) is treated the same way — a newer change
+set it wants cancels the running one (the job kills its tools) — and never holds up the file
+jobs after it or the next save. Every result carries its generation; a superseded one is
+dropped, and the state's rules drop results older than what is already shown.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 import trio
@@ -31,6 +37,14 @@ log = logging.getLogger("rustgd.scheduler")
 CHECK_JOB = "check"
 PARSE_JOB = "parse"
 KERNELS_JOB = "kernels"
+
+
+class JobMode(enum.Enum):
+    """How a file job runs in a save's job graph (a job's ``mode`` attribute; INLINE if none)."""
+
+    INLINE = "inline"  # awaited in order, before the next file job and the next save's
+    SUPERSEDING = "superseding"  # in the background; a newer change set it wants cancels it
+
 
 #: A file job: (generation, changed paths → digest or None) → diagnostics per file, or None
 #: when it has nothing to say for this change set. A job may also have ``wants(changed) ->
@@ -63,6 +77,9 @@ class Scheduler:
         self._submit_lock = trio.Lock()
         self.checks_started = 0
         self.checks_cancelled = 0
+        # Superseding file jobs: name -> (generation, cancel scope) of the latest started.
+        self._background: dict[str, tuple[int, trio.CancelScope]] = {}
+        self.background_cancelled: dict[str, int] = {}
 
     @property
     def generation(self) -> int:
@@ -110,8 +127,46 @@ class Scheduler:
             if run_check:
                 self.start_check(generation)
             for name, (source, job) in self.file_jobs.items():
-                await self._run_file_job(name, source, job, generation, changed)
+                if getattr(job, "mode", JobMode.INLINE) is JobMode.SUPERSEDING:
+                    self._start_superseding(name, source, job, generation, changed)
+                else:
+                    await self._run_file_job(name, source, job, generation, changed)
             return generation
+
+    def _start_superseding(
+        self, name: str, source: str, job: FileJob, generation: int, changed: dict[str, str | None]
+    ) -> None:
+        wants = getattr(job, "wants", None)
+        if wants is not None and not wants(changed):
+            return  # e.g. a host-only save: the kernel build running (if any) stays current
+        if (previous := self._background.get(name)) is not None:
+            previous[1].cancel()  # stale now: the job kills its tools
+        scope = trio.CancelScope()
+        self._background[name] = (generation, scope)
+        self._job(name, JobState.QUEUED, generation)
+        self.nursery.start_soon(
+            partial(self._superseding, changed=changed, scope=scope), name, source, job, generation
+        )
+
+    async def _superseding(
+        self, name: str, source: str, job: FileJob, generation: int, *,
+        changed: dict[str, str | None], scope: trio.CancelScope,
+    ) -> None:  # fmt: skip
+        started = time.time()
+        with scope:
+            await self._run_file_job(name, source, job, generation, changed, asked=True)
+        if scope.cancelled_caught or self._superseded(name, generation):
+            self.background_cancelled[name] = self.background_cancelled.get(name, 0) + 1
+            self._job(
+                name, JobState.CANCELLED, generation, started_at=started,
+                finished_at=time.time(), summary="superseded by a newer save",
+            )  # fmt: skip
+        if self._background.get(name, (0, None))[1] is scope:
+            del self._background[name]
+
+    def _superseded(self, name: str, generation: int) -> bool:
+        latest = self._background.get(name)
+        return latest is not None and latest[0] > generation
 
     async def _run_file_job(
         self,
@@ -120,9 +175,11 @@ class Scheduler:
         job: FileJob,
         generation: int,
         changed: dict[str, str | None],
+        *,
+        asked: bool = False,
     ) -> None:
         wants = getattr(job, "wants", None)
-        if wants is not None and not wants(changed):
+        if not asked and wants is not None and not wants(changed):
             return  # nothing for this job in this change set: no job row either
         started = time.time()
         self._job(name, JobState.RUNNING, generation, started_at=started)
@@ -135,8 +192,14 @@ class Scheduler:
             )  # fmt: skip
             self.publisher.notice("error", f"{name} job crashed: {exc}", kind="tool-crash")
             return
+        if self._superseded(name, generation):
+            return  # a newer run of this job was started while this one finished: it reports
         if files is not None:
-            await self.publisher.publish_diagnostics(source, generation, files, replace_all=False)
+            # Shielded: a result that is current lands whole, even if a save cancels us now.
+            with trio.CancelScope(shield=True):
+                await self.publisher.publish_diagnostics(
+                    source, generation, files, replace_all=False
+                )
         # The job's verdict is the workspace's, not just this save's: a clean save of one file
         # must not show "succeeded" while another file still has syntax errors.
         current = self.publisher.state.diagnostics.get(source, {})

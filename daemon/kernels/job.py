@@ -1,9 +1,14 @@
 """The daemon's ``kernels`` job: rebuild the workspace's GPU kernels after a save.
 
 Runs when a saved ``.rs`` file holds (or held) ``#[rustg::kernel]``/``#[rustg::device]`` code,
-or a manifest changed. Every package goes through the cache, so a save that leaves a crate's
-extracted kernel source unchanged costs an extraction and a cache hit, not a compile. The
-result replaces the job's previous diagnostics file by file (an empty list clears a file).
+or a manifest changed. Every kernel goes through the cache, so a save that leaves a kernel's
+unit unchanged costs an extraction and a cache hit, not a compile. The result replaces the
+job's previous diagnostics file by file (an empty list clears a file).
+
+A superseding job (``JobMode.SUPERSEDING``): the scheduler runs it in the background, and a
+newer save that wants it cancels the running build — its rustc/ptxas processes are killed
+(``Cancellation``) and its result is never published. The next build starts once the old
+worker thread has let go (the limiter), so two builds never write ``target/rustg`` at once.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import trio
 from rustg.protocol import Diagnostic
 
 from ..cache import Cache, load_cache_config
+from ..scheduler import JobMode
 from ..threads import tracked
 from ..workspace import WorkspacePaths
+from .procs import Cancellation
 from .toolchain import NoKernelToolchain
 from .workspace import build_workspace_kernels
 
@@ -28,6 +35,8 @@ _MARKERS = (b"rustg::kernel", b"rustg::device")
 
 
 class KernelJob:
+    mode = JobMode.SUPERSEDING
+
     def __init__(self, paths: WorkspacePaths, *, reported: set[str] | None = None) -> None:
         self.paths = paths
         self._limiter = trio.CapacityLimiter(1)
@@ -37,6 +46,8 @@ class KernelJob:
         self._cache: Cache | None = None
         self._first = True
         self.unavailable: str | None = None  # why kernels cannot be built here, once known
+        self.builds_cancelled = 0
+        self.last_cancelled: Cancellation | None = None  # the latest superseded build's
 
     def wants(self, changed: Mapping[str, str | None]) -> bool:
         return self._first or (self.unavailable is None and self._relevant(changed))
@@ -55,10 +66,10 @@ class KernelJob:
                     continue
         return False
 
-    def _run(self) -> dict[str, list[Diagnostic]]:
+    def _run(self, cancel: Cancellation) -> dict[str, list[Diagnostic]]:
         if self._cache is None:  # opened once (in the worker thread) and kept open
             self._cache = Cache.open(self.paths, load_cache_config(self.paths.root))
-        builds = build_workspace_kernels(self.paths.root, cache=self._cache)
+        builds = build_workspace_kernels(self.paths.root, cache=self._cache, cancel=cancel)
         files: dict[str, list[Diagnostic]] = {f: [] for f in self._reported}
         self._kernel_files = {f for b in builds for f in b.extraction.files}
         for build in builds:
@@ -83,10 +94,19 @@ class KernelJob:
         self._first = False
         if self.unavailable is not None:
             return self._clear_reported()  # restored ones we can no longer recheck
+        cancel = Cancellation()
         try:
             return await trio.to_thread.run_sync(
-                tracked(self._run), limiter=self._limiter, abandon_on_cancel=True
+                tracked(self._run), cancel, limiter=self._limiter, abandon_on_cancel=True
             )
+        except trio.Cancelled:
+            # Superseded (or shutdown): kill its tools; the abandoned thread then ends with
+            # BuildCancelled at its next step, and keeps the limiter until it has.
+            cancel.cancel()
+            self.builds_cancelled += 1
+            self.last_cancelled = cancel
+            log.info("kernels: build superseded, %d tool process(es) killed", len(cancel.killed))
+            raise
         except NoKernelToolchain as exc:  # say so once, then stay out of the way
             self.unavailable = str(exc)
             log.warning("kernels will not be built: %s", exc)

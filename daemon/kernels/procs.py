@@ -26,6 +26,7 @@ class Cancellation:
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen[str]] = set()
         self._cancelled = False
+        self.killed: list[int] = []  # pids of the processes cancel() killed (tests, logs)
 
     @property
     def cancelled(self) -> bool:
@@ -36,6 +37,8 @@ class Cancellation:
             self._cancelled = True
             running = list(self._running)
         for process in running:
+            if process.poll() is None:
+                self.killed.append(process.pid)
             _kill_group(process)
 
     def check(self) -> None:

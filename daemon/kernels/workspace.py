@@ -11,6 +11,7 @@ from ..cache import Cache
 from ..errors import ToolError
 from .build import PackageBuild, build_package
 from .config import load_kernel_config
+from .procs import Cancellation
 from .toolchain import find_cuda_tools, find_rustc
 
 
@@ -73,8 +74,9 @@ def _cargo_metadata(root: Path) -> list[Package]:
 
 
 def build_workspace_kernels(
-    root: Path, *, cache: Cache | None, out_dir: Path | None = None
-) -> list[PackageBuild]:
+    root: Path, *, cache: Cache | None, out_dir: Path | None = None,
+    cancel: Cancellation | None = None,
+) -> list[PackageBuild]:  # fmt: skip
     """Every package with kernels, built for its configured archs into ``target/rustg``."""
     rustc = find_rustc()
     cuda = find_cuda_tools()
@@ -84,7 +86,7 @@ def build_workspace_kernels(
         config = load_kernel_config(root, package.manifest)
         build = build_package(
             root, package.directory, package.crate, config,
-            rustc=rustc, cuda=cuda, cache=cache, out_dir=out,
+            rustc=rustc, cuda=cuda, cache=cache, out_dir=out, cancel=cancel,
         )  # fmt: skip
         if build.extraction.kernels:
             builds.append(build)
