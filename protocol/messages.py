@@ -176,6 +176,14 @@ class Ping(Request, tag="ping", frozen=True, kw_only=True):
     pass
 
 
+class FormatRequest(Request, tag="format", frozen=True, kw_only=True):
+    """Format one file (docs/formatting.md): ``content`` is the editor's buffer; without it the
+    file on disk. The daemon never writes: the reply carries the edits."""
+
+    file: str  # workspace-relative POSIX path (decides the rustfmt.toml and edition)
+    content: str | None = None
+
+
 # ---------------------------------------------------------------------------------------------
 # Replies
 
@@ -224,6 +232,22 @@ class Pong(Reply, tag="pong", frozen=True, kw_only=True):
     time: float = 0.0
 
 
+class TextEdit(msgspec.Struct, frozen=True, kw_only=True):
+    """Replace lines ``[start_line, end_line)`` (0-based, whole lines) with ``new_text``."""
+
+    start_line: int
+    end_line: int
+    new_text: str
+
+
+class FormatReply(Reply, tag="format-reply", frozen=True, kw_only=True):
+    file: str
+    outcome: str  # "unchanged", "changed", "rustfmt-failed", "internal-error", "unreadable"
+    edits: list[TextEdit] = []
+    message: str = ""  # rustfmt's error, or the safety net's finding
+    route: str = ""  # "cached", "native", "items", "file"
+
+
 class ErrorReply(Reply, tag="error", frozen=True, kw_only=True):
     code: str
     message: str
@@ -268,6 +292,8 @@ class Heartbeat(Event, tag="heartbeat", frozen=True, kw_only=True):
     pending: int = 0
 
 
-AnyRequest = Hello | SnapshotRequest | StatusRequest | RunJob | Shutdown | Ping
-AnyReply = Welcome | Snapshot | StatusReply | JobAccepted | ShutdownAck | Pong | ErrorReply
+AnyRequest = Hello | SnapshotRequest | StatusRequest | RunJob | Shutdown | Ping | FormatRequest
+AnyReply = (
+    Welcome | Snapshot | StatusReply | JobAccepted | ShutdownAck | Pong | FormatReply | ErrorReply
+)
 AnyEvent = GenerationStarted | JobUpdate | DiagnosticsPublished | Notice | Heartbeat

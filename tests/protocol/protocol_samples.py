@@ -127,6 +127,7 @@ REQUESTS: list[m.Message] = [
     m.RunJob(id=4, job="check"),
     m.Shutdown(id=5),
     m.Ping(id=2**63),
+    m.FormatRequest(id=8, file="crates/app/src/lib.rs", content="fn  main(){}\n"),
 ]
 REPLIES: list[m.Message] = [
     m.Welcome(id=1, daemon=DAEMON),
@@ -156,6 +157,14 @@ REPLIES: list[m.Message] = [
     m.JobAccepted(id=4, job="check", generation=8),
     m.ShutdownAck(id=5),
     m.Pong(id=6, time=1_700_000_001.5),
+    m.FormatReply(
+        id=8,
+        file="crates/app/src/lib.rs",
+        outcome="changed",
+        edits=[m.TextEdit(start_line=0, end_line=1, new_text="fn main() {}\n")],
+        message="rustfmt: formatted",
+        route="file",
+    ),
     m.ErrorReply(id=7, code="bad-frame", message="not a protocol frame: truncated"),
 ]
 EVENTS: list[m.Message] = [
@@ -276,6 +285,7 @@ requests: st.SearchStrategy[m.Message] = st.one_of(
     st.builds(m.RunJob, id=u64, job=texts),
     st.builds(m.Shutdown, id=u64),
     st.builds(m.Ping, id=u64),
+    st.builds(m.FormatRequest, id=u64, file=texts, content=st.none() | texts),
 )
 replies: st.SearchStrategy[m.Message] = st.one_of(
     st.builds(m.Welcome, id=u64, daemon=daemon_infos),
@@ -308,6 +318,17 @@ replies: st.SearchStrategy[m.Message] = st.one_of(
     st.builds(m.ShutdownAck, id=u64),
     st.builds(m.Pong, id=u64, time=floats),
     st.builds(m.ErrorReply, id=u64, code=texts, message=texts),
+    st.builds(
+        m.FormatReply,
+        id=u64,
+        file=texts,
+        outcome=texts,
+        edits=st.lists(
+            st.builds(m.TextEdit, start_line=small, end_line=small, new_text=texts), max_size=3
+        ),
+        message=texts,
+        route=texts,
+    ),
 )
 events: st.SearchStrategy[m.Message] = st.one_of(
     st.builds(
