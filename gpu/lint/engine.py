@@ -254,6 +254,7 @@ class LintEngine:
             touched: set[str] = set()
             old_fns: list[FnInfo] = []
             misses: list[tuple[str, bytes, LintFile]] = []
+            pending: dict[bytes, list[str]] = {}
             for path in sorted(changed):
                 value = changed[path]
                 prev = st.results.get(path)
@@ -275,15 +276,21 @@ class LintEngine:
                     st.results[path] = _with_path(hit, path)
                     self._count_names(st.results[path].summary, +1)
                     continue
+                if digest in pending:  # the same bytes twice in one batch: lint them once
+                    pending[digest].append(path)
+                    self.stats.cache_hits += 1
+                    continue
                 ctx = value if isinstance(value, LintFile) else LintFile.from_source(path, source)
                 misses.append((path, digest, ctx))
+                pending[digest] = [path]
             if misses:
                 results = self.lint_contexts([m[2] for m in misses])
                 self.stats.files_linted += len(misses)
                 new = []
-                for (path, digest, _), res in zip(misses, results, strict=True):
-                    st.results[path] = res
-                    self._count_names(res.summary, +1)
+                for (_, digest, _), res in zip(misses, results, strict=True):
+                    for path in pending[digest]:
+                        st.results[path] = _with_path(res, path)
+                        self._count_names(res.summary, +1)
                     new.append((digest, res))
                 self._store(new)
             # Cross-file: the names whose definitions may have changed, and who calls them.

@@ -1,0 +1,3 @@
+fn f(name: String) -> &'static str {
+    Box::leak(name.into_boxed_str())
+}

@@ -1,0 +1,2 @@
+const maxThreads: u32 = 256; //~
+static counter: u32 = 0; //~

@@ -1,0 +1,4 @@
+fn computeSum(x: u32) -> u32 { //~
+    x
+}
+mod MyModule {} //~

@@ -1,0 +1,3 @@
+/// y = a * x + y, one element per thread.
+#[rustg::kernel]
+pub fn saxpy(a: f32, x: Slice<f32>, mut y: SliceMut<f32>) {}

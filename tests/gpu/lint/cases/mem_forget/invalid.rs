@@ -1,0 +1,3 @@
+fn f(buffer: Vec<u8>) {
+    std::mem::forget(buffer); //~
+}

@@ -1,0 +1,4 @@
+use std::mem::ManuallyDrop;
+fn f(buffer: Vec<u8>) {
+    let _b = ManuallyDrop::new(buffer);
+}

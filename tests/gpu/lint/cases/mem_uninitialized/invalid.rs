@@ -1,0 +1,4 @@
+fn f() -> [u8; 16] {
+    // SAFETY: none.
+    unsafe { std::mem::uninitialized() } //~
+}

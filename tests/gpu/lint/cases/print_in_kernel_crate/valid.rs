@@ -1,0 +1,1 @@
+pub fn parse(s: &str) { println!("allowed by default {s}"); }

@@ -1,0 +1,4 @@
+struct point_2d { //~
+    x: f32,
+}
+enum color { Red } //~

@@ -1,0 +1,4 @@
+struct Point2d { x: f32 }
+enum Color { Red }
+type Id = u32;
+trait Shape {}

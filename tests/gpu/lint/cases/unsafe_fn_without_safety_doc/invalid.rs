@@ -1,0 +1,4 @@
+/// Reads the value.
+pub unsafe fn read(p: *const u8) -> u8 { //~
+    *p
+}
