@@ -117,3 +117,16 @@ async def query_status(paths: WorkspacePaths, timeout: float = 2.0) -> p.StatusR
     if not isinstance(reply, p.StatusReply):
         raise CliError(f"unexpected reply {type(reply).__name__}")
     return reply
+
+
+async def request_format(
+    paths: WorkspacePaths, file: str, content: str | None = None, *, timeout: float = 30.0
+) -> p.FormatReply:
+    """The daemon's ``format`` request for one workspace-relative file (docs/protocol.md)."""
+    async with open_daemon_client(paths) as client:
+        reply = await client.request(p.FormatRequest(file=file, content=content), timeout=timeout)
+    if isinstance(reply, p.ErrorReply):
+        raise CliError(f"format {file}: {reply.message} ({reply.code})")
+    if not isinstance(reply, p.FormatReply):
+        raise CliError(f"unexpected reply {type(reply).__name__}")
+    return reply

@@ -32,8 +32,12 @@ from .curve import ensure_server_curve
 from .engine_job import SOURCE as ENGINE_SOURCE
 from .engine_job import ParseJob
 from .errors import DaemonError, StoreError
+from .fmt_job import FMT_JOB, FmtJob
+from .fmt_job import SOURCE as FMT_SOURCE
 from .kernels.job import SOURCE as KERNEL_SOURCE
 from .kernels.job import KernelJob
+from .lint_job import LINT_JOB, LintJob
+from .lint_job import SOURCE as LINT_SOURCE
 from .lock import WorkspaceLock
 from .publisher import Publisher
 from .scheduler import KERNELS_JOB, PARSE_JOB, Scheduler
@@ -93,6 +97,7 @@ class Daemon:
         self.publisher: Publisher | None = None
         self.watcher: Watcher | None = None
         self.scheduler: Scheduler | None = None
+        self.fmt_job: FmtJob | None = None  # also serves `format` requests
         self._changes_send, self._changes_recv = trio.open_memory_channel[ChangeSet](256)
         self._shutdown = trio.Event()
         self.problems: list[str] = []
@@ -148,6 +153,10 @@ class Daemon:
                 assert self.scheduler is not None
                 generation = self.scheduler.request_check()
                 return p.JobAccepted(id=request.id, job=job, generation=generation)
+            case p.FormatRequest():
+                if self.fmt_job is None:
+                    return p.ErrorReply(id=request.id, code="not-ready", message="starting up")
+                return await self.fmt_job.format(request)
             case p.Shutdown():
                 self._shutdown.set()
                 return p.ShutdownAck(id=request.id)
@@ -264,6 +273,8 @@ class Daemon:
                 on_notice=publisher.notice,
             )
             restored_kernel_files = set(state.diagnostics.get(KERNEL_SOURCE, {}))
+            self.fmt_job = FmtJob(self.paths.root, env=store.env)
+            parse_job = self._parse_job(store)
             self.scheduler = Scheduler(
                 root=self.paths.root,
                 target_dir=self.paths.target_dir,
@@ -272,7 +283,13 @@ class Daemon:
                 nursery=nursery,
                 pending=self.pending,
                 file_jobs={
-                    PARSE_JOB: (ENGINE_SOURCE, self._parse_job(store)),
+                    PARSE_JOB: (ENGINE_SOURCE, parse_job),
+                    # after parse: it reads the parse job's hot workspace
+                    LINT_JOB: (
+                        LINT_SOURCE,
+                        LintJob(self.paths.root, parse_job=parse_job, env=store.env),
+                    ),
+                    FMT_JOB: (FMT_SOURCE, self.fmt_job),
                     KERNELS_JOB: (
                         KERNEL_SOURCE,
                         KernelJob(self.paths, reported=restored_kernel_files),
