@@ -1,0 +1,38 @@
+"""The lint job end to end: a real rustgd streams rustg-lint diagnostics on save, then clears."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import DaemonHarness
+
+pytestmark = pytest.mark.slow
+
+LIB = "crates/app/src/lib.rs"
+ADDED = "\npub fn lint_me(x: u32) -> u32 {\n    dbg!(x)\n}\n"
+
+
+def lint(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [d for d in doc["diagnostics"] if d["source"] == "rustg-lint" and d["file"] == LIB]
+
+
+def test_save_streams_lint_findings_then_clears(example_daemon: DaemonHarness) -> None:
+    h = example_daemon
+    h.start()
+    first = h.once()
+    assert first["jobs"]["lint"] in ("succeeded", "failed")
+    assert [d for d in lint(first) if d["code"] == "rustg::dbg_macro"] == []
+    original = (h.workspace / LIB).read_text()
+    h.write(LIB, original + ADDED)
+    line = original.count("\n") + 3
+    doc = h.once(after_generation=first["generation"] + 1)
+    found = [d for d in lint(doc) if d["code"] == "rustg::dbg_macro"]
+    assert [(d["line"], d["column"], d["severity"]) for d in found] == [(line, 5, "warning")]
+    (suggestion,) = found[0]["suggestions"]
+    assert suggestion["replacement"] == "x"
+    assert suggestion["applicability"] == "machine-applicable"
+    h.write(LIB, original)
+    cleared = h.once(after_generation=doc["generation"] + 1)
+    assert [d for d in lint(cleared) if d["code"] == "rustg::dbg_macro"] == []
