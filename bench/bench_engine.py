@@ -308,6 +308,13 @@ def bench_cuda(paths: list[Path], repeat: int, n_bytes: int, eds: Any) -> dict[s
     items_t, d_items = timed(lambda: (build_items(d_tok, d_tree, xp=cupy), cl.synchronize())[0],
                              repeat)  # fmt: skip
     log(f"  tree on device {min(tree_t) * 1e3:.1f} ms, items {min(items_t) * 1e3:.1f} ms")
+    tree_stages: dict[str, float] = {}
+    items_stages: dict[str, float] = {}
+    build_tree_arrays(resident["kind"], resident["file_token_offsets"], xp=cupy,
+                      timings=tree_stages)  # fmt: skip
+    build_items(d_tok, d_tree, xp=cupy, timings=items_stages)
+    log("  tree stages ms: " + ", ".join(f"{k} {v * 1e3:.2f}" for k, v in tree_stages.items()))
+    log("  items stages ms: " + ", ".join(f"{k} {v * 1e3:.2f}" for k, v in items_stages.items()))
     # Where the device time goes, per stage, for several chunk sizes (synchronised stages).
     sweep = {}
     for cb in sorted({512, 1024, 2048, 4096, 8192, cl.chunk_bytes}):
@@ -330,6 +337,8 @@ def bench_cuda(paths: list[Path], repeat: int, n_bytes: int, eds: Any) -> dict[s
         "read_scaling_by_threads": read_scaling,
         "tree_on_device": summary(tree_t, n_bytes),
         "items_on_device": summary(items_t, n_bytes),
+        "tree_stage_ms_synchronised": {k: v * 1e3 for k, v in tree_stages.items()},
+        "items_stage_ms_synchronised": {k: v * 1e3 for k, v in items_stages.items()},
         "_tree": d_tree.to_host(),
         "_items": d_items.to_host(),
         "_pipelined": pipelined_indexed,

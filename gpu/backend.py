@@ -60,9 +60,12 @@ __all__ = ["Backend", "BackendKind", "Device", "Indexed", "Residence", "get_back
 #: Below this many bytes, ``auto`` lexes on the CPU even with a GPU present. One 2,000-line
 #: file (~80 KB) lexes in well under a millisecond on one core; a GPU round trip costs more.
 DEFAULT_GPU_MIN_BYTES = 1 << 20
-#: Batches of a pipelined CUDA load: enough that reading overlaps GPU work, few enough that
-#: per-batch launches and syncs (a dozen each) stay small against the batch's work.
-DEFAULT_READ_BATCHES = 4
+#: Batches of a pipelined CUDA load. One, measured on the H200 machine (5,095 files, 63 MB,
+#: bench/results/engine-gpu-h200-2026-12-02.json): once reading lost its per-file Python
+#: (6 ms for open + size + read), every extra batch cost more (about 10 ms of lexer launches,
+#: syncs and a per-file sync walk each; 2,244 MB/s with 1 batch, 1,635 with 2, 829 with 8) than
+#: the overlap saved. Kept as a parameter for slower file systems, where reading dominates.
+DEFAULT_READ_BATCHES = 1
 
 
 class Indexed(NamedTuple):

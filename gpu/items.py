@@ -1295,7 +1295,13 @@ def _string_value(lit: str) -> str:
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
 
 
-def build_items(arrays: TokenArrays, tree: TokenTree, *, xp: Any = None) -> ItemIndex:
+def build_items(
+    arrays: TokenArrays,
+    tree: TokenTree,
+    *,
+    xp: Any = None,
+    timings: dict[str, float] | None = None,
+) -> ItemIndex:
     """The item index of every file in ``arrays``.
 
     ``xp=None``: the numba CPU path (a device tree is copied to the host first). ``xp=cupy``:
@@ -1315,6 +1321,7 @@ def build_items(arrays: TokenArrays, tree: TokenTree, *, xp: Any = None) -> Item
             xp.asarray(arrays.file_token_offsets),
             xp.asarray(tree.match),
             xp.asarray(tree.parent),
+            timings,
         )
     tree = tree.to_host()
     sig, skind, skw, smatch, sparent_kind, file_sig_offsets = _sig_space(

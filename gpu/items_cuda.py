@@ -35,6 +35,7 @@ from typing import Any
 from numba import cuda
 
 from rustg.gpu import items as I
+from rustg.gpu.timing import StageClock
 
 SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 THREADS_PER_BLOCK = 128
@@ -88,8 +89,11 @@ def build_items_xp(
     file_token_offsets: Any,
     match: Any,
     parent: Any,
+    timings: dict[str, float] | None = None,
 ) -> I.ItemIndex:
-    """The item index from device arrays (``xp`` = CuPy; NumPy under the simulator)."""
+    """The item index from device arrays (``xp`` = CuPy; NumPy under the simulator).
+    ``timings`` (benchmarks) receives seconds per step, each synchronised."""
+    clock = StageClock(timings, xp)
     if SIMULATOR:
         # The simulator copies array arguments back after each launch: writable copies.
         kind, keyword, start, end, buffer, file_token_offsets, match, parent = (
@@ -113,6 +117,8 @@ def build_items_xp(
     idx = xp.arange(n_sig, dtype=xp.int64)
     sfile = xp.searchsorted(file_sig_offsets, idx, side="right") - 1
     lo = file_sig_offsets[xp.clip(sfile, 0, max(n_files - 1, 0))] if n_files else idx
+
+    clock.stage("1_sig_space")
 
     def prev(a: Any, k: int, fill: int) -> Any:
         j = idx - k
@@ -179,6 +185,7 @@ def build_items_xp(
     cand_file = sfile[cand_idx]
     cand_hi = file_sig_offsets[cand_file + 1]
 
+    clock.stage("2_candidates")
     # 3. one thread per candidate
     out = xp.full((len(cand_idx), 11), -1, dtype=xp.int32)
     ok = xp.zeros(len(cand_idx), dtype=xp.bool_)
@@ -192,6 +199,7 @@ def build_items_xp(
 
     head, end_row, ikind = col(1), col(2), col(0).astype(xp.uint8)
 
+    clock.stage("3_scan")
     # 4. nesting
     file_item_offsets = xp.searchsorted(
         file_of, xp.arange(n_files + 1, dtype=xp.int32), side="left"
@@ -228,6 +236,7 @@ def build_items_xp(
     for _ in range(int(depth.max()) if n else 0):
         in_body = in_body | (has_parent & in_body[pc])
 
+    clock.stage("4_nesting")
     # 5. attributes
     item_file_lo = fto[:-1][f64] if n else xp.zeros(0, dtype=xp.int64)
     counts = xp.zeros(n, dtype=xp.int64)
@@ -253,6 +262,7 @@ def build_items_xp(
         if total
         else head
     ).astype(xp.int32)
+    clock.stage("5_attributes")
     return I.ItemIndex(
         kind=ikind,
         file=file_of,

@@ -62,6 +62,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from rustg.gpu.timing import StageClock
 from rustg.gpu.tokens import TokenArrays, TokenKind
 
 __all__ = [
@@ -240,7 +241,10 @@ def _tree_cpu(
 # Data-parallel formulation on an array module (CuPy on the GPU; NumPy for the equality tests)
 
 
-def _tree_xp(xp: ModuleType, kind: Any, file_token_offsets: Any) -> tuple[Any, Any, Any, Any]:
+def _tree_xp(
+    xp: ModuleType, kind: Any, file_token_offsets: Any, clock: StageClock | None = None
+) -> tuple[Any, Any, Any, Any]:
+    clock = clock or StageClock(None, xp)
     n = len(kind)
     n_files = len(file_token_offsets) - 1
     match = xp.full(n, -1, dtype=xp.int32)
@@ -261,6 +265,7 @@ def _tree_xp(xp: ModuleType, kind: Any, file_token_offsets: Any) -> tuple[Any, A
     base = before[xp.minimum(file_token_offsets[:-1], n - 1)]  # empty files: never indexed
     before = before - base[file_of]
     level = before - is_close.astype(xp.int64)  # a close sits at the level of its open
+    clock.stage("depth_scan")
 
     # Pair adjacent (open, close) entries of each (file, level) bucket in stable sorted order.
     rows = xp.flatnonzero(is_delim)
@@ -279,6 +284,7 @@ def _tree_xp(xp: ModuleType, kind: Any, file_token_offsets: Any) -> tuple[Any, A
     b = srows[1:][pair]
     match[a] = b.astype(xp.int32)
     match[b] = a.astype(xp.int32)
+    clock.stage("sort_and_pair")
 
     # Parent: the last open one level up in the same file, before the token.
     okeys = (sgroup * (n + 1) + srows)[sopen]
@@ -294,6 +300,7 @@ def _tree_xp(xp: ModuleType, kind: Any, file_token_offsets: Any) -> tuple[Any, A
         parent = xp.where(ok, orows[idx_c], -1).astype(xp.int32)
     else:
         parent = xp.full(n, -1, dtype=xp.int32)
+    clock.stage("parent")
 
     # Depth = running level minus the unmatched closes so far in the file (the stack clamps
     # at zero where the raw sum goes negative).
@@ -302,6 +309,7 @@ def _tree_xp(xp: ModuleType, kind: Any, file_token_offsets: Any) -> tuple[Any, A
     u_base = (u_incl - unexpected)[xp.minimum(file_token_offsets[:-1], n - 1)]
     shift = u_incl - u_base[file_of]
     depth = (level + shift).astype(xp.int32)
+    clock.stage("depth")
 
     # For an unexpected close: the last group opened at depth 0 before it, same file.
     last_top = xp.full(n, -1, dtype=xp.int32)
@@ -314,6 +322,7 @@ def _tree_xp(xp: ModuleType, kind: Any, file_token_offsets: Any) -> tuple[Any, A
             cand = top_open[jc]
             good = (j >= 0) & (file_of[cand] == file_of[u_rows])
             last_top[u_rows] = xp.where(good, cand, -1).astype(xp.int32)
+    clock.stage("last_top")
     return match, parent, depth, last_top
 
 
@@ -342,10 +351,15 @@ def _diagnostics(xp: ModuleType, kind: Any, match: Any, last_top: Any) -> tuple[
 
 
 def build_tree_arrays(
-    kind: Any, file_token_offsets: Any, *, xp: ModuleType | None = None
+    kind: Any,
+    file_token_offsets: Any,
+    *,
+    xp: ModuleType | None = None,
+    timings: dict[str, float] | None = None,
 ) -> TokenTree:
     """The tree of raw arrays. ``xp=None`` runs the numba scan; ``xp=numpy``/``cupy`` runs the
-    data-parallel formulation on that array module (the CUDA backend passes ``cupy``)."""
+    data-parallel formulation on that array module (the CUDA backend passes ``cupy``).
+    ``timings`` (data-parallel only; benchmarks) receives seconds per stage, synchronised."""
     if xp is None:
         kind_h = np.ascontiguousarray(kind, dtype=np.uint8)
         offs = np.ascontiguousarray(file_token_offsets, dtype=np.int64)
@@ -353,8 +367,10 @@ def build_tree_arrays(
     else:
         kind = xp.asarray(kind)  # host arrays are uploaded (a no-op for device/NumPy arrays)
         file_token_offsets = xp.asarray(file_token_offsets)
-        match, parent, depth, last_top = _tree_xp(xp, kind, file_token_offsets)
+        clock = StageClock(timings, xp)
+        match, parent, depth, last_top = _tree_xp(xp, kind, file_token_offsets, clock)
         dk, d_open, d_close = _diagnostics(xp, kind, match, last_top)
+        clock.stage("diagnostics")
     return TokenTree(match, parent, depth, dk, d_open, d_close)
 
 

@@ -16,7 +16,7 @@ from rustg.gpu.backend import Backend, Device, Indexed
 from rustg.gpu.items import build_items
 from rustg.gpu.lexer import lex_cpu
 from rustg.gpu.sources import plan_sources, read_planned, read_sources
-from rustg.gpu.tree import build_tree
+from rustg.gpu.tree import build_tree, build_tree_arrays
 
 SOURCES = [
     b"pub fn a() -> u8 { 1 }\n#[test]\nfn t() { assert!(true); }\n",
@@ -143,3 +143,11 @@ def test_pipelined_index_files_on_cuda_equals_cpu_on_the_corpus(corpus_paths: li
     for batches in (1, 4):
         got = Backend("cuda").index_files(corpus_paths, editions=eds, batches=batches)
         assert same(got, want), batches
+
+
+def test_tree_stage_timings_leave_the_result_unchanged() -> None:
+    tokens = Backend("cpu").lex_bytes(b"fn f() { (a[0], {b}) } ]")
+    timings: dict[str, float] = {}
+    timed = build_tree_arrays(tokens.kind, tokens.file_token_offsets, xp=np, timings=timings)
+    assert timed.same_as(build_tree_arrays(tokens.kind, tokens.file_token_offsets, xp=np))
+    assert {"depth_scan", "sort_and_pair", "parent", "diagnostics"} <= set(timings)
