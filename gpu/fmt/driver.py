@@ -300,7 +300,7 @@ class Formatter:
         try:
             config = self.config_for(path)
         except FmtConfigError as exc:
-            return FileResult(path, content, None, Outcome.RUSTFMT_FAILED, Route.FILE, str(exc))
+            return FileResult(path, content, None, Outcome.RUSTFMT_FAILED, Route.FILE, message=str(exc))
         key = self._key(content, config)
         if self.known is not None and self.known.contains(key):
             return FileResult(path, content, content, Outcome.UNCHANGED, Route.CACHED)

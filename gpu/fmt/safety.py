@@ -73,7 +73,7 @@ def _lex(source: bytes, backend: Any) -> TokenArrays:
     from rustg.gpu.backend import Device, get_backend
 
     be = backend or get_backend()
-    return be.lex_bytes(source, device=Device.CPU)  # type: ignore[no-any-return]
+    return be.lex_bytes(source, device=Device.CPU)
 
 
 def _stream(arrays: TokenArrays) -> _Stream:

@@ -1,0 +1,277 @@
+"""The formatter driver, safety net, fast path, writes and CLI (real rustfmt, real LMDB)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from rustg.cli.errors import EXIT_FAILURE, EXIT_INTERNAL, EXIT_OK
+from rustg.cli.fmt_commands import FmtSummary, cmd_fmt, stats_table
+from rustg.gpu.fmt.config import FmtConfig
+from rustg.gpu.fmt.driver import (
+    FileResult,
+    Formatter,
+    Outcome,
+    Route,
+    WriteOutcome,
+    _inner_gap,
+    _leading_gap,
+    _trailing_gap,
+    edits_between,
+    write_result,
+)
+from rustg.gpu.fmt.known import KnownFormatted
+from rustg.gpu.fmt.rustfmt import format_source
+from rustg.gpu.fmt.safety import SafetyNetError, check_tokens
+
+NO_HOME: dict[str, str] = {}
+
+# Every change rustfmt makes by design that the safety net must recognise (checked against
+# real rustfmt below, not against a hand-written expectation).
+REWRITES = b"""#![allow(x)]
+use b::{d, c,};
+use a::{b};
+use z::{self};
+
+mod zz;
+mod aa;
+extern crate zzz;
+extern crate aaa;
+#[derive(Debug)]
+#[derive(Clone)]
+struct A {}
+extern { fn f(); }
+fn g<T>(t: T) where T: Copy { let a = ((1)); let f = |x| { x + 1 };
+  match a { 1 => { foo() } 2 => bar(), _ => { let x = 1; x } }; ;
+  loop { match a { 1 => { continue } _ => break } }
+}
+macro_rules! m { ($x:expr) => ( $x + 1 ); }
+"""
+
+
+def rustfmt(source: bytes) -> bytes:
+    return format_source(source, FmtConfig(), cwd=Path("/"))
+
+
+@pytest.mark.slow
+def test_safety_net_accepts_every_rustfmt_rewrite() -> None:
+    formatted = rustfmt(REWRITES)
+    assert formatted != REWRITES
+    check_tokens(REWRITES, formatted)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (b"fn f() { a(); b(); }\n", b"fn f() {\n    a();\n}\n"),  # a statement lost
+        (b"fn f() { a(); b(); }\n", b"fn f() {\n    b();\n    a();\n}\n"),  # reordered
+        (b"fn f() { x }\n", b"fn f() {\n    y\n}\n"),  # respelled
+        (b"// keep me\nfn f() {}\n", b"// keep  you\nfn f() {}\n"),  # a comment changed
+        (b"// keep me\nfn f() {}\n", b"fn f() {}\n"),  # a comment lost
+        (b"fn f(a: u8, b: u8) {}\n", b"fn f(a: u8 b: u8) {}\n"),  # a separating comma lost
+        (b'fn f() { "a b" }\n', b'fn f() {\n    "a  b"\n}\n'),  # whitespace inside a string
+        (b"use a::{b, c};\n", b"use a::{b};\n"),  # a use lost
+    ],
+)
+def test_safety_net_rejects_real_changes(before: bytes, after: bytes) -> None:
+    with pytest.raises(SafetyNetError):
+        check_tokens(before, after)
+
+
+def test_gap_normalisation() -> None:
+    assert _inner_gap(b"\n") == "\n"
+    assert _inner_gap(b" ") == "\n"
+    assert _inner_gap(b"\n\n\n\n") == "\n\n"
+    assert _inner_gap(b"\n\n// a\n\n\n// b\n") == "\n\n// a\n\n// b\n"
+    assert _inner_gap(b" // trailing\n") is None  # rustfmt's to place
+    assert _inner_gap(b"\n    // indented\n") is None
+    assert _inner_gap(b"\n/* block */\n") is None
+    assert _inner_gap(b"\n/// dangling doc\n") is None
+    assert _leading_gap(b"\n\n//! crate doc\n\n\n") == "//! crate doc\n\n"
+    assert _trailing_gap(b"\n\n// end\n\n\n") == "\n\n// end\n"
+
+
+def _source_file(tmp_path: Path, text: bytes, name: str = "lib.rs") -> Path:
+    (tmp_path / "rustfmt.toml").write_text('edition = "2021"\n')
+    path = tmp_path / name
+    path.write_bytes(text)
+    return path
+
+
+def _rustfmt_native(
+    source: bytes, tokens: Any, tree: Any, items: Any, config: FmtConfig
+) -> Sequence[str | None]:
+    """A stand-in native printer for the merge logic: rustfmt on each item alone, every other
+    item left to the driver (None)."""
+    out: list[str | None] = []
+    top = [i for i in items.file_items(0) if int(items.depth[i]) == 0]
+    for k, i in enumerate(top):
+        text = source[int(tokens.start[items.start[i]]) : int(tokens.end[items.end[i]])]
+        out.append(rustfmt(text).decode().rstrip("\n") if k % 2 == 0 else None)
+    return out
+
+
+MIXED = b"""use std::fmt;
+use std::io;
+
+// a comment between items
+pub struct   S { a : u8 }
+impl fmt::Debug for S { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, "S") } }
+
+
+fn  main ( ) { let s = S { a : 1 }; println!("{:?}", s) ; }
+const X: u8 = 1;
+"""
+
+
+@pytest.mark.slow
+def test_item_assembly_equals_whole_file_rustfmt(tmp_path: Path) -> None:
+    path = _source_file(tmp_path, MIXED)
+    result = Formatter(native=_rustfmt_native, env=NO_HOME).format_file(path)
+    assert result.route is Route.ITEMS and result.outcome is Outcome.CHANGED
+    assert 0 < result.native_items < result.items
+    whole = format_source(MIXED, Formatter(env=NO_HOME).config_for(path), cwd=tmp_path)
+    assert result.formatted == whole
+
+
+def test_broken_native_printer_is_caught_and_nothing_is_written(tmp_path: Path) -> None:
+    def broken(source: bytes, tokens: Any, tree: Any, items: Any, config: FmtConfig) -> list[str]:
+        return ["fn main() {}", "const X: u8 = 2;"]  # a token respelled: 1 -> 2
+
+    original = b"fn main(){}\nconst X: u8 = 1;\n"
+    path = _source_file(tmp_path, original)
+    formatter = Formatter(native=broken, env=NO_HOME)
+    result = formatter.format_file(path)
+    assert result.outcome is Outcome.INTERNAL_ERROR and result.formatted is None
+    assert "safety net" in result.message
+    assert write_result(result) is WriteOutcome.REFUSED
+    args = argparse.Namespace(
+        paths=[str(path)], check=False, emit="files", stats=False, no_cache=True, jobs=1
+    )
+    err = io.StringIO()
+    code = cmd_fmt(args, _console(), err=Console(file=err, width=200), formatter=formatter)
+    assert code == EXIT_INTERNAL
+    assert str(path.name) in err.getvalue() and "internal error" in err.getvalue()
+    assert path.read_bytes() == original
+
+
+@pytest.mark.slow
+def test_skip_attributes_are_honoured(tmp_path: Path) -> None:
+    skipped = b"#![cfg_attr(rustfmt, rustfmt_skip)]\nfn  f(){}\n"
+    item_skip = b"#[rustfmt::skip]\nfn  f(){}\n\nfn  g(){}\n"
+    a = Formatter(env=NO_HOME).format_file(_source_file(tmp_path, skipped, "a.rs"))
+    b = Formatter(env=NO_HOME).format_file(_source_file(tmp_path, item_skip, "b.rs"))
+    assert a.outcome is Outcome.UNCHANGED and a.formatted == skipped
+    assert b.formatted == b"#[rustfmt::skip]\nfn  f(){}\n\nfn g() {}\n"
+
+
+def test_fast_path_hit_after_first_check(tmp_path: Path) -> None:
+    path = _source_file(tmp_path, b"fn f() {}\n")
+    known = KnownFormatted.open(tmp_path / "known")
+    try:
+        formatter = Formatter(known=known, env=NO_HOME)
+        assert formatter.format_file(path).route is not Route.CACHED
+        again = formatter.format_file(path)
+        assert again.route is Route.CACHED and again.outcome is Outcome.UNCHANGED
+        path.write_bytes(b"fn  f() {}\n")  # new content: a miss
+        assert formatter.format_file(path).route is not Route.CACHED
+    finally:
+        known.close()
+
+
+def test_write_is_atomic_keeps_mode_and_never_clobbers(tmp_path: Path) -> None:
+    path = _source_file(tmp_path, b"fn  f(){}\n")
+    path.chmod(0o640)
+    result = Formatter(env=NO_HOME).format_file(path)
+    assert result.outcome is Outcome.CHANGED
+    path.write_bytes(b"fn  g(){}\n")  # the editor saved meanwhile
+    assert write_result(result) is WriteOutcome.CHANGED_ON_DISK
+    assert path.read_bytes() == b"fn  g(){}\n"
+    result = Formatter(env=NO_HOME).format_file(path)
+    assert write_result(result) is WriteOutcome.WRITTEN
+    assert path.read_bytes() == b"fn g() {}\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".rustg-fmt")]
+
+
+def test_rustfmt_failure_is_reported_not_written(tmp_path: Path) -> None:
+    path = _source_file(tmp_path, b"fn f( {\n")
+    result = Formatter(env=NO_HOME).format_file(path)
+    assert result.outcome is Outcome.RUSTFMT_FAILED and "error" in result.message
+
+
+def test_edits_apply_to_the_formatted_text() -> None:
+    before = b"a\nb\nc\nd\n"
+    after = b"a\nB\nc\nd\ne\n"
+    lines = before.decode().splitlines(keepends=True)
+    for edit in reversed(edits_between(before, after)):
+        lines[edit.start_line : edit.end_line] = [edit.new_text]
+    assert "".join(lines).encode() == after
+
+
+def _console() -> Console:
+    return Console(file=io.StringIO(), width=120, color_system=None)
+
+
+def _args(paths: list[str], **kw: Any) -> argparse.Namespace:
+    base: dict[str, Any] = {
+        "check": False, "emit": "files", "stats": False, "no_cache": True, "jobs": 1,
+    }  # fmt: skip
+    base.update(kw)
+    return argparse.Namespace(paths=paths, **base)
+
+
+def test_cli_check_json_and_rewrite(tmp_path: Path) -> None:
+    path = _source_file(tmp_path, b"fn  f(){}\n")
+    clean = _source_file(tmp_path, b"fn g() {}\n", "clean.rs")
+    formatter = Formatter(env=NO_HOME)
+    console = _console()
+    assert cmd_fmt(_args([str(tmp_path)], check=True), console, formatter=formatter) == 1
+    diff = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "-fn  f(){}" in diff and "+fn f() {}" in diff and "clean.rs" not in diff
+    console = _console()
+    assert cmd_fmt(_args([str(tmp_path)], emit="json"), console, formatter=formatter) == 0
+    doc = json.loads(console.file.getvalue())  # type: ignore[attr-defined]
+    by_path = {Path(f["path"]).name: f for f in doc["files"]}
+    assert by_path["lib.rs"]["edits"] == [
+        {
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}},
+            "newText": "fn f() {}\n",
+        }
+    ]
+    assert by_path["clean.rs"]["outcome"] == "unchanged"
+    assert doc["stats"]["files"] == 2
+    assert cmd_fmt(_args([str(path)]), _console(), formatter=formatter) == EXIT_OK
+    assert path.read_bytes() == b"fn f() {}\n" and clean.read_bytes() == b"fn g() {}\n"
+    assert cmd_fmt(_args([str(tmp_path)], check=True), _console(), formatter=formatter) == 0
+    assert EXIT_FAILURE == 1
+
+
+def test_stats_view_is_exact_text() -> None:
+    summary = FmtSummary(files=3, changed=1, items=10, native_items=9)
+    summary.routes.update({"native": 2, "file": 1})
+    console = Console(file=io.StringIO(), width=60, color_system=None)
+    console.print(stats_table(summary))
+    lines = [line.rstrip() for line in console.file.getvalue().splitlines()]  # type: ignore[attr-defined]
+    assert lines[1:] == [
+        "files                       3",
+        "would change                1",
+        "top-level items            10",
+        "formatted natively  9 (90.0%)",
+        "route file                  1",
+        "route native                2",
+    ]
+
+
+def test_result_type_defaults() -> None:
+    result = FileResult(Path("x.rs"), b"", b"", Outcome.UNCHANGED, Route.NATIVE)
+    assert not result.changed
