@@ -1,6 +1,8 @@
 """On a machine with an NVIDIA GPU: load what `cargo g build` made for examples/gpu-kernels
-with CuPy (the fatbin, and the PTX alone through the driver's JIT), run every kernel and
-compare with NumPy — the same checks the host emulation passes in the example's tests.
+with CuPy — the fatbin, the nvlinked cubin, and the merged PTX alone through the driver's JIT
+(each is one module holding every kernel, made from the per-kernel units) — run every kernel
+and compare with NumPy: the same checks the host emulation passes in the example's tests.
+bench/gpu_run_kernels.sh runs it (with the example's host program) on the GPU machine.
 
     python bench/gpu_kernel_check.py TARGET_RUSTG_DIR [--out results.json]
 
@@ -88,8 +90,10 @@ def main() -> int:
     manifest = json.loads((args.target_rustg / f"{args.crate}.manifest.json").read_text())
     report["manifest_archs"] = manifest["archs"]
     built = arch if arch in manifest["archs"] else max(manifest["archs"])
-    for kind in ("fatbin", "ptx"):
+    for kind in ("fatbin", "cubin", "ptx"):
         path = args.target_rustg / built / f"{args.crate}.{kind}"
+        if kind == "cubin" and built != arch:
+            continue  # SASS runs only on its own arch (the fatbin and PTX cover the rest)
         started = time.perf_counter()
         module = cp.RawModule(path=str(path))
         results = check(module)
