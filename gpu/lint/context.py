@@ -56,11 +56,13 @@ def text_hash(text: str | bytes) -> int:
     return h
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
+# Serial on purpose: a context is one file (thousands of rows, microseconds of work); numba's
+# thread pool costs more than that to wake (measured ~10 ms a call on the shared 2-core box).
+@numba.njit(cache=True, nogil=True)
 def _hash_rows(buffer, start, end):  # pragma: no cover - compiled
     n = len(start)
     out = np.empty(n, dtype=np.uint64)
-    for i in numba.prange(n):
+    for i in range(n):
         h = np.uint64(0xCBF29CE484222325)
         for j in range(start[i], end[i]):
             h = (h ^ np.uint64(buffer[j])) * np.uint64(0x100000001B3)
@@ -68,13 +70,13 @@ def _hash_rows(buffer, start, end):  # pragma: no cover - compiled
     return out
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def _body_open(kind, match, parent, rows, limit):  # pragma: no cover - compiled
     """For each keyword row: the first ``{`` after it in the same group (nested groups jumped
     by their ``match`` link), or -1 when a ``;`` or the group's end comes first."""
     out = np.full(len(rows), -1, dtype=np.int64)
     n = len(kind)
-    for q in numba.prange(len(rows)):
+    for q in range(len(rows)):
         r = rows[q]
         p = parent[r]
         j = r + 1
@@ -226,7 +228,22 @@ class LintFile:
         return np.flatnonzero(self.items.kind == ItemKind.FN)
 
     def item_name(self, i: int) -> str:
+        nf, nl = int(self.items.name_first[i]), int(self.items.name_last[i])
+        if nf >= 0 and nf == nl and self.items.kind[i] != ItemKind.EXTERN_BLOCK:
+            return self.text(nf)  # the common case, without the general decoder
         return self.items.name(self.tokens, i)
+
+    @cached_property
+    def gpu_fn_items(self) -> list[int]:
+        """Item rows of the kernel and device fns that have a ``{}`` body."""
+        it = self.items
+        fns = self.fn_items
+        gpu = (it.flags[fns] & np.uint32(ItemFlag.KERNEL | ItemFlag.DEVICE)) != 0
+        fns = fns[gpu]
+        body = it.body[fns]
+        ok = body >= 0
+        ok[ok] = self.kind[body[ok]] == TokenKind.OPEN_BRACE
+        return [int(i) for i in fns[ok]]
 
     def body_range(self, i: int) -> tuple[int, int] | None:
         """(open, close) rows of an item's ``{}`` body, or None (``;`` items, no body)."""
@@ -386,15 +403,21 @@ class LintFile:
         return rows, method
 
     def fn_summary(self) -> FnSummary:
-        rows, method = self.call_rows
+        gpu = int(ItemFlag.KERNEL | ItemFlag.DEVICE)
+        flags = self.items.flags
+        has_gpu = bool(len(self.fn_items)) and bool((flags[self.fn_items] & np.uint32(gpu)).any())
+        rows, method = self.call_rows if has_gpu else (np.zeros(0, np.int64), np.zeros(0, bool))
         owner = self.fn_of[rows] if len(rows) else np.zeros(0, dtype=np.int64)
         fns = []
         for i in self.fn_items.tolist():
-            sel = owner == i
-            calls = tuple(
-                (self.text(int(r)), int(self.start[r]), int(self.end[r]), bool(m))
-                for r, m in zip(rows[sel], method[sel], strict=True)
-            )
+            calls: tuple[tuple[str, int, int, bool], ...] = ()
+            # only GPU fns' calls are graph edges (graph.py): host fns contribute their name
+            if int(flags[i]) & gpu:
+                sel = owner == i
+                calls = tuple(
+                    (self.text(int(r)), int(self.start[r]), int(self.end[r]), bool(m))
+                    for r, m in zip(rows[sel], method[sel], strict=True)
+                )
             nf = int(self.items.name_first[i])
             fns.append(
                 FnInfo(

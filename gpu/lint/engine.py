@@ -100,6 +100,10 @@ class _State:
     cross: dict[str, list[Finding]] = field(default_factory=dict)
     #: fn name -> number of GPU fns and of other fns of that name in the workspace
     names: dict[str, list[int]] = field(default_factory=dict)
+    #: callee name -> files whose GPU fns call it; and every file's GPU fns (kept incrementally,
+    #: so a save costs what it touches, not a walk over the workspace)
+    callers: dict[str, set[str]] = field(default_factory=dict)
+    gpu: dict[str, FnSummary] = field(default_factory=dict)
 
 
 class LintEngine:
@@ -298,12 +302,9 @@ class LintEngine:
             for path in touched:
                 if path in st.results:
                     affected_names |= {fn.name for fn in st.results[path].summary.fns}
-            cross_targets = set(p for p in touched if p in st.results)
-            for path, res in st.results.items():
-                for fn in res.summary.fns:
-                    if fn.flags & GPU_FLAGS and any(c[0] in affected_names for c in fn.calls):
-                        cross_targets.add(path)
-                        break
+            cross_targets = {p for p in touched if p in st.results}
+            for name in affected_names:
+                cross_targets |= st.callers.get(name, set())
             if self._ws_rules and cross_targets:
                 self._cross_update(cross_targets)
             out: dict[str, list[Finding]] = {}
@@ -316,23 +317,40 @@ class LintEngine:
             return out
 
     def _count_names(self, summary: FnSummary, sign: int) -> None:
-        names = self._state.names
+        st = self._state
+        names = st.names
+        gpu_fns = []
         for fn in summary.fns:
             slot = names.setdefault(fn.name, [0, 0])
-            slot[0 if fn.flags & GPU_FLAGS else 1] += sign
+            is_gpu = bool(fn.flags & GPU_FLAGS)
+            slot[0 if is_gpu else 1] += sign
+            if is_gpu:
+                gpu_fns.append(fn)
+            if slot == [0, 0]:
+                del names[fn.name]
+        path = summary.path
+        if sign < 0:
+            st.gpu.pop(path, None)
+        elif gpu_fns:
+            st.gpu[path] = FnSummary(path, tuple(gpu_fns))
+        for fn in gpu_fns:
+            for call in fn.calls:
+                if sign > 0:
+                    st.callers.setdefault(call[0], set()).add(path)
+                else:
+                    got = st.callers.get(call[0])
+                    if got is not None:
+                        got.discard(path)
+                        if not got:
+                            del st.callers[call[0]]
 
     def _cross_update(self, targets: set[str]) -> None:
         st = self._state
-        gpu = {
-            p: FnSummary(p, tuple(fn for fn in r.summary.fns if fn.flags & GPU_FLAGS))
-            for p, r in st.results.items()
-            if any(fn.flags & GPU_FLAGS for fn in r.summary.fns)
-        }
-        names = {k: (v[0], v[1]) for k, v in st.names.items() if v[0] or v[1]}
         self.stats.cross_files += len(targets)
         per: dict[str, list[Finding]] = {}
+        names: Mapping[str, Any] = st.names  # [gpu, other] counts unpack like the tuples
         for rule in self._ws_rules:
-            got = rule.check_gpu(gpu, names)
+            got = rule.check_gpu(st.gpu, names)
             for path, fs in got.items():
                 per.setdefault(path, []).extend(fs)
         for path in targets:

@@ -404,6 +404,9 @@ Pass buffers as `Slice`/`SliceMut`, and derive `Clone, Copy` on parameter struct
         from rustg.gpu.items import AttrKind, ItemKind
 
         it = ctx.items
+        kernels = np.flatnonzero((it.flags & np.uint32(ItemFlag.KERNEL)) != 0)
+        if len(kernels) == 0:
+            return []
         local_types: dict[str, bool] = {}
         for i in np.flatnonzero(
             (it.kind == ItemKind.STRUCT) | (it.kind == ItemKind.ENUM) | (it.kind == ItemKind.UNION)
@@ -414,7 +417,7 @@ Pass buffers as `Slice`/`SliceMut`, and derive `Clone, Copy` on parameter struct
             )
             local_types[ctx.item_name(i)] = derives_copy
         out = []
-        for i in np.flatnonzero((it.flags & np.uint32(ItemFlag.KERNEL)) != 0).tolist():
+        for i in kernels.tolist():
             if it.kind[i] != ItemKind.FN:
                 continue
             lo, hi = ctx.signature_rows(i)

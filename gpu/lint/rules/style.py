@@ -73,10 +73,10 @@ class _Naming(FileRule):
                 continue
             if p >= 0 and it.kind[p] == ItemKind.IMPL and int(it.trait_first[p]) >= 0:
                 continue  # a trait impl's names are the trait's
-            if any(a.path == "no_mangle" for a in it.attributes(ctx.tokens, i)):
-                continue
             name = ctx.item_name(i)
             if not name or name.startswith("r#") or self.ok(name):
+                continue
+            if any(a.path == "no_mangle" for a in it.attributes(ctx.tokens, i)):
                 continue
             new = self.convert(name)
             if new == name:

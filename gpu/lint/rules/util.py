@@ -30,15 +30,7 @@ def rows_between(ctx: LintFile, lo: int, hi: int) -> npt.NDArray[np.int64]:
 
 def gpu_fns(ctx: LintFile) -> list[int]:
     """Item rows of the file's kernel and device fns that have a body."""
-    from rustg.gpu.items import ItemFlag
-
-    out = []
-    for i in ctx.fn_items:
-        if int(ctx.items.flags[i]) & int(ItemFlag.KERNEL | ItemFlag.DEVICE) and ctx.body_range(
-            int(i)
-        ):
-            out.append(int(i))
-    return out
+    return ctx.gpu_fn_items
 
 
 def tainted_names(ctx: LintFile, lo: int, hi: int) -> set[str]:
