@@ -172,11 +172,9 @@ def cmd_lint(args: argparse.Namespace, console: Console) -> int:
         console.print(Text(meta.docs.rstrip()), highlight=False)
         return EXIT_OK
     if args.test_rules:
-        runner = _user_hook("test_rules_command")
-        if runner is None:
-            raise CliError("user rules are not available in this build", EXIT_USAGE)
-        code: int = runner(engine.config, root, console)
-        return code
+        from .lint_rule_tests import test_rules_command
+
+        return test_rules_command(engine.config, root, console, as_json=fmt == "json")
     files = collect_files(root, args.paths)
     sources: dict[str, bytes] = {}
     for rel, path in files.items():
