@@ -20,6 +20,7 @@ def scramble(source: bytes, seed: int) -> bytes:
     line_comment = {int(TokenKind.LINE_COMMENT), int(TokenKind.OUTER_LINE_DOC),
                     int(TokenKind.INNER_LINE_DOC), int(TokenKind.SHEBANG)}  # fmt: skip
     ws = int(TokenKind.WHITESPACE)
+    dot, integer = int(TokenKind.DOT), int(TokenKind.INT)
     out: list[bytes] = []
     for i, kind in enumerate(kinds):
         text = source[starts[i] : ends[i]]
@@ -36,11 +37,19 @@ def scramble(source: bytes, seed: int) -> bytes:
                 text = b" " * rng.randint(1, 3)
         else:
             out_kind_prev = kinds[i - 1] if i else ws
+            # `x.0.y`: a space after the second `.` would make `0.` a float literal
+            after_int_dot = i >= 2 and out_kind_prev == dot and kinds[i - 2] == integer
             if (
                 out_kind_prev != ws
                 and not (is_punct(kind) and is_punct(out_kind_prev))
+                and not after_int_dot
                 and rng.random() < 0.2
             ):
                 out.append(b" ")
         out.append(text)
-    return b"".join(out)
+    scrambled = b"".join(out)
+    from rustg.gpu.fmt.safety import significant_tokens
+
+    if significant_tokens(scrambled) != significant_tokens(source):
+        raise AssertionError("scramble changed the token stream")  # a bug here, not a finding
+    return scrambled
