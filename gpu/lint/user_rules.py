@@ -599,21 +599,23 @@ def _parse_one(table: Any, k: int, col: _Collector, names: set[str]) -> UserRule
             continue
         ids: dict[str, int | None] = {"regex": None, "not-regex": None}
         kinds: tuple[str, ...] = ()
-        for key, value in spec.items():
+        spec_items: list[tuple[str, Any]] = list(spec.items())
+        for key, value in spec_items:
             want_c = _CONSTRAINT_KEYS.get(key)
             if want_c is None:
                 col.add((*where, key), f"unknown constraint key {key!r} (regex, not-regex, kind)")
             elif not isinstance(value, want_c):
                 col.add((*where, key), f"{key!r} has the wrong type")
             elif key == "kind":
-                kinds = (value,) if isinstance(value, str) else tuple(value)
+                raw: Any = value
+                kinds = (raw,) if isinstance(raw, str) else tuple(str(x) for x in raw)
                 for j, kn in enumerate(kinds):
                     if kn not in KIND_NAMES:
                         at = (*where, key) if isinstance(value, str) else (*where, key, j)
                         col.add(at, f"unknown kind {kn!r} (known: {', '.join(KIND_NAMES)})")
             else:
                 try:
-                    regexes.append(compile_regex(value, RegexUse.CONSTRAINT))
+                    regexes.append(compile_regex(str(value), RegexUse.CONSTRAINT))
                     ids[key] = len(regexes) - 1
                 except RegexError as e:
                     col.add((*where, key), f"invalid regex: {e.reason}", char_offset=e.offset)
