@@ -22,9 +22,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Final, ParamSpec, TypeVar
 
 import msgspec
@@ -64,6 +64,8 @@ P = ParamSpec("P")
 
 #: How many corrupt digests a verify report lists (all are counted and removed).
 _LISTED: Final = 50
+#: The counters of a hit on a remembered action (built once: this is the hot path).
+_MEMORY_HIT: Final = {"lookups": 1, "hits": 1, f"{TierName.MEMORY}.hits": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,7 @@ class CachedAction:
     """A hit: the outputs by name, the diagnostics to replay, and where it came from."""
 
     key: ActionKey
-    outputs: dict[str, bytes]
+    outputs: Mapping[str, bytes]  # read-only: a remembered hit is shared by later lookups
     diagnostics: list[Diagnostic]
     created: float
     size: int
@@ -228,6 +230,13 @@ class Cache:
 
     def get(self, key: ActionKey) -> CachedAction | None:
         """The outputs and diagnostics stored for ``key``, or None (a miss)."""
+        if self.memory is not None:
+            opened = self.memory.recall(key.digest)
+            if isinstance(opened, CachedAction):  # the hot path: no decoding, no transaction
+                self._touch(key)
+                self._count_names(_MEMORY_HIT)
+                self._maybe_flush()
+                return opened
         counts: Counter[str] = Counter(lookups=1)
         try:
             for index, tier in enumerate(self.tiers):
@@ -257,14 +266,16 @@ class Cache:
                     self._call(upper, None, upper.put, key.digest, stored, {})
                     counts[f"{upper.name}.fills"] += 1
                 self._touch(key)
-                return CachedAction(
+                found = CachedAction(
                     key=key,
-                    outputs={o.name: outputs[o.digest] for o in manifest.outputs},
+                    outputs=MappingProxyType({o.name: outputs[o.digest] for o in manifest.outputs}),
                     diagnostics=manifest.diagnostics,
                     created=manifest.created,
                     size=manifest.size,
                     tier=tier.name,
                 )
+                self._remember(found)
+                return found
             counts["misses"] += 1
             return None
         finally:
@@ -345,6 +356,20 @@ class Cache:
         for tier in self.tiers:
             self._call(tier, None, tier.put, key.digest, sealed, blobs)
         self._count_names({"puts": 1, "put_bytes": manifest.size})
+        self._remember(
+            CachedAction(
+                key=key, outputs=MappingProxyType(dict(outputs)),
+                diagnostics=list(manifest.diagnostics), created=manifest.created,
+                size=manifest.size, tier=TierName.MEMORY,
+            )
+        )  # fmt: skip
+
+    def _remember(self, action: CachedAction) -> None:
+        if self.memory is not None:
+            opened = (
+                action if action.tier is TierName.MEMORY else replace(action, tier=TierName.MEMORY)
+            )
+            self.memory.remember(action.key.digest, opened, action.size)
 
     def contains(self, key: ActionKey) -> bool:
         """Whether ``get`` would hit, without counting a lookup or filling anything (for

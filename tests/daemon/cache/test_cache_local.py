@@ -101,6 +101,9 @@ def test_corrupt_blob_in_memory_is_a_miss_there_and_repaired(tmp_path: Path, how
         assert cache.memory is not None
         cache.put(key(3), {"k.ptx": data})
         corrupt_blob(cache.memory, digest_of(data), how)
+        # The opened copy the put left would be served without reading the stored bytes at
+        # all (test below); without it, the lookup reads and checks them.
+        cache.memory.forget(key(3).digest)
         hit = cache.get(key(3))
         # Served intact from LMDB, never the corrupt bytes; memory repaired.
         assert hit is not None and hit.outputs == {"k.ptx": data}
@@ -109,6 +112,29 @@ def test_corrupt_blob_in_memory_is_a_miss_there_and_repaired(tmp_path: Path, how
         again = cache.get(key(3))
         assert again is not None and again.tier is TierName.MEMORY
         assert {t.tier: t.corrupt_repaired for t in cache.stats().tiers}["memory"] == 1
+
+
+def test_a_remembered_hit_reads_no_tier_and_is_bounded(tmp_path: Path) -> None:
+    data = ptx(4)
+    with local_cache(tmp_path / "c", memory=3 * len(data)) as cache:
+        assert cache.memory is not None and cache.local is not None
+        cache.put(key(4), {"k.ptx": data})
+        # Both stored copies corrupt: a lookup that read either would miss or repair.
+        corrupt_blob(cache.memory, digest_of(data), "garbage")
+        corrupt_blob(cache.local, digest_of(data), "garbage")
+        hit = cache.get(key(4))
+        assert hit is not None and hit.tier is TierName.MEMORY and hit.outputs == {"k.ptx": data}
+        with pytest.raises(TypeError):
+            hit.outputs["k.ptx"] = b"changed"  # type: ignore[index]  # shared: read-only
+        stats = {t.tier: t for t in cache.stats(usage=False).tiers}
+        assert (stats["memory"].hits, stats["memory"].corrupt_repaired) == (1, 0)
+        # The opened copies are an LRU of their own, bounded by the memory tier's size.
+        for n in range(5, 9):
+            cache.put(key(n), {"k.ptx": ptx(n)})
+        assert cache.memory.recall(key(4).digest) is None
+        assert cache.memory.recall(key(8).digest) is not None
+        cache.memory.delete_action(key(8).digest)
+        assert cache.memory.recall(key(8).digest) is None
 
 
 def test_corrupt_blob_in_lmdb_is_a_miss_and_deleted(
