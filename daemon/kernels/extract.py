@@ -9,8 +9,12 @@ the device functions and — transitively — the items they name (consts, stati
 by line: ``Extraction.origin(line)``. Host code never enters the generated crate, so editing it
 never changes the crate's digest (and never costs a kernel rebuild).
 
-The generated crate is one file because ``shared_array!`` names its ``.shared`` symbol after
-the source line and column (rust/rustg-core): one crate, one namespace.
+Besides the whole crate (``Extraction.source``: the manifest's digest, the kernel list), every
+kernel gets a *unit* (``Extraction.units``): a generated crate holding only that kernel and what
+it reaches (``_closure``) — the unit of compilation and caching, so that editing a kernel or a
+device fn rebuilds only the kernels that reach it. A unit is one file because ``shared_array!``
+names its ``.shared`` symbol after the generated line and column (rust/rustg-core); two units
+reuse each other's lines, and ``ptx.merge_ptx`` renames what then clashes.
 """
 
 from __future__ import annotations
