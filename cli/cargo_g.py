@@ -123,11 +123,13 @@ def _kernel_table(builds: list[Any]) -> Table:
         for kernel in build.extraction.kernels:
             for arch in build.archs:
                 r = next((x for x in arch.resources if x.kernel == kernel.name), None)
+                # Per kernel: each one is its own compile unit (daemon/kernels/build.py).
+                unit = next((u for u in arch.units if u.kernel == kernel.name), None)
                 table.add_row(
                     build.crate, kernel.name, arch.arch,
                     str(r.registers) if r else "-", f"{r.shared_bytes} B" if r else "-",
                     str(r.spill_store_bytes + r.spill_load_bytes) if r else "-",
-                    f"{kernel.file}:{kernel.line}", "hit" if arch.cached else "built",
+                    f"{kernel.file}:{kernel.line}", "hit" if unit and unit.cached else "built",
                 )  # fmt: skip
     return table
 
