@@ -71,7 +71,7 @@ _REORDERABLE_KINDS = ("USE", "EXTERN_CRATE", "MOD")
 
 
 class Route(enum.Enum):
-    CACHED = "cached"  # known formatted (fast path)
+    CACHED = "cached"  # known result (fast path): formatted, or its output remembered
     NATIVE = "native"  # every unit from the native printer
     ITEMS = "items"  # native units plus rustfmt-formatted units, assembled
     FILE = "file"  # the whole file through rustfmt
@@ -300,10 +300,16 @@ class Formatter:
         try:
             config = self.config_for(path)
         except FmtConfigError as exc:
-            return FileResult(path, content, None, Outcome.RUSTFMT_FAILED, Route.FILE, message=str(exc))
+            return FileResult(
+                path, content, None, Outcome.RUSTFMT_FAILED, Route.FILE, message=str(exc)
+            )
         key = self._key(content, config)
-        if self.known is not None and self.known.contains(key):
-            return FileResult(path, content, content, Outcome.UNCHANGED, Route.CACHED)
+        if self.known is not None:
+            known = self.known.get(key)
+            if known == b"":
+                return FileResult(path, content, content, Outcome.UNCHANGED, Route.CACHED)
+            if known is not None:  # checked before, safety net passed: still not formatted
+                return FileResult(path, content, known, Outcome.CHANGED, Route.CACHED)
         result = self._format(path, content, config)
         if result.outcome is Outcome.CHANGED and result.formatted is not None:
             try:
@@ -321,10 +327,13 @@ class Formatter:
                     message=f"internal error: formatter output rejected by the safety net: {exc}",
                     reason=result.reason,
                 )
-        # A changed file's output becomes known formatted once written (the caller records
-        # it through known_key()).
+        # Only results that passed the safety net are remembered. A changed file's output
+        # becomes known formatted once written (the caller records it through known_key()).
         if self.known is not None and result.outcome is Outcome.UNCHANGED:
             self.known.add([key])
+        elif self.known is not None and result.outcome is Outcome.CHANGED:
+            assert result.formatted is not None
+            self.known.add([key], output=result.formatted)
         return result
 
     def known_key(self, path: Path, content: bytes) -> bytes:

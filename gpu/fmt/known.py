@@ -1,8 +1,11 @@
-"""The fast path's table: digests of content known to be formatted, in LMDB.
+"""The fast path's table: what formatting a content gave, by digest, in LMDB.
+
+Value ``b""``: the content is formatted. Otherwise the zstd-compressed output: ``--check`` and
+the daemon's save check report a file that stays unformatted without formatting it again.
 
 Keys are BLAKE3 digests of (rustfmt version, resolved config, content) — never paths, so a
 file moved or shared between checkouts stays a hit, and a new rustfmt or an edited
-rustfmt.toml misses. Values are empty. The daemon hands in its own environment (sub-db
+rustfmt.toml misses. The daemon hands in its own environment (sub-db
 ``fmt-known``, next to the engine's slots); the CLI opens ``~/.cache/rustg/fmt`` (or
 ``$XDG_CACHE_HOME/rustg/fmt``). It is a cache: a lost entry costs one format, nothing else.
 Schema changes bump ``SCHEMA`` (part of the sub-db name), leaving old entries unread.
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import lmdb
+import zstandard
 
 __all__ = ["KnownFormatted", "default_known_dir"]
 
@@ -43,20 +47,34 @@ class KnownFormatted:
         return cls(env, owned=True)
 
     def contains(self, key: bytes) -> bool:
-        with self.env.begin(db=self._db) as txn:
-            found = txn.get(key) is not None
-        if found:
-            self.hits += 1
-        return found
+        """Known formatted (the output equals the content)."""
+        return self.get(key) == b""
 
-    def add(self, keys: Iterable[bytes]) -> None:
+    def get(self, key: bytes) -> bytes | None:
+        """``b""`` for formatted content, the formatted output for content that is not, None
+        when unknown."""
+        with self.env.begin(db=self._db) as txn:
+            found = txn.get(key)
+        if found is None:
+            return None
+        self.hits += 1
+        if not found:
+            return b""
+        try:
+            return zstandard.ZstdDecompressor().decompress(found)
+        except zstandard.ZstdError:
+            return None  # a damaged entry is a miss
+
+    def add(self, keys: Iterable[bytes], output: bytes | None = None) -> None:
+        """Record ``keys`` as formatted, or (with ``output``) as formatting to ``output``."""
         listed = list(keys)
         if not listed:
             return
+        value = b"" if output is None else zstandard.ZstdCompressor(level=3).compress(output)
         try:
             with self._lock, self.env.begin(write=True, db=self._db) as txn:
                 for key in listed:
-                    txn.put(key, b"")
+                    txn.put(key, value)
         except lmdb.MapFullError:
             # A full table is not an error for a cache: drop it and start over.
             with self._lock, self.env.begin(write=True) as txn:

@@ -15,6 +15,7 @@ trailing commas              a ``,`` right before ``)``/``]``/``}``/``>`` or ``|
 closure bodies               ``|..| { e }`` (no top-level ``;``) loses its braces
 empty statements             a ``;`` right after ``;``, ``{`` or ``}`` ... ``;;`` is dropped
 remove_nested_parens         ``((e))`` becomes ``(e)``
+byte order mark              a leading UTF-8 BOM is dropped (ignored like whitespace)
 merge_derives                consecutive ``#[derive(..)]`` are merged into one list
 force_explicit_abi           ``extern "C"`` is spelled ``extern``
 reorder_imports /            each ``use`` tree's brace lists are sorted and a one-element
@@ -40,6 +41,7 @@ from rustg.gpu.tokens import Keyword, TokenArrays, TokenKind
 __all__ = ["SafetyNetError", "check_tokens", "significant_tokens"]
 
 _WS = int(TokenKind.WHITESPACE)
+_BOM = int(TokenKind.BOM)
 _COMMENTS = np.array(
     [
         int(TokenKind.LINE_COMMENT),
@@ -78,14 +80,15 @@ def _lex(source: bytes, backend: Any) -> TokenArrays:
 
 def _stream(arrays: TokenArrays) -> _Stream:
     kind, start = arrays.kind, arrays.start
-    rows = np.flatnonzero(kind != _WS)
+    # rustfmt drops a UTF-8 byte order mark by design: like whitespace, it is not compared.
+    rows = np.flatnonzero((kind != _WS) & (kind != _BOM))
     n = len(arrays.buffer)
     # Per byte: which token it belongs to (tokens cover the file exactly), via a marker scan.
     marks = np.zeros(n + 1, dtype=np.int32)
     np.add.at(marks, start, 1)
     owner = np.cumsum(marks[:n]) - 1
     byte_kind = kind[owner] if n else np.zeros(0, dtype=np.uint8)
-    keep = byte_kind != _WS
+    keep = (byte_kind != _WS) & (byte_kind != _BOM)
     in_comment = np.isin(byte_kind, _COMMENTS)
     keep &= ~(in_comment & np.isin(arrays.buffer[:n], _SPACE_BYTES))
     return _Stream(kind[rows], arrays.buffer[:n][keep], arrays, rows)

@@ -184,6 +184,9 @@ def test_fast_path_hit_after_first_check(tmp_path: Path) -> None:
         assert again.route is Route.CACHED and again.outcome is Outcome.UNCHANGED
         path.write_bytes(b"fn  f() {}\n")  # new content: a miss
         assert formatter.format_file(path).route is not Route.CACHED
+        remembered = formatter.format_file(path)  # its output was remembered
+        assert remembered.route is Route.CACHED and remembered.outcome is Outcome.CHANGED
+        assert remembered.formatted == b"fn f() {}\n"
     finally:
         known.close()
 
