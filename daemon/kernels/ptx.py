@@ -315,9 +315,10 @@ def merge_ptx(pieces: list[str], *, generated: str = "", locate: list[Locate] | 
                 if kept is None or kept == _rename(chunk.normalized(), renames):
                     continue
                 if chunk.exported or chunk.kind in ("section", "decl"):
-                    if chunk.kind in {"def", "var"}:
+                    declaration = chunk.text.lstrip().startswith(".extern")
+                    if chunk.kind in {"def", "var"} and not declaration:
                         raise ToolError(f"PTX symbol `{chunk.name}` is defined twice, differently")
-                    continue  # a prototype or section seen already: keep the first
+                    continue  # a prototype, extern declaration or section seen: keep the first
                 renames[chunk.name] = f"{chunk.name}_rustg{number}"
                 changed = True
             if not changed:
