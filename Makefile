@@ -26,3 +26,4 @@ bench: setup
 	@$(BIN)/python bench/bench_structure.py
 	@$(BIN)/python bench/bench_kernels.py
 	@$(BIN)/python bench/bench_cache.py
+	@$(BIN)/python bench/bench_fmt.py
