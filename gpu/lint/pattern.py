@@ -124,7 +124,11 @@ def _lex(text: str) -> tuple[Any, Any, bytes]:
 def _elements(text: str) -> tuple[Elem, ...]:
     tokens, tree, src = _lex(text)
     if len(tree.diag_kind):
-        row = int(tree.diag_open[0]) if int(tree.diag_open[0]) >= 0 else int(tree.diag_close[0])
+        from rustg.gpu.tree import DelimIssue
+
+        # The culprit: the stray close of an unexpected close, else the open left unclosed.
+        stray = int(tree.diag_kind[0]) == DelimIssue.UNEXPECTED_CLOSE
+        row = int(tree.diag_close[0]) if stray else int(tree.diag_open[0])
         raise PatternError("unbalanced delimiters", text, int(tokens.start[row]))
     kind = tokens.kind
     sig = [i for i in range(len(kind)) if kind[i] >= 16]
@@ -171,9 +175,7 @@ def _elements(text: str) -> tuple[Elem, ...]:
                 )
                 if is_meta:
                     if run not in (1, 3):
-                        raise PatternError(
-                            f"write $ {name} or $$$ {name}".replace(" ", ""), text, off
-                        )
+                        raise PatternError(f"write ${name} or $$${name}", text, off)
                     out.append(Meta(name, run == 3, off))
                     pos += run + 1
                     continue

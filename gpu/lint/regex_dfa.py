@@ -63,7 +63,7 @@ for), so the two backends run the same code over the same tables.
 # Kernel code (numba, written to compile for CUDA too): many positional array arguments,
 # explicit loops. Same exemptions as rustg.gpu.lexer.
 # ruff: noqa: PLR0917
-# mypy: allow-untyped-defs, allow-untyped-calls
+# mypy: allow-untyped-defs, allow-untyped-calls, disable-error-code="call-arg"
 
 from __future__ import annotations
 
@@ -274,7 +274,7 @@ class _Parser:
             if self.p.startswith("?:", self.i):
                 self.i += 2
             elif self.peek() == "?":
-                raise self.error("only plain groups (...) and (?:...) are supported")
+                raise self.error("only plain groups (...) and (?:...) are supported", at)
             alts: list[Node] = []
             while True:
                 alts.append(self.alternative(top=False))
