@@ -29,9 +29,9 @@ category = "gpu-correctness"
 inside = ["kernel", "device"]
 fix = "$X.unwrap_or_default()"
 valid = ["fn host() { a.unwrap(); }"]
-invalid = [
-  { code = "#[rustg::kernel]\nfn k() { let v = a.unwrap(); }", fixed = "#[rustg::kernel]\nfn k() { let v = a.unwrap_or_default(); }" },
-]
+[[rule.invalid]]
+code = "#[rustg::kernel]\nfn k() { let v = a.unwrap(); }"
+fixed = "#[rustg::kernel]\nfn k() { let v = a.unwrap_or_default(); }"
 
 [[rule]]
 name = "short_const"
