@@ -20,10 +20,13 @@ reuse each other's lines, and ``ptx.merge_ptx`` renames what then clashes.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import blake3
 import numpy as np
 
 from ..errors import ToolError
@@ -134,13 +137,36 @@ class _FileItems:
     fn_at: list[tuple[int, int] | None]  # (line, 0-based char column) of each item's `fn`
 
 
-def _index(root: Path, path: Path, src_dir: Path) -> _FileItems | None:
-    from rustg.gpu.items import ItemFlag, index_file
-    from rustg.gpu.tokens import TokenKind
+#: (file, module path, content digest) -> its index: indexing is most of a warm build's time
+#: (the engine, ~10-50 ms a file), and most builds change one file or none. Bounded; a lost
+#: entry costs one re-index.
+_INDEXED: OrderedDict[tuple[str, tuple[str, ...], bytes], _FileItems | None] = OrderedDict()
+_INDEXED_MAX = 512
+_INDEXED_LOCK = threading.Lock()
 
+
+def _index(root: Path, path: Path, src_dir: Path) -> _FileItems | None:
     content = path.read_bytes()
     if b"rustg" not in content:  # cheap pre-filter: no attribute can be there
         return None
+    rel = path.relative_to(root).as_posix()
+    memo = (rel, tuple(module_path(src_dir, path)), blake3.blake3(content).digest())
+    with _INDEXED_LOCK:
+        if memo in _INDEXED:
+            _INDEXED.move_to_end(memo)
+            return _INDEXED[memo]
+    found = _index_content(rel, content, memo[1])
+    with _INDEXED_LOCK:
+        _INDEXED[memo] = found
+        while len(_INDEXED) > _INDEXED_MAX:
+            _INDEXED.popitem(last=False)
+    return found
+
+
+def _index_content(rel: str, content: bytes, module: tuple[str, ...]) -> _FileItems | None:
+    from rustg.gpu.items import ItemFlag, index_file
+    from rustg.gpu.tokens import TokenKind
+
     tokens, _tree, index = index_file(content)
     items = [i for i in index.items(tokens, 0) if i.parent < 0]
     if not any(i.flags & (ItemFlag.KERNEL | ItemFlag.DEVICE) for i in items):
@@ -172,10 +198,10 @@ def _index(root: Path, path: Path, src_dir: Path) -> _FileItems | None:
         column = len(content[line_start:at].decode("utf-8", errors="replace"))
         fn_at.append((content.count(b"\n", 0, at) + 1, column))
     return _FileItems(
-        rel=path.relative_to(root).as_posix(),
+        rel=rel,
         text=text,
         lines=text.split("\n"),
-        module=module_path(src_dir, path),
+        module=list(module),
         items=items,
         idents=idents,
         fn_at=fn_at,
