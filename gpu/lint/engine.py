@@ -52,7 +52,7 @@ log = logging.getLogger("rustg.lint")
 
 #: Bump when a built-in rule's behaviour changes: it is part of the rule-set hash, so cached
 #: per-file results of older rules are never served.
-CACHE_VERSION = 1
+CACHE_VERSION = 3
 
 UNKNOWN_LINT_META = RuleMeta(
     UNKNOWN_LINT,
@@ -104,6 +104,8 @@ class _State:
     #: so a save costs what it touches, not a walk over the workspace)
     callers: dict[str, set[str]] = field(default_factory=dict)
     gpu: dict[str, FnSummary] = field(default_factory=dict)
+    #: module directory -> the `#![allow/warn/deny]` scopes its root file passes down
+    inherit: dict[str, tuple[Scope, ...]] = field(default_factory=dict)
 
 
 class LintEngine:
@@ -259,6 +261,7 @@ class LintEngine:
             old_fns: list[FnInfo] = []
             misses: list[tuple[str, bytes, LintFile]] = []
             pending: dict[bytes, list[str]] = {}
+            inherit_before = {_module_dir(p): st.inherit.get(_module_dir(p), ()) for p in changed}
             for path in sorted(changed):
                 value = changed[path]
                 prev = st.results.get(path)
@@ -302,6 +305,17 @@ class LintEngine:
             for path in touched:
                 if path in st.results:
                     affected_names |= {fn.name for fn in st.results[path].summary.fns}
+            # A module root's `#![allow(..)]` changed: every file below it is re-reported.
+            for d, before in inherit_before.items():
+                owner = next((p for p in changed if _module_dir(p) == d), None)
+                res = st.results.get(owner) if owner else None
+                now = tuple(s for s in res.scopes if s.inherited or s.module) if res else ()
+                if now:
+                    st.inherit[d] = now
+                else:
+                    st.inherit.pop(d, None)
+                if now != before:
+                    touched |= {p for p in st.results if p.startswith(d + "/")}
             cross_targets = {p for p in touched if p in st.results}
             for name in affected_names:
                 cross_targets |= st.callers.get(name, set())
@@ -361,6 +375,24 @@ class LintEngine:
         res = st.results[path]
         raw = list(res.findings) + st.cross.get(path, [])
         scopes = sorted(res.scopes, key=lambda s: (s.end - s.start, -s.start))
+        # then the module tree's, nearest first: `a/b/c.rs` gets `a/b`'s (b.rs or b/mod.rs),
+        # then `a`'s (a/lib.rs at a crate's src/)...
+        # `#[allow(..)] mod x;` in the parent covers x's files (x.rs, x/mod.rs, x/...).
+        d = path.rsplit("/", 1)[0] if "/" in path else ""
+        own = _module_dir(path)
+        chain = [own] if own != d else []
+        while d:
+            chain.append(d)
+            d = d.rsplit("/", 1)[0] if "/" in d else ""
+        for d in chain:
+            parent, _, name = d.rpartition("/")
+            for s in st.inherit.get(parent, ()):
+                if s.module == name:
+                    scopes.append(Scope(0, 1 << 62, s.name, s.level, True))
+            if d != own:
+                for s in st.inherit.get(d, ()):
+                    if s.inherited:
+                        scopes.append(Scope(0, 1 << 62, s.name, s.level, True))
         out = []
         for f in raw:
             meta = self.metas.get(f.rule)
@@ -389,6 +421,15 @@ class LintEngine:
 
     def paths(self) -> list[str]:
         return sorted(self._state.results)
+
+
+def _module_dir(path: str) -> str:
+    """The directory whose files are this file's submodules: ``src/lib.rs`` -> ``src``,
+    ``src/a/mod.rs`` -> ``src/a``, ``src/a.rs`` -> ``src/a``."""
+    head, _, name = path.rpartition("/")
+    if name in ("lib.rs", "main.rs", "mod.rs"):
+        return head
+    return path.removesuffix(".rs")
 
 
 def _with_path(result: FileResult, path: str) -> FileResult:

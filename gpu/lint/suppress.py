@@ -27,7 +27,7 @@ from rustg.gpu.lint.context import LintFile
 from rustg.gpu.lint.model import Finding, Level
 from rustg.gpu.tokens import TokenKind
 
-__all__ = ["UNKNOWN_LINT", "Scope", "find_scopes"]
+__all__ = ["ALIASES", "UNKNOWN_LINT", "Scope", "find_scopes"]
 
 UNKNOWN_LINT = "unknown_lint"
 
@@ -41,12 +41,38 @@ _ATTR_LEVEL = {
 _COMMENT = re.compile(r"//\s*rustg-lint:\s*(allow|warn|deny)\s*\(([^)]*)\)")
 
 
+#: rustc's and clippy's names for what a built-in rule checks: `#[allow(non_snake_case)]`
+#: silences our fn_naming too, so a crate that opted out of a convention (FFI bindings named as
+#: in C, say) is not told again. Aliases are never reported as unknown (they are not ours).
+_NAMING = ("fn_naming", "type_naming", "const_naming")
+ALIASES: dict[str, tuple[str, ...]] = {
+    "non_snake_case": ("fn_naming",),
+    "non_camel_case_types": ("type_naming",),
+    "non_upper_case_globals": ("const_naming",),
+    "bad_style": _NAMING,
+    "nonstandard_style": _NAMING,
+    "clippy::dbg_macro": ("dbg_macro",),
+    "clippy::todo": ("todo_macro",),
+    "clippy::unimplemented": ("todo_macro",),
+    "clippy::undocumented_unsafe_blocks": ("unsafe_without_safety_comment",),
+    "clippy::missing_safety_doc": ("unsafe_fn_without_safety_doc",),
+    "clippy::mem_forget": ("mem_forget",),
+    "clippy::transmute_ptr_to_ptr": ("transmute",),
+    "clippy::needless_collect": ("perf_collect_then_len",),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     start: int  # bytes [start, end) of the file
     end: int
     name: str  # rule or category (with '-')
     level: Level
+    #: a `#![...]` at the top of the file: it also covers the modules below this one
+    #: (lib.rs/main.rs: the whole crate), which the engine applies through the module tree
+    inherited: bool = False
+    #: set for an attribute on `mod name;`: the scope is that module's file(s), not this one's
+    module: str = ""
 
 
 def _scope_end(ctx: LintFile, first: int) -> int:
@@ -79,6 +105,22 @@ def _scope_end(ctx: LintFile, first: int) -> int:
     return n - 1
 
 
+def _module_decl(ctx: LintFile, r: int) -> str:
+    """``NAME`` when rows from ``r`` are ``(pub(..))? mod NAME ;``, else ``""``."""
+    j = r
+    if ctx.text(j) == "pub":
+        j = int(ctx.nxt[j])
+        if j < ctx.n and ctx.kind[j] == TokenKind.OPEN_PAREN and ctx.match[j] > j:
+            j = int(ctx.nxt[int(ctx.match[j])])
+    if j >= ctx.n or ctx.text(j) != "mod":
+        return ""
+    name = int(ctx.nxt[j])
+    semi = int(ctx.nxt[name]) if name < ctx.n else ctx.n
+    if semi < ctx.n and ctx.kind[semi] == TokenKind.SEMI:
+        return ctx.text(name)
+    return ""
+
+
 def find_scopes(
     ctx: LintFile, known: set[str], categories: set[str]
 ) -> tuple[list[Scope], list[Finding]]:
@@ -89,11 +131,20 @@ def find_scopes(
     kind = ctx.kind
     names = known | {c.replace("-", "_") for c in categories}
 
-    def resolve(name: str, s: int, e: int, level: Level, rs: int, re_: int) -> None:  # noqa: PLR0917
+    def resolve(  # noqa: PLR0917
+        name: str,
+        s: int,
+        e: int,
+        level: Level,
+        rs: int,
+        re_: int,
+        top: bool = False,
+        module: str = "",
+    ) -> None:
         if name in known:
-            scopes.append(Scope(s, e, name, level))
+            scopes.append(Scope(s, e, name, level, top, module))
         elif name in names:
-            scopes.append(Scope(s, e, name.replace("_", "-"), level))
+            scopes.append(Scope(s, e, name.replace("_", "-"), level, top, module))
         else:
             unknown.append(
                 Finding(
@@ -127,10 +178,13 @@ def find_scopes(
             continue
         # inside: comma-separated paths; ours are `rustg :: name`
         toks = [int(t) for t in sig[(sig > o) & (sig < int(ctx.match[o]))]]
+        top = False
+        module = ""
         if inner:
             p = int(ctx.parent[r])
             if p < 0:
                 s_byte, e_byte = 0, len(ctx.source)
+                top = True
             else:
                 s_byte, e_byte = int(ctx.start[p]), int(ctx.end[max(int(ctx.match[p]), p)])
         else:
@@ -145,6 +199,17 @@ def find_scopes(
                 continue
             last = _scope_end(ctx, target)
             s_byte, e_byte = int(ctx.start[r]), int(ctx.end[max(last, target)])
+            module = _module_decl(ctx, target)
+        # rustc/clippy names: `non_snake_case`, `clippy::dbg_macro` (path = idents and `::`)
+        path: list[str] = []
+        for t in [*toks, -1]:
+            if t >= 0 and kind[t] in (TokenKind.IDENT, TokenKind.COLON):
+                path.append(ctx.text(t))
+                continue
+            for alias in ALIASES.get("".join(path), ()):
+                if alias in known:
+                    scopes.append(Scope(s_byte, e_byte, alias, level, top, module))
+            path = []
         for q in range(len(toks) - 3):
             if (
                 ctx.text(toks[q]) == "rustg"
@@ -154,7 +219,7 @@ def find_scopes(
             ):
                 name_row = toks[q + 3]
                 rs, re_ = int(ctx.start[toks[q]]), int(ctx.end[name_row])
-                resolve(ctx.text(name_row), s_byte, e_byte, level, rs, re_)
+                resolve(ctx.text(name_row), s_byte, e_byte, level, rs, re_, top, module)
 
     # Comments: `// rustg-lint: allow(a, b)`.
     comments = np.flatnonzero(kind == TokenKind.LINE_COMMENT)

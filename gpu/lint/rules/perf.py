@@ -208,7 +208,9 @@ Use `.count()` (or iterate the iterator directly).
             m = int(ctx.nxt[d]) if d < ctx.n else ctx.n
             if kx[d] == TokenKind.DOT and kx[m] == TokenKind.IDENT:
                 what = ctx.text(m)
-                if what in ("len", "iter", "is_empty", "into_iter"):
+                # not `into_iter`: collecting first is how one ends a borrow or gets an
+                # ExactSizeIterator (corpus review: rand's seq/mod.rs does it on purpose)
+                if what in ("len", "iter", "is_empty"):
                     out.append(
                         Finding(
                             self.meta.name,

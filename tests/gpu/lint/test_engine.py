@@ -286,3 +286,35 @@ def test_backend_env_is_checked() -> None:
         if not cuda_available():
             with pytest.raises(BackendUnavailable):
                 LintBackend("cuda").xp_for(10)
+
+
+def test_rustc_and_clippy_names_suppress_our_rules(engine: LintEngine) -> None:
+    src = b"""#![allow(bad_style)]
+fn badOne() {}
+#[allow(clippy::dbg_macro)]
+fn f() { dbg!(1); }
+"""
+    assert engine.lint_sources({"al.rs": src})["al.rs"] == []
+
+
+def test_crate_root_allow_covers_its_modules() -> None:
+    eng = LintEngine()
+    root = b"#![allow(non_snake_case)]\nmod a;\n"
+    child = b"fn badName() {}\n"
+    out = eng.update({"c/src/lib.rs": root, "c/src/a.rs": child, "c/tests/t.rs": child})
+    assert out["c/src/a.rs"] == []
+    assert rules_of(out["c/tests/t.rs"]) == ["fn_naming"]  # an integration test is its own crate
+    out = eng.update({"c/src/lib.rs": b"mod a;\n"})  # the allow removed: the module re-reported
+    assert rules_of(out["c/src/a.rs"]) == ["fn_naming"]
+
+
+def test_allow_on_a_mod_declaration_covers_that_modules_files() -> None:
+    eng = LintEngine()
+    root = b"#[allow(non_camel_case_types)]\npub mod sys;\nmod other;\n"
+    child = b"pub struct io_uring_sqe { x: u32 }\n"
+    out = eng.update(
+        {"r/src/lib.rs": root, "r/src/sys.rs": child, "r/src/sys/deep.rs": child,
+         "r/src/other.rs": child}
+    )  # fmt: skip
+    assert out["r/src/sys.rs"] == [] and out["r/src/sys/deep.rs"] == []
+    assert rules_of(out["r/src/other.rs"]) == ["type_naming"]
