@@ -41,6 +41,9 @@ dropped: whitespace and comments are tokens, and so is every malformed piece of 
 
 Token boundaries follow rustc's own lexer (``rustc_lexer``, Rust 2021) exactly
 -------------------------------------------------------------------------------
+(Per file, in that file's :class:`Edition`: 2021 unless the caller says otherwise; what 2015 and
+2018 lex differently is listed in :class:`Edition` and docs/engine.md.)
+
 * **Punctuation is one token per character**, as ``rustc_lexer`` emits it and as
   ``proc_macro2::Punct`` reports it: ``->`` is ``MINUS`` then ``GT``. Multi-character operators
   are glued later by whoever needs them; :func:`joint` gives proc-macro2's ``Spacing::Joint``
