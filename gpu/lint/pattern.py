@@ -36,6 +36,7 @@ The engine's :class:`~rustg.gpu.lint.context.LintFile` supplies the per-row arra
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -217,21 +218,18 @@ class Pattern:
 
     def candidates(self, ctx: LintFile) -> npt.NDArray[np.int64]:
         """Start rows where the fixed prefix matches (kind/hash of every prefix element)."""
-        sig = ctx.sig
+        a = _arrays(ctx)
+        sig = a.sig
         n = ctx.n
         if len(sig) == 0:
             return np.zeros(0, dtype=np.int64)
-        kind = ctx.kind
-        match = ctx.match
-        parent = ctx.parent
-        hashes = ctx.hashes
+        match, parent = a.match, a.parent
         anchor = self.elems[self.anchor_at]
-        skind = kind[sig]
         if isinstance(anchor, Tok):
-            hit = (skind == anchor.kind) & (hashes[sig] == np.uint64(anchor.hash))
+            hit = (a.skind == anchor.kind) & (a.shash == np.uint64(anchor.hash))
         else:
             assert isinstance(anchor, Group)
-            hit = (skind == anchor.open_kind) & (match[sig] > sig)
+            hit = (a.skind == anchor.open_kind) & (match[sig] > sig)
         rows = sig[hit].astype(np.int64)
         # Walk back anchor_at siblings, all candidates at once.
         cur = rows
@@ -241,29 +239,25 @@ class Pattern:
             p = prv[cur]
             valid = p >= 0
             pc = np.where(valid, p, 0)
-            is_close = np.isin(kind[pc], _CLOSE) & (match[pc] >= 0)
+            is_close = a.is_close[pc] & (match[pc] >= 0)
             p2 = np.where(is_close, match[pc], pc)
-            ok &= valid & (parent[p2] == parent[cur]) & ~(np.isin(kind[p2], _CLOSE))
+            ok &= valid & (parent[p2] == parent[cur]) & ~a.is_close[p2]
             cur = np.where(ok, p2, cur)
         starts = cur[ok]
         # Check every element of the fixed prefix forward, all candidates at once.
         cur = starts.copy()
         ok = np.ones(len(cur), dtype=bool)
-        nxt = np.append(ctx.nxt, n)
-        kind_x = np.append(kind, np.uint8(0))
-        match_x = np.append(match, -1)
-        parent_x = np.append(parent, -2)
-        hash_x = np.append(hashes, np.uint64(0))
+        nxt, kind_x, match_x, parent_x, hash_x = a.nxt_x, a.kind_x, a.match_x, a.parent_x, a.hash_x
         group_parent = parent_x[np.minimum(cur, n)]
         for e in self.elems[: self.prefix]:
             k = kind_x[cur]
-            present = (cur < n) & (parent_x[cur] == group_parent) & ~np.isin(k, _CLOSE)
+            present = (cur < n) & (parent_x[cur] == group_parent) & ~a.is_close_x[cur]
             if isinstance(e, Tok):
                 present &= (k == e.kind) & (hash_x[cur] == np.uint64(e.hash))
             elif isinstance(e, Group):
                 present &= (k == e.open_kind) & (match_x[cur] > cur)
             ok &= present
-            is_open = np.isin(k, _OPEN) & (match_x[cur] > cur)
+            is_open = a.is_open_x[cur] & (match_x[cur] > cur)
             last = np.where(is_open, match_x[cur], cur)
             cur = np.where(ok, nxt[np.minimum(last, n)], cur)
         return np.unique(starts[ok])
@@ -280,6 +274,57 @@ class Pattern:
                 out.append(Match(r, last, binds))
                 break
         return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Arrays:
+    """Per-file arrays every pattern's prefilter reads, built once per file (not per rule):
+    the ``_x`` ones have one extra sentinel row so that gathers at ``n`` need no masking."""
+
+    sig: npt.NDArray[np.int64]
+    skind: npt.NDArray[np.uint8]
+    shash: npt.NDArray[np.uint64]
+    kind: npt.NDArray[np.uint8]
+    match: npt.NDArray[np.int32]
+    parent: npt.NDArray[np.int32]
+    is_close: npt.NDArray[np.bool_]
+    nxt_x: npt.NDArray[np.int64]
+    kind_x: npt.NDArray[np.uint8]
+    match_x: npt.NDArray[np.int32]
+    parent_x: npt.NDArray[np.int32]
+    hash_x: npt.NDArray[np.uint64]
+    is_close_x: npt.NDArray[np.bool_]
+    is_open_x: npt.NDArray[np.bool_]
+
+
+_ARRAYS: weakref.WeakKeyDictionary[LintFile, _Arrays] = weakref.WeakKeyDictionary()
+
+
+def _arrays(ctx: LintFile) -> _Arrays:
+    got = _ARRAYS.get(ctx)
+    if got is None:
+        n = ctx.n
+        kind_x = np.append(ctx.kind, np.uint8(0))
+        is_close_x = np.isin(kind_x, _CLOSE)
+        is_close_x[n] = False
+        got = _Arrays(
+            sig=ctx.sig,
+            skind=ctx.kind[ctx.sig],
+            shash=ctx.hashes[ctx.sig],
+            kind=ctx.kind,
+            match=ctx.match,
+            parent=ctx.parent,
+            is_close=is_close_x[:n],
+            nxt_x=np.append(ctx.nxt, n),
+            kind_x=kind_x,
+            match_x=np.append(ctx.match, np.int32(-1)),
+            parent_x=np.append(ctx.parent, np.int32(-2)),
+            hash_x=np.append(ctx.hashes, np.uint64(0)),
+            is_close_x=is_close_x,
+            is_open_x=np.isin(kind_x, _OPEN) & (np.arange(n + 1) < n),
+        )
+        _ARRAYS[ctx] = got
+    return got
 
 
 class _Matcher:
