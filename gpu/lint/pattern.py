@@ -226,11 +226,18 @@ class Pattern:
         match, parent = a.match, a.parent
         anchor = self.elems[self.anchor_at]
         if isinstance(anchor, Tok):
-            hit = (a.skind == anchor.kind) & (a.shash == np.uint64(anchor.hash))
+            # The file's hashes sorted once serve every rule: two binary searches per rule
+            # instead of a compare over all rows (most rules have no candidate in most files).
+            h = np.uint64(anchor.hash)
+            lo = int(np.searchsorted(a.sorted_hash, h, side="left"))
+            hi = int(np.searchsorted(a.sorted_hash, h, side="right"))
+            idx = a.order[lo:hi]
+            rows = np.sort(sig[idx[a.skind[idx] == anchor.kind]]).astype(np.int64)
         else:
             assert isinstance(anchor, Group)
-            hit = (a.skind == anchor.open_kind) & (match[sig] > sig)
-        rows = sig[hit].astype(np.int64)
+            rows = sig[(a.skind == anchor.open_kind) & (match[sig] > sig)].astype(np.int64)
+        if len(rows) == 0:
+            return rows
         # Walk back anchor_at siblings, all candidates at once.
         cur = rows
         ok = np.ones(len(cur), dtype=bool)
@@ -266,8 +273,11 @@ class Pattern:
 
     def find(self, ctx: LintFile) -> list[Match]:
         out: list[Match] = []
+        rows = self.candidates(ctx)
+        if len(rows) == 0:
+            return out
         m = _Matcher(ctx)
-        for r in self.candidates(ctx).tolist():
+        for r in rows.tolist():
             stop = m.group_end(r)
             for after, binds in m.seq(self.elems, 0, r, stop, {}, need_end=False):
                 last = int(ctx.prv[after]) if after < ctx.n else int(ctx.sig[-1])
@@ -284,6 +294,8 @@ class _Arrays:
     sig: npt.NDArray[np.int64]
     skind: npt.NDArray[np.uint8]
     shash: npt.NDArray[np.uint64]
+    order: npt.NDArray[np.int64]  # argsort of shash
+    sorted_hash: npt.NDArray[np.uint64]
     kind: npt.NDArray[np.uint8]
     match: npt.NDArray[np.int32]
     parent: npt.NDArray[np.int32]
@@ -307,10 +319,14 @@ def _arrays(ctx: LintFile) -> _Arrays:
         kind_x = np.append(ctx.kind, np.uint8(0))
         is_close_x = np.isin(kind_x, _CLOSE)
         is_close_x[n] = False
+        shash = ctx.hashes[ctx.sig]
+        order = np.argsort(shash, kind="stable")
         got = _Arrays(
             sig=ctx.sig,
             skind=ctx.kind[ctx.sig],
-            shash=ctx.hashes[ctx.sig],
+            shash=shash,
+            order=order,
+            sorted_hash=shash[order],
             kind=ctx.kind,
             match=ctx.match,
             parent=ctx.parent,
