@@ -296,7 +296,7 @@ def build_package(
                 key = (
                     ActionKeyBuilder("kernel-unit")
                     .add_str("crate", crate)
-                    .add_str("kernel", unit.kernels[0].name)
+                    .add_str("kernel", unit.unit_name)
                     .add_bytes("source", unit.source.encode())
                     .add_digest("rustg-core", core_digest)
                     .add_str("rustc", rustc.version)
@@ -304,7 +304,7 @@ def build_package(
                     .add_strs("flags", _flags(config, result.arch))
                     .finish()
                 )
-                piece = UnitResult(unit.kernels[0].name, key.hex, number)
+                piece = UnitResult(unit.unit_name, key.hex, number)
                 result.units.append(piece)
                 hit = cache.get(key) if cache is not None else None
                 if hit is not None:
@@ -348,7 +348,9 @@ def build_package(
                 unit = extraction.units[piece.number]
                 build.diagnostics.extend(map_rustc_output(piece.rustc_json, unit, f"{crate}.rs"))
                 if piece.failed is not None:
-                    build.diagnostics.append(_ptxas_diagnostic(piece.failed, unit))
+                    build.diagnostics.append(
+                        _ptxas_diagnostic(piece.failed, unit if unit.kernels else extraction)
+                    )
             result.cached = all(p.cached for p in result.units)
         if not build.ok:
             return _finish(build, started)

@@ -49,6 +49,7 @@ _SIGNATURE = re.compile(
     r"\bfn\s+(?P<name>\w+)\s*(?:<[^>]*>)?\s*\((?P<params>.*?)\)\s*(?:->|\{|where)", re.S
 )
 _HOST_ONLY_ROOTS = ("std", "alloc")
+DEVICE_ONLY_UNIT = "#device"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +85,14 @@ class Extraction:
     lines: list[LineOrigin | None] = field(default_factory=list)  # per generated line
     files: list[str] = field(default_factory=list)  # kernel files, workspace-relative
     #: One generated crate per kernel, holding it and what it reaches (``_closure``): the unit
-    #: of compilation and caching, so an edit rebuilds only the kernels that reach it.
+    #: of compilation and caching, so an edit rebuilds only the kernels that reach it. Last, a
+    #: unit without a kernel when some device fns are reached by none (``unit_name``).
     units: list[Extraction] = field(default_factory=list)
+
+    @property
+    def unit_name(self) -> str:
+        """The kernel a unit is compiled for, or ``#device`` for the unreached device fns."""
+        return self.kernels[0].name if self.kernels else DEVICE_ONLY_UNIT
 
     def origin(self, line: int, column: int) -> tuple[str, int, int] | None:
         """The user's (file, line, column) for a position in the generated crate."""
@@ -243,15 +250,16 @@ def _select(f: _FileItems) -> list[int]:
         chosen |= added
 
 
-def _closure(files: list[_FileItems], file_no: int, kernel: int) -> list[list[int]]:
-    """One kernel's unit: the kernel, the device fns it calls and the items it names,
-    transitively, across the package's kernel files (never another kernel). Matching is by
-    name, so a same-named item elsewhere comes along too: that can cost a needless rebuild,
-    never a missing item."""
+def _closure(files: list[_FileItems], roots: list[tuple[int, int]]) -> list[list[int]]:
+    """One unit: the ``roots`` ((file, item): a kernel), the device fns they call and the items
+    they name, transitively, across the package's kernel files (never another kernel).
+    Matching is by name, so a same-named item elsewhere comes along too: that can cost a
+    needless rebuild, never a missing item."""
     from rustg.gpu.items import ItemFlag, ItemKind
 
     chosen: list[set[int]] = [set() for _ in files]
-    chosen[file_no].add(kernel)
+    for file_no, item_no in roots:
+        chosen[file_no].add(item_no)
     while True:
         wanted: set[str] = set()
         names: set[str] = set()
@@ -299,19 +307,38 @@ def extract(root: Path, package_dir: Path, crate_name: str) -> Extraction:
     result = _emit(crate_name, files, [_select(f) for f in files])
     from rustg.gpu.items import ItemFlag
 
+    covered: list[set[int]] = [set() for _ in files]
     for file_no, f in enumerate(files):
         for n, item in enumerate(f.items):
             if item.flags & ItemFlag.KERNEL:
-                result.units.append(_emit(crate_name, files, _closure(files, file_no, n)))
+                chosen = _closure(files, [(file_no, n)])
+                result.units.append(_emit(crate_name, files, chosen))
+                for c, taken in zip(covered, chosen, strict=True):
+                    c.update(taken)
+    # Device fns no kernel reaches are compiled too, in one unit of their own: their errors
+    # must be reported as they were when the whole crate was one unit.
+    orphans = [
+        (file_no, n)
+        for file_no, f in enumerate(files)
+        for n, item in enumerate(f.items)
+        if item.flags & ItemFlag.DEVICE and not item.flags & ItemFlag.CFG_TEST
+        and n not in covered[file_no]
+    ]  # fmt: skip
+    if orphans and result.units:
+        # No `extern "ptx-kernel"` in it: the feature would be an unused-feature warning.
+        header = HEADER.replace("abi_ptx, ", "")
+        result.units.append(_emit(crate_name, files, _closure(files, orphans), header))
     return result
 
 
-def _emit(crate_name: str, files: list[_FileItems], chosen: list[list[int]]) -> Extraction:
+def _emit(
+    crate_name: str, files: list[_FileItems], chosen: list[list[int]], header: str = HEADER
+) -> Extraction:
     """The generated crate holding ``chosen[i]`` of ``files[i]``, with its line map."""
     from rustg.gpu.items import ItemFlag
 
     result = Extraction(crate_name=crate_name)
-    out: list[str] = HEADER.splitlines()
+    out: list[str] = header.splitlines()
     origins: list[LineOrigin | None] = [None] * len(out)
     kernel_names: dict[str, str] = {}
     for f, items in zip(files, chosen, strict=True):

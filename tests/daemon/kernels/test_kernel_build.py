@@ -204,3 +204,26 @@ def test_a_cache_hit_reports_warnings_at_todays_lines(workspace: Path, tmp_path:
         # and the warning moves with the user's code.
         k.write_text("// a comment\n// and another\n" + text)
         assert warnings() == ([line + 2], True)
+
+
+@pytest.mark.slow
+def test_a_device_fn_no_kernel_calls_is_still_compiled(workspace: Path, tmp_path: Path) -> None:
+    rustc, cuda = _tools()
+    k = workspace / KERNELS
+    helper = (
+        "#[rustg::device]\npub fn unused_helper(v: f32) -> u32 {\n    let w: u64 = v;\n    0\n}\n"
+    )
+    k.write_text(k.read_text() + "\n" + helper)
+    line = k.read_text().splitlines().index("    let w: u64 = v;") + 1
+    e = extract(workspace, workspace / "crates" / "kernels", "gpu_kernels")
+    assert [u.unit_name for u in e.units][-1] == "#device"
+    assert "fn unused_helper" in e.units[-1].source and "fn saxpy" not in e.units[-1].source
+    config = load_kernel_config(workspace, gpu_arch="sm_90")
+    result = build_package(
+        workspace, workspace / "crates" / "kernels", "gpu_kernels", config,
+        rustc=rustc, cuda=cuda, cache=None, out_dir=tmp_path / "out",  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert not result.ok
+    assert [(d.file, d.line, d.code) for d in result.diagnostics if d.code == "E0308"] == [
+        (KERNELS, line, "E0308")
+    ]
