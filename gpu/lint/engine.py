@@ -308,8 +308,10 @@ class LintEngine:
             # A module root's `#![allow(..)]` changed: every file below it is re-reported.
             for d, before in inherit_before.items():
                 owner = next((p for p in changed if _module_dir(p) == d), None)
-                res = st.results.get(owner) if owner else None
-                now = tuple(s for s in res.scopes if s.inherited or s.module) if res else ()
+                root_res = st.results.get(owner) if owner else None
+                now = (
+                    tuple(s for s in root_res.scopes if s.inherited or s.module) if root_res else ()
+                )
                 if now:
                     st.inherit[d] = now
                 else:

@@ -526,7 +526,14 @@ not written yet.
                     if is_write:
                         last_write = u
                         continue
-                    if last_write >= 0 and not ((barriers > last_write) & (barriers < u)).any():
+                    between = rows[(rows > last_write) & (rows < u)]
+                    same_statement = not (ctx.kind[between] == TokenKind.SEMI).any()
+                    # `tile[t] += tile[t + h]` reads before it writes (examples/gpu-kernels)
+                    if (
+                        last_write >= 0
+                        and not same_statement
+                        and not ((barriers > last_write) & (barriers < u)).any()
+                    ):
                         out.append(
                             Finding(
                                 self.meta.name,

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from rustg.gpu.lint.context import LintFile
 from rustg.gpu.lint.model import Category, Finding, Level, Region, RuleMeta
 from rustg.gpu.lint.rules.base import FileRule, SeqRule
 from rustg.gpu.lint.rules.util import THREAD_WORDS, gpu_fns, rows_between, tainted_names
@@ -117,11 +118,14 @@ over the stride instead.
             lo, hi = ctx.body_range(i)
             words = tainted_names(ctx, lo, hi) | set(THREAD_WORDS)
             rows = rows_between(ctx, lo, hi)
+            shared = _shared_names(ctx, rows)
             opens = rows[ctx.kind[rows] == TokenKind.OPEN_BRACKET]
             for o in opens.tolist():
                 p = int(ctx.prv[o])
                 if p < 0 or kx[p] != TokenKind.IDENT:
                     continue  # `[` of an array literal or type, not an index
+                if ctx.text(p) in shared:
+                    continue  # shared memory has banks, not coalescing (a padded tile is fine)
                 a = int(ctx.nxt[o])
                 if kx[a] != TokenKind.IDENT or ctx.text(a) not in words:
                     continue
@@ -141,6 +145,21 @@ over the stride instead.
                         )
                     )
         return out
+
+
+def _shared_names(ctx: LintFile, rows: np.ndarray) -> set[str]:
+    """Names bound by `let (mut)? NAME = ...shared_array!/dynamic_shared_memory!`."""
+    out = set()
+    for m in rows[ctx.is_text(rows, "shared_array") | ctx.is_text(rows, "dynamic_shared_memory")]:
+        k = int(m)
+        while k >= 0 and ctx.keyword[k] != Keyword.LET and ctx.kind[k] != TokenKind.SEMI:
+            k = int(ctx.prv[k])
+        if k >= 0 and ctx.keyword[k] == Keyword.LET:
+            j = int(ctx.nxt[k])
+            if ctx.keyword[j] == Keyword.MUT:
+                j = int(ctx.nxt[j])
+            out.add(ctx.text(j))
+    return out
 
 
 class CloneInLoop(SeqRule):
