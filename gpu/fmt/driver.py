@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import blake3
+import numpy as np
 
 from .config import FmtConfig, FmtConfigError, load_fmt_config
 from .rustfmt import RustfmtError, format_source, format_units, rustfmt_version
@@ -211,14 +212,14 @@ def _comment_lines(lines: list[bytes], *, inner_docs: bool) -> list[str] | None:
     return out
 
 
-def _inner_gap(gap: bytes) -> str | None:
+def _inner_gap(gap: bytes, *, inner_docs: bool = False) -> str | None:
     """Text between two top-level items as rustfmt writes it (at most one blank line)."""
     lines = gap.split(b"\n")
     if len(lines) == 1:
         return "\n" if _blank(gap) else None  # `fn a() {} fn b() {}`: one per line
     if not (_blank(lines[0]) and _blank(lines[-1])):
         return None  # something after the item on its line, or before the next one on its line
-    middle = _comment_lines(lines[1:-1], inner_docs=False)
+    middle = _comment_lines(lines[1:-1], inner_docs=inner_docs)
     if middle is None:
         return None
     return "\n" + "".join(line + "\n" for line in middle)
@@ -246,6 +247,100 @@ def _trailing_gap(gap: bytes) -> str | None:
     while middle and middle[-1] == "":
         middle.pop()  # and at its end: one final newline
     return "\n" + "".join(line + "\n" for line in middle)
+
+
+_INNER_ATTR = -4  # `#![..]` before the first item: formatted by rustfmt, in the batch's head
+_MACRO = -3  # a top-level macro invocation `path! (..);`: formatted by rustfmt as a unit
+_MOD_BLOCK = -2
+
+
+def _is_mod_decl(content: bytes, start: int, end: int) -> bool:
+    """``mod x;`` (reordered by rustfmt) rather than ``mod x { .. }``."""
+    return content[start:end].rstrip().endswith(b";")
+
+
+def _segments(
+    tokens: Any, tree: Any, index: Any, rows: list[int]
+) -> list[tuple[int, int, int, int]] | None:
+    """(kind, start byte, end byte, item number or -1) of every top-level item, inner attribute and
+    macro invocation, in order; None when anything else (code rustfmt would place by rules of
+    its own) lies between items."""
+    from rustg.gpu.tokens import TokenKind, is_trivia
+
+    kind = tokens.kind
+    match = tree.match
+    n = len(kind)
+    covered = np.zeros(n, dtype=np.bool_)
+    for i in rows:
+        covered[int(index.start[i]) : int(index.end[i]) + 1] = True
+    loose = np.flatnonzero(~covered & ~is_trivia(kind))
+    sig = np.flatnonzero(~is_trivia(kind))
+    position = {int(r): k for k, r in enumerate(sig.tolist())}
+
+    def nxt(r: int) -> int:
+        k = position[r] + 1
+        return int(sig[k]) if k < len(sig) else -1
+
+    pound, bang = int(TokenKind.POUND), int(TokenKind.BANG)
+    bracket, paren = int(TokenKind.OPEN_BRACKET), int(TokenKind.OPEN_PAREN)
+    brace, semi = int(TokenKind.OPEN_BRACE), int(TokenKind.SEMI)
+    ident, colon = int(TokenKind.IDENT), int(TokenKind.COLON)
+    extra: list[tuple[int, int, int]] = []  # (kind, first row, last row)
+    loose_list = loose.tolist()
+    p = 0
+    while p < len(loose_list):
+        r = loose_list[p]
+        first = r
+        last = -1
+        seg_kind = _MACRO
+        if kind[r] == pound and (r2 := nxt(r)) >= 0 and kind[r2] == bang:
+            r3 = nxt(r2)
+            if r3 < 0 or kind[r3] != bracket or int(match[r3]) < 0:
+                return None
+            seg_kind, last = _INNER_ATTR, int(match[r3])
+        else:
+            while kind[r] == pound:  # outer attributes of a macro invocation
+                r2 = nxt(r)
+                if r2 < 0 or kind[r2] != bracket or int(match[r2]) < 0:
+                    return None
+                r = nxt(int(match[r2]))
+                if r < 0:
+                    return None
+            if kind[r] != ident:
+                return None
+            r = nxt(r)
+            while r >= 0 and kind[r] == colon and kind[nxt(r)] == colon:
+                r = nxt(nxt(r))
+                if r < 0 or kind[r] != ident:
+                    return None
+                r = nxt(r)
+            if r < 0 or kind[r] != bang:
+                return None
+            group = nxt(r)
+            if group < 0 or kind[group] not in (paren, bracket, brace) or int(match[group]) < 0:
+                return None
+            last = int(match[group])
+            after = nxt(last)
+            if after >= 0 and kind[after] == semi:
+                last = after
+            elif kind[group] != brace:
+                return None  # `foo!(..)` without `;` at top level: not an item
+        extra.append((seg_kind, first, last))
+        while p < len(loose_list) and loose_list[p] <= last:
+            p += 1
+    segments: list[tuple[int, int, int, int]] = [
+        (int(index.kind[i]), int(tokens.start[index.start[i]]), int(tokens.end[index.end[i]]), k)
+        for k, i in enumerate(rows)
+    ]
+    seen_item = False
+    for seg_kind, first, last in extra:
+        segments.append((seg_kind, int(tokens.start[first]), int(tokens.end[last]), -1))
+    segments.sort(key=lambda seg: seg[1])
+    for seg in segments:
+        if seg[0] == _INNER_ATTR and seen_item:
+            return None  # an inner attribute after an item is an error rustfmt reports
+        seen_item = seen_item or seg[0] != _INNER_ATTR
+    return segments
 
 
 class Formatter:
@@ -352,15 +447,13 @@ class Formatter:
         rows = [i for i in index.file_items(0) if int(index.depth[i]) == 0]
         if not rows:
             return _Plan(Route.FILE, "no items")
-        spans = [(int(tokens.start[index.start[i]]), int(tokens.end[index.end[i]])) for i in rows]
-        raw_gaps = [content[: spans[0][0]]]
-        raw_gaps += [content[spans[k - 1][1] : spans[k][0]] for k in range(1, len(spans))]
-        gaps = [_leading_gap(raw_gaps[0])]
-        gaps += [_inner_gap(g) for g in raw_gaps[1:]]
-        trailing = _trailing_gap(content[spans[-1][1] :])
-        if trailing is None or any(g is None for g in gaps):
-            return _Plan(Route.FILE, "code or unplaced comments between items", items=len(rows))
-        reorderable = {int(ItemKind[name]) for name in _REORDERABLE_KINDS}
+        segments = _segments(tokens, tree, index, rows)
+        if segments is None:
+            return _Plan(Route.FILE, "code between items", items=len(rows))
+        if any(kind == _INNER_ATTR and b"rustfmt" in content[a:b] for kind, a, b, _ in segments):
+            # `#![rustfmt::skip]`, `#![cfg_attr(rustfmt, rustfmt_skip)]`: the whole file is
+            # rustfmt's to leave alone (in a batch it would skip the other units too).
+            return _Plan(Route.FILE, "rustfmt attribute", items=len(rows))
         natives: Sequence[str | None] = [None] * len(rows)
         if self.native is not None:
             try:
@@ -371,28 +464,41 @@ class Formatter:
                 natives = [None] * len(rows)
             if len(natives) != len(rows):
                 raise AssertionError(f"native printer gave {len(natives)} outputs for {len(rows)}")
+        reorderable = {int(ItemKind[name]) for name in _REORDERABLE_KINDS} | {_INNER_ATTR}
         units: list[_Unit] = []
         prev_kind = -1
-        for k, row in enumerate(rows):
-            kind = int(index.kind[row])
-            if kind == int(ItemKind.MOD) and int(index.body[row]) >= 0:
-                kind = -2  # `mod x { .. }` is not reordered
-            before = gaps[k]
-            assert before is not None
-            start, end = spans[k]
+        previous_end = 0
+        head = True  # only inner attributes so far: `//!` lines may still come
+        for seg_kind, start, end, item in segments:
+            native = natives[item] if item >= 0 else None
+            kind = seg_kind
+            if kind == int(ItemKind.MOD) and not _is_mod_decl(content, start, end):
+                kind = _MOD_BLOCK  # `mod x { .. }` is not reordered
+            gap = content[previous_end:start]
+            before = _leading_gap(gap) if not units else _inner_gap(gap, inner_docs=head)
+            if units and kind == _INNER_ATTR and prev_kind == _INNER_ATTR:
+                # rustfmt keeps no blank line between inner attributes (comments: its own rules)
+                before = "\n" if _blank(gap) else None
+            if before is None:
+                return _Plan(Route.FILE, "unplaced comments between items", items=len(rows))
+            head = head and kind == _INNER_ATTR
             # a blank line or a comment ends a run (rustfmt's reorder groups; checked)
             if units and kind in reorderable and kind == prev_kind and before == "\n":
                 # A run rustfmt sorts as a whole: native only if the printer gave every member
                 # (it does so only for runs already in rustfmt's order), else one rustfmt unit.
                 unit = units[-1]
-                unit.end, unit.items = end, unit.items + 1
-                member = natives[k]
+                unit.end = end
+                unit.items += kind != _INNER_ATTR
                 unit.native = (
-                    None if unit.native is None or member is None else (unit.native + "\n" + member)
+                    None if unit.native is None or native is None else (unit.native + "\n" + native)
                 )
             else:
-                units.append(_Unit(start, end, 1, natives[k], before))
+                units.append(_Unit(start, end, int(kind >= 0), native, before))
             prev_kind = kind
+            previous_end = end
+        trailing = _trailing_gap(content[previous_end:])
+        if trailing is None:
+            return _Plan(Route.FILE, "unplaced comments after the last item", items=len(rows))
         plan = _Plan(Route.ITEMS, "items", units, len(rows), trailing)
         native_units = sum(u.native is not None for u in units)
         if native_units == len(units):

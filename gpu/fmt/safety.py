@@ -16,6 +16,7 @@ closure bodies               ``|..| { e }`` (no top-level ``;``) loses its brace
 empty statements             a ``;`` right after ``;``, ``{`` or ``}`` ... ``;;`` is dropped
 remove_nested_parens         ``((e))`` becomes ``(e)``
 byte order mark              a leading UTF-8 BOM is dropped (ignored like whitespace)
+newline_style                ``\r\n`` inside literals and comments compares equal to ``\n``
 merge_derives                consecutive ``#[derive(..)]`` are merged into one list
 force_explicit_abi           ``extern "C"`` is spelled ``extern``
 reorder_imports /            each ``use`` tree's brace lists are sorted and a one-element
@@ -89,6 +90,10 @@ def _stream(arrays: TokenArrays) -> _Stream:
     owner = np.cumsum(marks[:n]) - 1
     byte_kind = kind[owner] if n else np.zeros(0, dtype=np.uint8)
     keep = (byte_kind != _WS) & (byte_kind != _BOM)
+    # newline_style rewrites every line ending, inside string literals too: "\r\n" == "\n".
+    buf = arrays.buffer[:n]
+    if n > 1:
+        keep[:-1] &= ~((buf[:-1] == 0x0D) & (buf[1:] == 0x0A))
     in_comment = np.isin(byte_kind, _COMMENTS)
     keep &= ~(in_comment & np.isin(arrays.buffer[:n], _SPACE_BYTES))
     return _Stream(kind[rows], arrays.buffer[:n][keep], arrays, rows)
@@ -108,6 +113,8 @@ def _tokens(stream: _Stream) -> list[tuple[int, bytes]]:
         text = arrays.buffer[arrays.start[row] : arrays.end[row]].tobytes()
         if k in comments:
             text = b"".join(text.split())
+        elif b"\r\n" in text:
+            text = text.replace(b"\r\n", b"\n")  # as in _stream: newline_style
         out.append((k, text))
     return out
 
@@ -430,7 +437,7 @@ def _canon_use_tree(tree: list[Tok]) -> list[Tok]:
                 k = i + 1
                 while k < j:
                     if tree[k] == _OPEN_BRACE and match[k] > k:
-                        cur.extend([_OPEN_BRACE, *walk(k + 1, match[k]), _CLOSE_BRACE])
+                        cur.extend(walk(k, match[k] + 1))  # a nested list, sorted too
                         k = match[k] + 1
                         continue
                     if tree[k] == _COMMA:
