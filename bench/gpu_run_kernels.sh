@@ -83,7 +83,8 @@ from pathlib import Path
 out, emulated = Path(sys.argv[1]), Path(sys.argv[2])
 gpu_lines = (out / "host-gpu.txt").read_text().splitlines()
 emu_lines = emulated.read_text().splitlines()
-same = gpu_lines[1:] == emu_lines[1:] and gpu_lines[:1] != emu_lines[:1]
+on_gpu = bool(gpu_lines) and gpu_lines[0].startswith("device: GPU")  # not the emulator
+same = gpu_lines[1:] == emu_lines[1:] and on_gpu
 report = {
     "benchmark": "gpu-kernels-on-gpu",
     "what": "examples/gpu-kernels built by `cargo g build` (per-kernel units, merged PTX, "
@@ -92,6 +93,7 @@ report = {
     "cupy": json.loads((out / "cupy.json").read_text()) if (out / "cupy.json").exists() else None,
     "host_program_on_gpu": gpu_lines,
     "host_program_emulated": emu_lines,
+    "host_program_ran_on_gpu": on_gpu,
     "identical_apart_from_device_line": same,
 }
 if (out / "cuobjdump.txt").exists():
