@@ -55,6 +55,8 @@ fn g<T>(t: T) where T: Copy { let a = ((1)); let f = |x| { x + 1 };
   loop { match a { 1 => { continue } _ => break } }
 }
 macro_rules! m { ($x:expr) => ( $x + 1 ); }
+use std::{fmt::{self, Debug, Binary}, ops::{Not, BitAnd}};
+fn h(c: bool) { loop { if c { foo() } break } }
 """
 
 
@@ -67,6 +69,14 @@ def test_safety_net_accepts_every_rustfmt_rewrite() -> None:
     formatted = rustfmt(REWRITES)
     assert formatted != REWRITES
     check_tokens(REWRITES, formatted)
+
+
+@pytest.mark.slow
+def test_safety_net_accepts_crlf_normalised_inside_literals() -> None:
+    source = b'fn f() {}\nfn g() { let s = "a \\\r\n   b"; }\r\n'
+    formatted = rustfmt(source)
+    assert b"\r" not in formatted
+    check_tokens(source, formatted)
 
 
 @pytest.mark.parametrize(
