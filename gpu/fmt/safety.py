@@ -238,7 +238,13 @@ def _jump_semis(toks: list[Tok]) -> list[Tok]:
             continue
         j = i - 1
         while j >= 0 and toks[j] not in (_SEMI, _OPEN_BRACE) and toks[j][0] not in _OPEN:
-            if toks[j] == _CLOSE_BRACE and toks[j + 1][0] == _IDENT and toks[j + 1][1] in _JUMPS:
+            after = _next_code(toks, j)
+            if (
+                toks[j] == _CLOSE_BRACE
+                and after is not None
+                and after[0] == _IDENT
+                and after[1] in _JUMPS
+            ):
                 break  # `if c { .. } break`: the block ended the previous statement
             if toks[j][0] in _CLOSE and match[j] >= 0:
                 j = match[j]
