@@ -585,24 +585,33 @@ def dfa_longest(trans, trans_off, n_classes, accept, accept_off, class_of, r, bu
 
 
 @jitable
-def chunk_scan(trans, trans_off, n_classes, accept, accept_off, class_of, buf,
-               c_rule, c_lo, c_hi, c_limit, k, write, out_offsets, out_start, out_end):  # fmt: skip
-    """Matches starting in chunk ``k``: counted (``write`` False) or written at their offsets.
+def chunk_scan(trans, trans_off, n_classes, accept, accept_off, class_of, buf, sel, start_mask,
+               c_lo, c_hi, c_limit, k, write, out_offsets, out_rule, out_start,
+               out_end):  # fmt: skip
+    """Matches of the selected regexes ``sel`` starting in chunk ``k``: counted (``write``
+    False) or written from ``out_offsets[k]`` on.
 
-    Counting then writing (with a prefix sum in between) is the usual two-pass compaction: the
-    same function, so the two passes agree on every match."""
-    r = c_rule[k]
+    ``start_mask[b]`` has bit ``j`` set when ``sel[j]`` can start with byte ``b``: one lookup
+    per position for all rules, and most positions start nothing. Counting then writing (a
+    prefix sum in between) is the usual two-pass compaction; the same function runs both, so
+    the two passes agree on every match."""
     limit = c_limit[k]
     n = 0
     q = out_offsets[k] if write else 0
     for p in range(c_lo[k], c_hi[k]):
-        e = dfa_longest(trans, trans_off, n_classes, accept, accept_off, class_of, r, buf, p,
-                        limit)  # fmt: skip
-        if e >= 0:
-            if write:
-                out_start[q + n] = p
-                out_end[q + n] = e
-            n += 1
+        m = start_mask[buf[p]]
+        if m == 0:
+            continue
+        for j in range(len(sel)):
+            if (m >> j) & 1:
+                e = dfa_longest(trans, trans_off, n_classes, accept, accept_off, class_of,
+                                sel[j], buf, p, limit)  # fmt: skip
+                if e >= 0:
+                    if write:
+                        out_rule[q + n] = sel[j]
+                        out_start[q + n] = p
+                        out_end[q + n] = e
+                    n += 1
     return n
 
 
@@ -616,30 +625,26 @@ def _search_many_cpu(trans, trans_off, n_classes, accept, accept_off, class_of, 
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _scan_cpu(trans, trans_off, n_classes, accept, accept_off, class_of, buf, c_rule, c_lo,
-              c_hi, c_limit, write, out_offsets, out_start, out_end,
+def _scan_cpu(trans, trans_off, n_classes, accept, accept_off, class_of, buf, sel, start_mask,
+              c_lo, c_hi, c_limit, write, out_offsets, out_rule, out_start, out_end,
               counts):  # fmt: skip  # pragma: no cover
-    for k in numba.prange(len(c_rule)):
+    for k in numba.prange(len(c_lo)):
         counts[k] = chunk_scan(trans, trans_off, n_classes, accept, accept_off, class_of, buf,
-                               c_rule, c_lo, c_hi, c_limit, k, write, out_offsets, out_start,
-                               out_end)  # fmt: skip
+                               sel, start_mask, c_lo, c_hi, c_limit, k, write, out_offsets,
+                               out_rule, out_start, out_end)  # fmt: skip
 
 
 @numba.njit(cache=True, nogil=True)
-def _leftmost_nonoverlapping(c_rule, c_file, offsets, starts, ends, keep):  # pragma: no cover
-    """Greedy left-to-right selection per (rule, file): chunks of one (rule, file) are
-    consecutive and in order, so their matches are sorted by start."""
+def _leftmost_nonoverlapping(rule, file, starts, ends, keep):  # pragma: no cover
+    """Greedy left-to-right selection per (rule, file) over matches sorted by those keys and
+    then by start."""
     last_end = -1
-    prev = -1
-    for k in range(len(c_rule)):
-        key = c_rule[k] * 2147483648 + c_file[k]
-        if key != prev:
+    for q in range(len(rule)):
+        if q == 0 or rule[q] != rule[q - 1] or file[q] != file[q - 1]:
             last_end = -1
-            prev = key
-        for q in range(offsets[k], offsets[k + 1]):
-            if starts[q] >= last_end:
-                keep[q] = 1
-                last_end = ends[q]
+        if starts[q] >= last_end:
+            keep[q] = 1
+            last_end = ends[q]
 
 
 @dataclass(frozen=True, slots=True)
@@ -723,30 +728,33 @@ class DfaBank:
 
     # -- whole-file rules --------------------------------------------------------------------
 
+    def start_mask(self, rules: list[int]) -> npt.NDArray[np.uint64]:
+        """Bit ``j`` of entry ``b``: regex ``rules[j]`` has a transition out of its start
+        state on byte ``b`` (so a match can start there)."""
+        if len(rules) > 64:
+            raise ValueError("at most 64 regexes per scan (the start mask is 64 bits)")
+        mask = np.zeros(256, dtype=np.uint64)
+        for j, r in enumerate(rules):
+            rx = self.regexes[r]
+            live = rx.trans[START, rx.class_of[:256]] != DEAD
+            mask[live] |= np.uint64(1 << j)
+        return mask
+
+    @staticmethod
     def chunks(
-        self, rules: list[int], file_offsets: npt.NDArray[np.int64], chunk_bytes: int
+        file_offsets: npt.NDArray[np.int64], chunk_bytes: int
     ) -> tuple[npt.NDArray[Any], ...]:
-        """(rule, file, lo, hi, limit) per chunk; ordered by (rule, file, lo)."""
+        """(file, lo, hi, limit) per chunk of start positions, in file order."""
         fo = np.asarray(file_offsets, dtype=np.int64)
         lens = np.diff(fo)
         per_file = np.maximum((lens + chunk_bytes - 1) // chunk_bytes, 0)
-        n_per_rule = int(per_file.sum())
         file_of = np.repeat(np.arange(len(lens), dtype=np.int32), per_file)
         first = np.zeros(len(lens) + 1, dtype=np.int64)
         np.cumsum(per_file, out=first[1:])
-        idx_in_file = np.arange(n_per_rule, dtype=np.int64) - first[file_of]
+        idx_in_file = np.arange(int(first[-1]), dtype=np.int64) - first[file_of]
         lo = fo[file_of] + idx_in_file * chunk_bytes
         hi = np.minimum(lo + chunk_bytes, fo[file_of + 1])
-        limit = fo[file_of + 1]
-        nr = len(rules)
-        c_rule = np.repeat(np.asarray(rules, dtype=np.int32), n_per_rule)
-        return (
-            c_rule,
-            np.tile(file_of, nr),
-            np.tile(lo, nr),
-            np.tile(hi, nr),
-            np.tile(limit, nr),
-        )
+        return file_of, lo, hi, fo[file_of + 1]
 
     def scan_files(
         self,
@@ -758,46 +766,66 @@ class DfaBank:
         chunk_bytes: int | None = None,
     ) -> FileMatches:
         """Leftmost-longest non-overlapping matches of each FILE regex in each file."""
+        if len(rules) > 64:
+            parts = [
+                self.scan_files(
+                    rules[i : i + 64], buf, file_offsets, device=device, chunk_bytes=chunk_bytes
+                )
+                for i in range(0, len(rules), 64)
+            ]
+            cat = {f: np.concatenate([getattr(m, f) for m in parts]) for f in _MATCH_FIELDS}
+            order = np.lexsort((cat["start"], cat["file"], cat["rule"]))
+            return FileMatches(**{f: a[order] for f, a in cat.items()})
         cb = chunk_bytes or (CUDA_CHUNK_BYTES if device is Device.CUDA else CPU_CHUNK_BYTES)
-        c_rule, c_file, c_lo, c_hi, c_limit = self.chunks(rules, file_offsets, cb)
+        c_file, c_lo, c_hi, c_limit = self.chunks(file_offsets, cb)
+        sel = np.asarray(rules, dtype=np.int32)
+        mask = self.start_mask(rules)
         if device is Device.CUDA:
             from rustg.gpu.lint.regex_dfa_cuda import scan_cuda
 
-            offsets, starts, ends = scan_cuda(self, buf, c_rule, c_lo, c_hi, c_limit)
+            offsets, m_rule, starts, ends = scan_cuda(self, buf, sel, mask, c_lo, c_hi, c_limit)
         else:
-            offsets, starts, ends = _scan_two_pass(self, buf, c_rule, c_lo, c_hi, c_limit)
+            offsets, m_rule, starts, ends = _scan_two_pass(self, buf, sel, mask, c_lo, c_hi,
+                                                           c_limit)  # fmt: skip
+        m_file = np.repeat(c_file, np.diff(offsets))
+        # Chunks are in file order and positions ascend within one: sorting by rule (stable)
+        # leaves (file, start) order inside each rule.
+        order = np.argsort(m_rule, kind="stable")
+        m_rule, m_file, starts, ends = m_rule[order], m_file[order], starts[order], ends[order]
         keep = np.zeros(len(starts), dtype=np.uint8)
-        _leftmost_nonoverlapping(c_rule, c_file, offsets, starts, ends, keep)
-        sel = keep.astype(bool)
-        counts = np.diff(offsets)
-        return FileMatches(
-            rule=np.repeat(c_rule, counts)[sel],
-            file=np.repeat(c_file, counts)[sel],
-            start=starts[sel],
-            end=ends[sel],
-        )
+        _leftmost_nonoverlapping(m_rule, m_file, starts, ends, keep)
+        sel_k = keep.astype(bool)
+        return FileMatches(m_rule[sel_k], m_file[sel_k], starts[sel_k], ends[sel_k])
+
+
+_MATCH_FIELDS = ("rule", "file", "start", "end")
 
 
 def _scan_two_pass(
     bank: DfaBank,
     buf: npt.NDArray[np.uint8],
-    c_rule: npt.NDArray[np.int32],
+    sel: npt.NDArray[np.int32],
+    mask: npt.NDArray[np.uint64],
     c_lo: npt.NDArray[np.int64],
     c_hi: npt.NDArray[np.int64],
     c_limit: npt.NDArray[np.int64],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    n = len(c_rule)
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.int64]
+]:
+    n = len(c_lo)
     counts = np.zeros(n, dtype=np.int64)
     offsets = np.zeros(n + 1, dtype=np.int64)
-    dummy = np.zeros(1, dtype=np.int64)
+    d64 = np.zeros(1, dtype=np.int64)
+    d32 = np.zeros(1, dtype=np.int32)
     if n:
-        _scan_cpu(*bank.tables(), buf, c_rule, c_lo, c_hi, c_limit, False, offsets, dummy,
-                  dummy, counts)  # fmt: skip
+        _scan_cpu(*bank.tables(), buf, sel, mask, c_lo, c_hi, c_limit, False, offsets, d32,
+                  d64, d64, counts)  # fmt: skip
     np.cumsum(counts, out=offsets[1:])
     total = int(offsets[-1])
+    m_rule = np.empty(total, dtype=np.int32)
     starts = np.empty(total, dtype=np.int64)
     ends = np.empty(total, dtype=np.int64)
     if total:
-        _scan_cpu(*bank.tables(), buf, c_rule, c_lo, c_hi, c_limit, True, offsets, starts,
-                  ends, counts)  # fmt: skip
-    return offsets, starts, ends
+        _scan_cpu(*bank.tables(), buf, sel, mask, c_lo, c_hi, c_limit, True, offsets, m_rule,
+                  starts, ends, counts)  # fmt: skip
+    return offsets, m_rule, starts, ends

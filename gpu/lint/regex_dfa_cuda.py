@@ -36,13 +36,14 @@ def k_search(trans, trans_off, n_classes, accept, accept_off, class_of, s_rule, 
 
 
 @cuda.jit(cache=True)
-def k_scan(trans, trans_off, n_classes, accept, accept_off, class_of, buf, c_rule, c_lo, c_hi,
-           c_limit, write, out_offsets, out_start, out_end, counts):  # fmt: skip
+def k_scan(trans, trans_off, n_classes, accept, accept_off, class_of, buf, sel, start_mask,
+           c_lo, c_hi, c_limit, write, out_offsets, out_rule, out_start, out_end,
+           counts):  # fmt: skip
     k = cuda.grid(1)
-    if k < c_rule.shape[0]:
+    if k < c_lo.shape[0]:
         counts[k] = R.chunk_scan(trans, trans_off, n_classes, accept, accept_off, class_of, buf,
-                                 c_rule, c_lo, c_hi, c_limit, k, write, out_offsets, out_start,
-                                 out_end)  # fmt: skip
+                                 sel, start_mask, c_lo, c_hi, c_limit, k, write, out_offsets,
+                                 out_rule, out_start, out_end)  # fmt: skip
 
 
 def _xp() -> ModuleType:
@@ -75,8 +76,8 @@ def _tables(bank: R.DfaBank, xp: ModuleType) -> tuple[Any, ...]:
     cached = getattr(bank, "_device_tables", None)
     if cached is None:
         cached = tuple(_dev(xp, t) for t in bank.tables())
-        bank._device_tables = cached  # type: ignore[attr-defined]
-    return cached  # type: ignore[no-any-return]
+        bank._device_tables = cached
+    return cached
 
 
 def search_many_cuda(
@@ -98,27 +99,33 @@ def search_many_cuda(
 def scan_cuda(
     bank: R.DfaBank,
     buf: Any,
-    c_rule: npt.NDArray[np.int32],
+    sel: npt.NDArray[np.int32],
+    mask: npt.NDArray[np.uint64],
     c_lo: npt.NDArray[np.int64],
     c_hi: npt.NDArray[np.int64],
     c_limit: npt.NDArray[np.int64],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.int64]
+]:
     """Two passes like the CPU's: count per chunk, prefix sum on the device, write."""
     xp = _xp()
-    n = len(c_rule)
+    n = len(c_lo)
     tables = _tables(bank, xp)
     d_buf = _dev(xp, buf)
-    d = [_dev(xp, a) for a in (c_rule, c_lo, c_hi, c_limit)]
+    d = [_dev(xp, a) for a in (sel, mask, c_lo, c_hi, c_limit)]
     counts = xp.zeros(n, dtype=np.int64)
     offsets = xp.zeros(n + 1, dtype=np.int64)
-    dummy = xp.zeros(1, dtype=np.int64)
+    d64 = xp.zeros(1, dtype=np.int64)
+    d32 = xp.zeros(1, dtype=np.int32)
     g = _grid(n)
     if n:
-        k_scan[g, THREADS_PER_BLOCK](*tables, d_buf, *d, False, offsets, dummy, dummy, counts)
+        k_scan[g, THREADS_PER_BLOCK](*tables, d_buf, *d, False, offsets, d32, d64, d64, counts)
         xp.cumsum(counts, out=offsets[1:])
     total = int(offsets[-1])
+    m_rule = xp.empty(total, dtype=np.int32)
     starts = xp.empty(total, dtype=np.int64)
     ends = xp.empty(total, dtype=np.int64)
     if total:
-        k_scan[g, THREADS_PER_BLOCK](*tables, d_buf, *d, True, offsets, starts, ends, counts)
-    return _host(offsets), _host(starts), _host(ends)
+        k_scan[g, THREADS_PER_BLOCK](*tables, d_buf, *d, True, offsets, m_rule, starts, ends,
+                                     counts)  # fmt: skip
+    return _host(offsets), _host(m_rule), _host(starts), _host(ends)

@@ -263,3 +263,12 @@ def test_cuda_matches_cpu_on_random_text() -> None:
     a = cons.search_many(rules, buf, offs, device=Device.CPU)
     b = cons.search_many(rules, buf, offs, device=Device.CUDA)
     assert np.array_equal(a, b)
+
+
+def test_more_rules_than_one_start_mask_holds() -> None:
+    words = [f"w{i}x" for i in range(70)]
+    bank = DfaBank([compile_regex(w, RegexUse.FILE) for w in words])
+    src = " ".join(reversed(words)).encode()
+    m = bank.scan_files(list(range(70)), np.frombuffer(src, np.uint8), np.array([0, len(src)]))
+    assert m.rule.tolist() == list(range(70))
+    assert [src[s:e].decode() for s, e in zip(m.start, m.end, strict=True)] == words
