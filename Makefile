@@ -27,3 +27,4 @@ bench: setup
 	@$(BIN)/python bench/bench_kernels.py
 	@$(BIN)/python bench/bench_cache.py
 	@$(BIN)/python bench/bench_fmt.py
+	@$(BIN)/python bench/bench_lint.py

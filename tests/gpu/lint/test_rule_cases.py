@@ -65,3 +65,11 @@ def test_invalid_reports_exactly_the_marked_lines(engine: LintEngine, rule: str)
 @pytest.mark.parametrize("rule", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
 def test_valid_is_silent(engine: LintEngine, rule: str) -> None:
     assert found_lines(engine, rule, CASES / rule / "valid.rs") == []
+
+
+def test_docs_rules_reference_is_current(engine: LintEngine) -> None:
+    from rustg.gpu.lint.docs import BEGIN, END, rules_markdown
+
+    text = (Path(__file__).parents[3] / "docs" / "lint.md").read_text()
+    section = text[text.index(BEGIN) : text.index(END) + len(END) + 1]
+    assert section == rules_markdown(engine.metas), "run python -m rustg.gpu.lint.docs --write"
