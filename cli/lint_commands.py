@@ -12,8 +12,8 @@ Console), one per finding, with the rule name as the code and its help; ``--form
 JSON array (docs/lint.md), ``--format sarif`` a SARIF 2.1.0 log.
 
 User rules (``rustg.gpu.lint.user_rules``, the rule language) plug in through
-``load_user_rules(config, root) -> list[Rule]`` and ``--test-rules`` through
-``test_rules_command(config, root, console) -> int``, when that module provides them.
+``load_user_rules(config, root) -> list[Rule]``; ``--test-rules`` is
+:func:`rustg.cli.lint_rule_tests.test_rules_command` (docs/lint-rules.md).
 """
 
 from __future__ import annotations
