@@ -28,3 +28,15 @@ extern "C" {
     fn abs(x: i32) -> i32;
     static errno: i32;
 }
+impl<T> Wrapper<T> where T: Clone + Send, for<'a> &'a T: IntoIterator {
+    fn long_signature(&self, first_argument: usize, second_argument: usize, third: u64) -> u64 {
+        let value_with_a_long_name: u64 = first_argument_with_long_name + second_argument_name_x;
+        value_with_a_long_name
+    }
+}
+pub const VERY_LONG_CONSTANT_NAME_FOR_TESTING_THE_BREAK: u32 = FIRST_FLAG_VALUE | SECOND_FLAG_VAL;
+pub const VERY_LONG_CONSTANT_NAME_FOR_TESTING_THE_BREAK_XX: u32 = FIRST_FLAG_VALUE | SECOND_FLAG_VALUE;
+fn long_params(first_argument: *mut c_void, second_argument: usize, third: u32, fourth: u64) -> i32 {
+    let value_with_a_long_name_too: u64 = first_argument_with_long_name + second_argument_name_xyz;
+    1
+}

@@ -6,11 +6,7 @@ fn commented() {
     let x = 1;
 }
 
-fn with_where<T>(t: T)
-where
-    T: Clone,
-{
-}
+impl<T> Empty for Y<T> where T: Clone {}
 
 #[derive(Debug, Clone)]
 struct Merged;
