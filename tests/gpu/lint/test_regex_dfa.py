@@ -84,9 +84,28 @@ def anchored(draw: st.DrawFn) -> tuple[str, str]:
 SUBJECTS = st.binary(max_size=10).map(lambda b: bytes(b"ab \n1_.x"[c % 8] for c in b))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(anchored(), st.lists(SUBJECTS, min_size=1, max_size=6))
+_QUICK = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_DEEP = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_CONSTRAINT_INPUTS = (anchored(), st.lists(SUBJECTS, min_size=1, max_size=6))
+_FILE_INPUTS = (_regex(1), st.lists(SUBJECTS, min_size=1, max_size=4))
+
+
+@_QUICK
+@given(*_CONSTRAINT_INPUTS)
 def test_constraint_search_agrees_with_re(pats: tuple[str, str], subjects: list[bytes]) -> None:
+    _check_constraint(pats, subjects)
+
+
+@pytest.mark.slow
+@_DEEP
+@given(*_CONSTRAINT_INPUTS)
+def test_constraint_search_agrees_with_re_deep(
+    pats: tuple[str, str], subjects: list[bytes]
+) -> None:
+    _check_constraint(pats, subjects)
+
+
+def _check_constraint(pats: tuple[str, str], subjects: list[bytes]) -> None:
     ours, oracle = pats
     compiled = _compile_or_skip(ours, RegexUse.CONSTRAINT)
     want = [re.search(oracle.encode(), s) is not None for s in subjects]
@@ -116,9 +135,20 @@ def _leftmost_longest(pattern: bytes, text: bytes) -> list[tuple[int, int]]:
     return out
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_regex(1), st.lists(SUBJECTS, min_size=1, max_size=4))
+@_QUICK
+@given(*_FILE_INPUTS)
 def test_file_matches_are_leftmost_longest(pattern: str, files: list[bytes]) -> None:
+    _check_file(pattern, files)
+
+
+@pytest.mark.slow
+@_DEEP
+@given(*_FILE_INPUTS)
+def test_file_matches_are_leftmost_longest_deep(pattern: str, files: list[bytes]) -> None:
+    _check_file(pattern, files)
+
+
+def _check_file(pattern: str, files: list[bytes]) -> None:
     if re.fullmatch(pattern.encode(), b""):
         with pytest.raises(RegexError, match="empty string"):
             compile_regex(pattern, RegexUse.FILE)

@@ -211,6 +211,7 @@ invalid = ["fn f() { println!(x); }", { code = "fn f() { dbg!(x); }", fixed = "f
     assert "fix gave 'fn f() { x; }'" in results[2].detail
 
 
+@pytest.mark.slow  # builds the whole engine (every built-in rule) three times
 def test_cli_test_rules(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["lint", "--test-rules", "--workspace", str(workspace)]) == 0
     assert "4 examples, 0 failed" in capsys.readouterr().out
