@@ -28,6 +28,7 @@ import numpy as np
 
 from rustg.daemon.config import read_toml
 from rustg.daemon.errors import ConfigError
+from rustg.gpu.backend import Device
 from rustg.gpu.lint.context import LintFile
 from rustg.gpu.lint.model import Category, Edit, FileContext, Finding, Fix, Level, Region, RuleMeta
 from rustg.gpu.lint.pattern import (
@@ -51,6 +52,7 @@ __all__ = [
     "load_rule_files",
     "load_user_rules",
     "parse_rules",
+    "regex_findings",
     "run_rule_tests",
 ]
 
@@ -453,6 +455,37 @@ class UserRule:
                           (Edit(s, e, self.fix.text),))  # fmt: skip
             out.append(Finding(self.meta.name, self.message.text, s, e, help=self.help, fix=fix))
         return out
+
+
+def regex_findings(
+    rules: Sequence[UserRule], ctxs: Sequence[LintFile], *, device: Device | None = None
+) -> list[list[Finding]]:
+    """Every regex rule over many files in one DFA scan (per file: the findings that
+    ``rule.check`` gives, rules in order). The workspace-wide path: ``device=None`` lets the
+    backend policy choose (the GPU for big work when there is one)."""
+    regex_rules = [r for r in rules if r.regex is not None]
+    out: list[list[Finding]] = [[] for _ in ctxs]
+    if not regex_rules or not ctxs:
+        return out
+    data = b"".join(c.source for c in ctxs)
+    buf = np.frombuffer(data, dtype=np.uint8) if data else np.zeros(0, np.uint8)
+    fo = np.zeros(len(ctxs) + 1, dtype=np.int64)
+    np.cumsum([len(c.source) for c in ctxs], out=fo[1:])
+    if device is None:
+        from rustg.gpu.backend import get_backend
+
+        device = get_backend().device_for(len(buf), len(ctxs))
+    bank = DfaBank([r.regex for r in regex_rules if r.regex is not None])
+    m = bank.scan_files(list(range(len(regex_rules))), buf, fo, device=device)
+    for ri, rule in enumerate(regex_rules):
+        sel = m.rule == ri
+        files, starts, ends = m.file[sel], m.start[sel], m.end[sel]
+        bounds = np.searchsorted(files, np.arange(len(ctxs) + 1))
+        for f in np.unique(files).tolist():
+            a, b = int(bounds[f]), int(bounds[f + 1])
+            base = int(fo[f])
+            out[f] += rule.findings_from_spans(ctxs[f], starts[a:b] - base, ends[a:b] - base)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

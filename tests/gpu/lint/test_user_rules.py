@@ -16,6 +16,7 @@ from rustg.gpu.lint.user_rules import (
     RuleTestOutcome,
     load_rule_files,
     parse_rules,
+    regex_findings,
     run_rule_tests,
 )
 
@@ -228,3 +229,14 @@ def test_cli_test_rules(workspace: Path, capsys: pytest.CaptureFixture[str]) -> 
     )
     with pytest.raises(InvalidRuleFile, match="word boundaries"):  # main_wrapper: exit 2
         run(["lint", "--test-rules", "--workspace", str(workspace)])
+
+
+def test_workspace_regex_scan_equals_per_file_checks(workspace: Path) -> None:
+    from rustg.gpu.backend import Device
+
+    rules = load_rule_files(workspace)
+    sources = [SOURCE, b"", b"// TODO x\n// TODO(#1)\n/* TODO y */", SOURCE[::-1]]
+    ctxs = [LintFile.from_source(f"f{i}.rs", s) for i, s in enumerate(sources)]
+    want = [[f for r in rules if r.regex is not None for f in r.check(c)] for c in ctxs]
+    assert regex_findings(rules, ctxs, device=Device.CPU) == want
+    assert [len(w) for w in want] == [1, 0, 2, 0]
