@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from rustg.gpu.fmt.native_tokens import DOC, ItemTokens, Unsupported
+from rustg.gpu.fmt.native_tokens import COMMENT, DOC, ItemTokens, Unsupported
 from rustg.gpu.tokens import Keyword, TokenKind
 
 __all__ = ["Printer", "Widths", "use_key"]
@@ -323,6 +323,20 @@ class Printer:
             raise Unsupported("empty where")
         inner = ind + self.unit
         return [ind + "where", *(self._fits(inner + p + ",") for p in preds)]
+
+    def _comments(self, inner: str, lines: list[str], first: bool) -> bool:
+        """Own-line ``//`` comments before the next member of a block/body/match, re-indented
+        to the member's indentation, blank lines between them kept (at most one, none first).
+        Returns the updated ``first``. A comment right before the closing ``}`` is refused."""
+        while self._k() == COMMENT:
+            if not first and self._blank_before():
+                lines.append("")
+            first = False
+            lines.append(inner + self.text[self.i])
+            self.i += 1
+            if self._is("}"):
+                raise Unsupported("comment at the end of a block")
+        return first
 
     def _single_expr_block(self) -> str | None:
         """``{ expr }`` (cursor on ``{``): the expression, consuming the block; None (cursor
@@ -1150,6 +1164,7 @@ class Printer:
         while not self._eat("}"):
             if self.at_end():
                 raise Unsupported("unterminated block")
+            first = self._comments(inner, lines, first)
             if not first and self._blank_before():
                 lines.append("")
             first = False
@@ -1318,6 +1333,7 @@ class Printer:
         while not self._eat("}"):
             if self.at_end():
                 raise Unsupported("unterminated match")
+            first = self._comments(inner, lines, first)
             if not first and self._blank_before():
                 lines.append("")
             first = False
@@ -1486,6 +1502,7 @@ class Printer:
                 raise Unsupported("blank line at the end of a body")
             if self.at_end():
                 raise Unsupported("unterminated body")
+            first = self._comments(inner, lines, first)
             if not first and self._blank_before():
                 lines.append("")
             first = False

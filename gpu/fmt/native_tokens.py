@@ -19,13 +19,16 @@ import numpy as np
 
 from rustg.gpu.tokens import TokenKind
 
-__all__ = ["DOC", "ItemTokens", "Unsupported", "item_tokens"]
+__all__ = ["COMMENT", "DOC", "ItemTokens", "Unsupported", "item_tokens"]
 
 #: Pseudo kind of an outer line doc comment (``///``) in the significant stream.
 DOC = 255
+#: Pseudo kind of a ``//`` comment that starts its own line (trailing comments are refused).
+COMMENT = 254
 
 _WS = int(TokenKind.WHITESPACE)
 _LINE_DOC = int(TokenKind.OUTER_LINE_DOC)
+_LINE_COMMENT = int(TokenKind.LINE_COMMENT)
 _PUNCT_LO = int(TokenKind.SEMI)
 _PUNCT_HI = int(TokenKind.PERCENT)
 
@@ -50,7 +53,7 @@ def item_tokens(source: bytes, tokens, lo: int, hi: int) -> ItemTokens:  # type:
     # Anything trivia other than whitespace and /// docs (comments, block docs, inner docs,
     # shebang, BOM) or any lexer error: refuse the whole item (checked vectorised first).
     trivia = kinds < 16
-    bad = trivia & (kinds != _WS) & (kinds != _LINE_DOC)
+    bad = trivia & (kinds != _WS) & (kinds != _LINE_DOC) & (kinds != _LINE_COMMENT)
     if bool(np.any(bad)) or bool(np.any(kinds >= 128)):
         raise Unsupported("comment or error token")
     starts = tokens.start[lo : hi + 1].tolist()
@@ -67,10 +70,15 @@ def item_tokens(source: bytes, tokens, lo: int, hi: int) -> ItemTokens:  # type:
             nl += source.count(b"\n", s, e)
             continue
         text = source[s:e].decode("utf-8")
-        if k == _LINE_DOC:
+        if k in (_LINE_DOC, _LINE_COMMENT):
             if text != text.rstrip() or "\r" in text:
-                raise Unsupported("doc comment with trailing whitespace")
-            k = DOC
+                raise Unsupported("comment with trailing whitespace")
+            if k == _LINE_COMMENT:
+                if nl == 0:
+                    raise Unsupported("trailing comment")
+                k = COMMENT
+            else:
+                k = DOC
         is_punct = _PUNCT_LO <= k <= _PUNCT_HI
         if out.kind and is_punct and prev_punct_end == s:
             out.joint[-1] = True

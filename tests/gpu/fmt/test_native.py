@@ -4,7 +4,7 @@ Each ``data/native/NAME.rs`` is an unformatted input and ``NAME.out.rs`` the ins
 rustfmt's output for it (``rustfmt --edition 2021``, generated once and checked in). For every
 top-level item the native printer covers, its text must equal the item's text in the output;
 ``covered_*`` cases must be covered completely, ``refused.rs`` not at all (each of its items
-holds something the printer must leave to rustfmt: a comment, a where clause on an empty
+holds something the printer must leave to rustfmt: a trailing comment, a where clause on an empty
 impl, an unsorted use group, derives rustfmt merges, a chain over chain_width, rustfmt::skip,
 a call over fn_call_width, a macro definition).
 """

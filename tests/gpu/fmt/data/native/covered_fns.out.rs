@@ -6,7 +6,10 @@ pub(crate) unsafe fn raw(p: *const u8) -> u8 {
     *p
 }
 fn body(x: &mut Vec<u8>) -> Option<usize> {
+    // the length
     let n = x.len();
+
+    // checked below
 
     if n == 0 {
         return None;

@@ -2,7 +2,10 @@ pub fn add(a:u32,b:u32)->u32{a+b}
 fn empty(){}
 pub(crate) unsafe fn raw(p:*const u8)->u8{ *p }
 fn body(x: &mut Vec<u8>) -> Option<usize> {
+    // the length
     let n=x.len();
+
+    // checked below
 
     if n==0 {return None;}
     else if n>10 { x.truncate(10); } else { x.push(1) ; }

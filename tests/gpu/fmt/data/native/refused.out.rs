@@ -2,8 +2,7 @@ use a;
 use b;
 
 fn commented() {
-    // a comment
-    let x = 1;
+    let x = 1; // a trailing comment
 }
 
 impl<T> Empty for Y<T> where T: Clone {}
