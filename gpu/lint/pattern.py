@@ -216,13 +216,34 @@ class Pattern:
 
     # -- 2. the data-parallel prefilter ------------------------------------------------------
 
+    @property
+    def flat(self) -> bool:
+        """No ``$$$``, no group with contents, no metavariable used twice: then the
+        vectorised prefix check below *is* the whole match (no tree walk needed)."""
+        names = [e.name for e in self.elems if isinstance(e, Meta) and e.name != "_"]
+        return (
+            self.prefix == len(self.elems)
+            and all(not (isinstance(e, Group) and e.children) for e in self.elems)
+            and len(names) == len(set(names))
+        )
+
     def candidates(self, ctx: LintFile) -> npt.NDArray[np.int64]:
         """Start rows where the fixed prefix matches (kind/hash of every prefix element)."""
+        starts, _, _ = self._prefix(ctx, empty_groups=False)
+        return np.unique(starts)
+
+    def _prefix(
+        self, ctx: LintFile, *, empty_groups: bool
+    ) -> tuple[npt.NDArray[np.int64], list[npt.NDArray[np.int64]], list[npt.NDArray[np.int64]]]:
+        """(start rows, per prefix element its first rows, its last rows) of the candidates
+        whose fixed prefix matches; ``empty_groups`` also checks that ``()`` elements are
+        empty."""
         a = _arrays(ctx)
         sig = a.sig
         n = ctx.n
+        none = np.zeros(0, dtype=np.int64)
         if len(sig) == 0:
-            return np.zeros(0, dtype=np.int64)
+            return none, [], []
         match, parent = a.match, a.parent
         anchor = self.elems[self.anchor_at]
         if isinstance(anchor, Tok):
@@ -237,7 +258,7 @@ class Pattern:
             assert isinstance(anchor, Group)
             rows = sig[(a.skind == anchor.open_kind) & (match[sig] > sig)].astype(np.int64)
         if len(rows) == 0:
-            return rows
+            return none, [], []
         # Walk back anchor_at siblings, all candidates at once.
         cur = rows
         ok = np.ones(len(cur), dtype=bool)
@@ -256,6 +277,8 @@ class Pattern:
         ok = np.ones(len(cur), dtype=bool)
         nxt, kind_x, match_x, parent_x, hash_x = a.nxt_x, a.kind_x, a.match_x, a.parent_x, a.hash_x
         group_parent = parent_x[np.minimum(cur, n)]
+        firsts: list[npt.NDArray[np.int64]] = []
+        lasts: list[npt.NDArray[np.int64]] = []
         for e in self.elems[: self.prefix]:
             k = kind_x[cur]
             present = (cur < n) & (parent_x[cur] == group_parent) & ~a.is_close_x[cur]
@@ -263,16 +286,31 @@ class Pattern:
                 present &= (k == e.kind) & (hash_x[cur] == np.uint64(e.hash))
             elif isinstance(e, Group):
                 present &= (k == e.open_kind) & (match_x[cur] > cur)
+                if empty_groups:
+                    present &= nxt[np.minimum(cur, n)] == match_x[cur]
             ok &= present
             is_open = a.is_open_x[cur] & (match_x[cur] > cur)
             last = np.where(is_open, match_x[cur], cur)
+            firsts.append(cur)
+            lasts.append(last.astype(np.int64))
             cur = np.where(ok, nxt[np.minimum(last, n)], cur)
-        return np.unique(starts[ok])
+        return starts[ok], [f[ok] for f in firsts], [x[ok] for x in lasts]
 
     # -- 3. the matcher ----------------------------------------------------------------------
 
     def find(self, ctx: LintFile) -> list[Match]:
         out: list[Match] = []
+        if self.flat:
+            starts, firsts, lasts = self._prefix(ctx, empty_groups=True)
+            _, keep = np.unique(starts, return_index=True)
+            metas = [(i, e.name) for i, e in enumerate(self.elems)
+                     if isinstance(e, Meta) and e.name != "_"]  # fmt: skip
+            cols = [(name, firsts[i][keep].tolist(), lasts[i][keep].tolist()) for i, name in metas]
+            for j, (s, e) in enumerate(
+                zip(starts[keep].tolist(), lasts[-1][keep].tolist(), strict=True)
+            ):
+                out.append(Match(s, e, {name: (f[j], x[j]) for name, f, x in cols}))
+            return out
         rows = self.candidates(ctx)
         if len(rows) == 0:
             return out

@@ -96,3 +96,19 @@ def test_template_errors() -> None:
     assert info.value.offset == 4
     with pytest.raises(PatternError, match="anonymous"):
         compile_template("$_", {"X": False})
+
+
+@pytest.mark.parametrize("pattern", ["$X.unwrap()", "$A.len()", "Vec::new()", "$X as *const $T"])
+def test_flat_patterns_match_like_the_tree_walk(pattern: str) -> None:
+    src = SOURCE + "fn g() { Vec::new(); Vec::new(1); p as *const u8; (q) as *const [T]; }"
+    ctx = _ctx(src)
+    p = compile_pattern(pattern)
+    assert p.flat
+    m = _Matcher(ctx)
+    walked = []
+    for r in p.candidates(ctx).tolist():
+        for after, binds in m.seq(p.elems, 0, r, m.group_end(r), {}, need_end=False):
+            walked.append((r, int(ctx.prv[after]) if after < ctx.n else int(ctx.sig[-1]), binds))
+            break
+    assert [(x.first, x.last, x.binds) for x in p.find(ctx)] == walked
+    assert walked
