@@ -306,8 +306,9 @@ class LintEngine:
                 if path in st.results:
                     affected_names |= {fn.name for fn in st.results[path].summary.fns}
             # A module root's `#![allow(..)]` changed: every file below it is re-reported.
+            owners = {_module_dir(p): p for p in changed}
             for d, before in inherit_before.items():
-                owner = next((p for p in changed if _module_dir(p) == d), None)
+                owner = owners.get(d)
                 root_res = st.results.get(owner) if owner else None
                 now = (
                     tuple(s for s in root_res.scopes if s.inherited or s.module) if root_res else ()

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rustg.gpu.lint.context import LintFile
+from rustg.gpu.lint.context import KIND, LintFile
 from rustg.gpu.lint.model import Finding, Level
-from rustg.gpu.tokens import TokenKind
 
 __all__ = ["ALIASES", "UNKNOWN_LINT", "Scope", "find_scopes"]
 
@@ -86,9 +85,9 @@ def _scope_end(ctx: LintFile, first: int) -> int:
         if int(parent[j]) != p:
             return j - 1  # the group ended (an expression's attribute, `f(#[x] a)`)
         k = int(kind[j])
-        if k == TokenKind.SEMI:
+        if k == KIND.SEMI:
             return j
-        if k == TokenKind.OPEN_BRACE:
+        if k == KIND.OPEN_BRACE:
             m = int(match[j])
             if m < 0:
                 return n - 1
@@ -98,7 +97,7 @@ def _scope_end(ctx: LintFile, first: int) -> int:
                 j = nx
                 continue
             return m
-        if k in (TokenKind.OPEN_PAREN, TokenKind.OPEN_BRACKET) and int(match[j]) > j:
+        if k in (KIND.OPEN_PAREN, KIND.OPEN_BRACKET) and int(match[j]) > j:
             j = int(match[j]) + 1
             continue
         j += 1
@@ -110,13 +109,13 @@ def _module_decl(ctx: LintFile, r: int) -> str:
     j = r
     if ctx.text(j) == "pub":
         j = int(ctx.nxt[j])
-        if j < ctx.n and ctx.kind[j] == TokenKind.OPEN_PAREN and ctx.match[j] > j:
+        if j < ctx.n and ctx.kind[j] == KIND.OPEN_PAREN and ctx.match[j] > j:
             j = int(ctx.nxt[int(ctx.match[j])])
     if j >= ctx.n or ctx.text(j) != "mod":
         return ""
     name = int(ctx.nxt[j])
     semi = int(ctx.nxt[name]) if name < ctx.n else ctx.n
-    if semi < ctx.n and ctx.kind[semi] == TokenKind.SEMI:
+    if semi < ctx.n and ctx.kind[semi] == KIND.SEMI:
         return ctx.text(name)
     return ""
 
@@ -158,13 +157,13 @@ def find_scopes(
 
     # Attributes: `#` (`!`)? `[` level `(` ... `)` `]`, found through the tree.
     sig = ctx.sig
-    pounds = sig[kind[sig] == TokenKind.POUND]
+    pounds = sig[kind[sig] == KIND.POUND]
     for r in pounds.tolist():
         j = int(ctx.nxt[r])
         inner = False
-        if j < ctx.n and kind[j] == TokenKind.BANG:
+        if j < ctx.n and kind[j] == KIND.BANG:
             inner, j = True, int(ctx.nxt[j])
-        if j >= ctx.n or kind[j] != TokenKind.OPEN_BRACKET:
+        if j >= ctx.n or kind[j] != KIND.OPEN_BRACKET:
             continue
         close = int(ctx.match[j])
         w = int(ctx.nxt[j])
@@ -174,7 +173,7 @@ def find_scopes(
         if level is None:
             continue
         o = int(ctx.nxt[w])
-        if o >= close or kind[o] != TokenKind.OPEN_PAREN:
+        if o >= close or kind[o] != KIND.OPEN_PAREN:
             continue
         # inside: comma-separated paths; ours are `rustg :: name`
         toks = [int(t) for t in sig[(sig > o) & (sig < int(ctx.match[o]))]]
@@ -190,9 +189,9 @@ def find_scopes(
         else:
             target = int(ctx.nxt[close])
             # several attributes in a row: the scope is the item after all of them
-            while target < ctx.n and kind[target] == TokenKind.POUND:
+            while target < ctx.n and kind[target] == KIND.POUND:
                 b = int(ctx.nxt[target])
-                if b >= ctx.n or kind[b] != TokenKind.OPEN_BRACKET or ctx.match[b] < 0:
+                if b >= ctx.n or kind[b] != KIND.OPEN_BRACKET or ctx.match[b] < 0:
                     break
                 target = int(ctx.nxt[int(ctx.match[b])])
             if target >= ctx.n:
@@ -203,7 +202,7 @@ def find_scopes(
         # rustc/clippy names: `non_snake_case`, `clippy::dbg_macro` (path = idents and `::`)
         path: list[str] = []
         for t in [*toks, -1]:
-            if t >= 0 and kind[t] in (TokenKind.IDENT, TokenKind.COLON):
+            if t >= 0 and kind[t] in (KIND.IDENT, KIND.COLON):
                 path.append(ctx.text(t))
                 continue
             for alias in ALIASES.get("".join(path), ()):
@@ -213,16 +212,16 @@ def find_scopes(
         for q in range(len(toks) - 3):
             if (
                 ctx.text(toks[q]) == "rustg"
-                and kind[toks[q + 1]] == TokenKind.COLON
-                and kind[toks[q + 2]] == TokenKind.COLON
-                and kind[toks[q + 3]] == TokenKind.IDENT
+                and kind[toks[q + 1]] == KIND.COLON
+                and kind[toks[q + 2]] == KIND.COLON
+                and kind[toks[q + 3]] == KIND.IDENT
             ):
                 name_row = toks[q + 3]
                 rs, re_ = int(ctx.start[toks[q]]), int(ctx.end[name_row])
                 resolve(ctx.text(name_row), s_byte, e_byte, level, rs, re_, top, module)
 
     # Comments: `// rustg-lint: allow(a, b)`.
-    comments = np.flatnonzero(kind == TokenKind.LINE_COMMENT)
+    comments = np.flatnonzero(kind == KIND.LINE_COMMENT)
     for r in comments.tolist():
         text = ctx.text(r)
         m = _COMMENT.search(text)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from rustg.gpu.items import ItemFlag
-from rustg.gpu.lint.context import FnSummary, LintFile
+from rustg.gpu.lint.context import KIND, KW, FnSummary, LintFile
 from rustg.gpu.lint.graph import CallGraph
 from rustg.gpu.lint.model import Category, Finding, Level, Region, RuleMeta
 from rustg.gpu.lint.rules.base import FileRule, SeqRule, WorkspaceRule
@@ -20,7 +20,6 @@ from rustg.gpu.lint.rules.util import (
     rows_between,
     tainted_names,
 )
-from rustg.gpu.tokens import Keyword, TokenKind
 
 G = Category.GPU_CORRECTNESS
 
@@ -186,7 +185,7 @@ Use a generic device fn (`fn apply<F: Fn(f32) -> f32>`) instead.
         for i in gpu_fns(ctx):
             lo, hi = int(ctx.items.head[i]), int(ctx.items.end[i])
             rows = rows_between(ctx, lo - 1, hi + 1)
-            for r in rows[ctx.keyword[rows] == Keyword.DYN].tolist():
+            for r in rows[ctx.keyword[rows] == KW.DYN].tolist():
                 out.append(
                     Finding(
                         self.meta.name,
@@ -219,9 +218,9 @@ support.
         for i in gpu_fns(ctx):
             lo, hi = int(ctx.items.head[i]), int(ctx.items.end[i])
             rows = rows_between(ctx, lo, hi + 1)
-            fns = rows[ctx.keyword[rows] == Keyword.FN]
+            fns = rows[ctx.keyword[rows] == KW.FN]
             # `fn(` is a pointer type; `fn name(` is a definition
-            for r in fns[kx[ctx.nxt[fns]] == TokenKind.OPEN_PAREN].tolist():
+            for r in fns[kx[ctx.nxt[fns]] == KIND.OPEN_PAREN].tolist():
                 out.append(
                     Finding(
                         self.meta.name,
@@ -267,9 +266,9 @@ Move the barrier out of the condition (all threads call it; only some do work).
                 continue
             words = tainted_names(ctx, lo, hi) | set(THREAD_WORDS)
             conds = rows[
-                (ctx.keyword[rows] == Keyword.IF)
-                | (ctx.keyword[rows] == Keyword.WHILE)
-                | (ctx.keyword[rows] == Keyword.MATCH)
+                (ctx.keyword[rows] == KW.IF)
+                | (ctx.keyword[rows] == KW.WHILE)
+                | (ctx.keyword[rows] == KW.MATCH)
             ]
             opens = ctx.body_opens(conds)
             hit: dict[int, int] = {}
@@ -280,11 +279,11 @@ Move the barrier out of the condition (all threads call it; only some do work).
                 # an `else` branch is as conditional as the `then` branch
                 while end >= 0:
                     nx = int(ctx.nxt[end])
-                    if nx < ctx.n and ctx.keyword[nx] == Keyword.ELSE:
+                    if nx < ctx.n and ctx.keyword[nx] == KW.ELSE:
                         b = int(ctx.nxt[nx])
-                        if b < ctx.n and ctx.keyword[b] == Keyword.IF:
+                        if b < ctx.n and ctx.keyword[b] == KW.IF:
                             b = int(ctx.body_opens(np.array([b]))[0])
-                        if b < 0 or ctx.kind[b] != TokenKind.OPEN_BRACE:
+                        if b < 0 or ctx.kind[b] != KIND.OPEN_BRACE:
                             break
                         end = int(ctx.match[b])
                     else:
@@ -340,23 +339,23 @@ grid is rounded up to whole blocks). Compare the index against a length first.
             words = tainted_names(ctx, lo, hi) | set(THREAD_WORDS)
             # bounds checks: a comparison in an `if`/`while` condition, or an early return,
             # that mentions a thread-derived name
-            conds = rows[(ctx.keyword[rows] == Keyword.IF) | (ctx.keyword[rows] == Keyword.WHILE)]
+            conds = rows[(ctx.keyword[rows] == KW.IF) | (ctx.keyword[rows] == KW.WHILE)]
             opens = ctx.body_opens(conds)
             checked_from = hi + 1
             for c, o in zip(conds.tolist(), opens.tolist(), strict=True):
                 if o < 0:
                     continue
                 crow = rows_between(ctx, c, o)
-                compares = np.isin(ctx.kind[crow], [TokenKind.LT, TokenKind.GT]).any()
+                compares = np.isin(ctx.kind[crow], [KIND.LT, KIND.GT]).any()
                 if compares and mentions(ctx, c, o, words):
                     checked_from = min(checked_from, c)
             # a `for i in a..b` loop bounds its variable too
             for r in calls.tolist():
                 p = int(ctx.prv[r])
                 o = int(ctx.nxt[r])
-                if p < 0 or ctx.kind[p] != TokenKind.DOT or o >= ctx.n:
+                if p < 0 or ctx.kind[p] != KIND.DOT or o >= ctx.n:
                     continue
-                if ctx.kind[o] != TokenKind.OPEN_PAREN or ctx.match[o] < 0:
+                if ctx.kind[o] != KIND.OPEN_PAREN or ctx.match[o] < 0:
                     continue
                 if r > checked_from:
                     continue
@@ -422,14 +421,14 @@ Pass buffers as `Slice`/`SliceMut`, and derive `Clone, Copy` on parameter struct
                 continue
             lo, hi = ctx.signature_rows(i)
             rows = rows_between(ctx, lo, hi)
-            opens = rows[ctx.kind[rows] == TokenKind.OPEN_PAREN]
+            opens = rows[ctx.kind[rows] == KIND.OPEN_PAREN]
             if len(opens) == 0:
                 continue
             from rustg.gpu.lint.rules.util import call_args
 
             for first, last in call_args(ctx, int(opens[0])):
                 span = rows_between(ctx, first - 1, last + 1)
-                colon = span[ctx.kind[span] == TokenKind.COLON]
+                colon = span[ctx.kind[span] == KIND.COLON]
                 if len(colon) == 0:
                     continue
                 ty = span[span > colon[0]]
@@ -438,11 +437,7 @@ Pass buffers as `Slice`/`SliceMut`, and derive `Clone, Copy` on parameter struct
                 t0 = int(ty[0])
                 text = ctx.text(t0)
                 bad = None
-                if (
-                    ctx.kind[t0] == TokenKind.AND
-                    and len(ty) > 1
-                    and ctx.keyword[ty[1]] == Keyword.MUT
-                ):
+                if ctx.kind[t0] == KIND.AND and len(ty) > 1 and ctx.keyword[ty[1]] == KW.MUT:
                     bad = "`&mut` references are not Copy"
                 elif text in _NON_COPY:
                     bad = f"`{text}` is not Copy"
@@ -489,12 +484,12 @@ not written yet.
             for m in macros.tolist():
                 # `let mut NAME = rustg::shared_array!(..)`: walk back to the `let`
                 k = m
-                while k > lo and ctx.keyword[k] != Keyword.LET and ctx.kind[k] != TokenKind.SEMI:
+                while k > lo and ctx.keyword[k] != KW.LET and ctx.kind[k] != KIND.SEMI:
                     k = int(ctx.prv[k])
-                if ctx.keyword[k] != Keyword.LET:
+                if ctx.keyword[k] != KW.LET:
                     continue
                 j = int(ctx.nxt[k])
-                if ctx.keyword[j] == Keyword.MUT:
+                if ctx.keyword[j] == KW.MUT:
                     j = int(ctx.nxt[j])
                 names.append(ctx.text(j))
             if not names:
@@ -503,7 +498,7 @@ not written yet.
             kx = np.append(ctx.kind, np.uint8(0))
             for name in set(names):
                 uses = rows[ctx.is_text(rows, name)]
-                uses = uses[kx[ctx.nxt[uses]] == TokenKind.OPEN_BRACKET]
+                uses = uses[kx[ctx.nxt[uses]] == KIND.OPEN_BRACKET]
                 last_write = -1
                 for u in uses.tolist():
                     o = int(ctx.nxt[u])
@@ -511,23 +506,22 @@ not written yet.
                     after = int(ctx.nxt[c]) if c >= 0 else ctx.n
                     is_write = (
                         after < ctx.n
-                        and ctx.kind[after] == TokenKind.EQ
+                        and ctx.kind[after] == KIND.EQ
                         and not (
-                            int(ctx.nxt[after]) < ctx.n
-                            and ctx.kind[int(ctx.nxt[after])] == TokenKind.EQ
+                            int(ctx.nxt[after]) < ctx.n and ctx.kind[int(ctx.nxt[after])] == KIND.EQ
                         )
                     )
                     is_write |= (
                         after < ctx.n
-                        and ctx.kind[after] in (TokenKind.PLUS, TokenKind.MINUS, TokenKind.STAR)
+                        and ctx.kind[after] in (KIND.PLUS, KIND.MINUS, KIND.STAR)
                         and int(ctx.nxt[after]) < ctx.n
-                        and ctx.kind[int(ctx.nxt[after])] == TokenKind.EQ
+                        and ctx.kind[int(ctx.nxt[after])] == KIND.EQ
                     )
                     if is_write:
                         last_write = u
                         continue
                     between = rows[(rows > last_write) & (rows < u)]
-                    same_statement = not (ctx.kind[between] == TokenKind.SEMI).any()
+                    same_statement = not (ctx.kind[between] == KIND.SEMI).any()
                     # `tile[t] += tile[t + h]` reads before it writes (examples/gpu-kernels)
                     if (
                         last_write >= 0
@@ -599,22 +593,18 @@ be generic (`fn k<T>`), `async`, or return a value (results go through a `SliceM
             name_row = int(it.name_last[i])
             nx = int(ctx.nxt[name_row])
             problems = []
-            if nx < ctx.n and ctx.kind[nx] == TokenKind.LT:
+            if nx < ctx.n and ctx.kind[nx] == KIND.LT:
                 problems.append((nx, "a kernel cannot be generic: write a generic device fn and "
                                  "one kernel per type"))  # fmt: skip
             if int(it.flags[i]) & ItemFlag.ASYNC:
                 problems.append((int(it.head[i]), "a kernel cannot be async"))
             lo, hi = ctx.signature_rows(i)
             rows = rows_between(ctx, lo, hi)
-            opens = rows[ctx.kind[rows] == TokenKind.OPEN_PAREN]
+            opens = rows[ctx.kind[rows] == KIND.OPEN_PAREN]
             if len(opens):
                 close = int(ctx.match[int(opens[0])])
                 a = int(ctx.nxt[close])
-                if (
-                    a < ctx.n
-                    and ctx.kind[a] == TokenKind.MINUS
-                    and ctx.kind[int(ctx.nxt[a])] == TokenKind.GT
-                ):
+                if a < ctx.n and ctx.kind[a] == KIND.MINUS and ctx.kind[int(ctx.nxt[a])] == KIND.GT:
                     problems.append(
                         (a, "a kernel returns nothing: write results through a SliceMut")
                     )

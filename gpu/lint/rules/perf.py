@@ -6,11 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from rustg.gpu.lint.context import LintFile
+from rustg.gpu.lint.context import KIND, KW, LintFile
 from rustg.gpu.lint.model import Category, Finding, Level, Region, RuleMeta
 from rustg.gpu.lint.rules.base import FileRule, SeqRule
 from rustg.gpu.lint.rules.util import THREAD_WORDS, gpu_fns, rows_between, tainted_names
-from rustg.gpu.tokens import Keyword, TokenKind
 
 P = Category.PERFORMANCE
 
@@ -34,11 +33,11 @@ needed (then allow this rule on the fn).
         sig = ctx.sig
         gpu = ctx.in_gpu(sig)
         k = ctx.kind[sig]
-        cand = sig[gpu & ((k == TokenKind.IDENT) | (k == TokenKind.FLOAT) | (k == TokenKind.INT))]
+        cand = sig[gpu & ((k == KIND.IDENT) | (k == KIND.FLOAT) | (k == KIND.INT))]
         out = []
         for r in cand.tolist():
             t = ctx.text(r)
-            if t == "f64" or (ctx.kind[r] != TokenKind.IDENT and t.endswith("f64")):
+            if t == "f64" or (ctx.kind[r] != KIND.IDENT and t.endswith("f64")):
                 out.append(
                     Finding(
                         self.meta.name,
@@ -72,14 +71,14 @@ slow multi-instruction sequence on the GPU (tens of cycles). In a hot loop, hois
         sig = ctx.sig
         k = ctx.kind[sig]
         hot = ctx.in_gpu(sig) & ctx.region_at(sig, Region.LOOP)
-        ops = sig[hot & ((k == TokenKind.SLASH) | (k == TokenKind.PERCENT))]
+        ops = sig[hot & ((k == KIND.SLASH) | (k == KIND.PERCENT))]
         out = []
         kx = np.append(ctx.kind, np.uint8(0))
         for r in ops.tolist():
             nx = int(ctx.nxt[r])
-            if kx[nx] == TokenKind.EQ:  # `/=`: the divisor is after it
+            if kx[nx] == KIND.EQ:  # `/=`: the divisor is after it
                 nx = int(ctx.nxt[nx])
-            if kx[nx] != TokenKind.IDENT or ctx.keyword[nx] != Keyword.NONE:
+            if kx[nx] != KIND.IDENT or ctx.keyword[nx] != KW.NONE:
                 continue
             name = ctx.text(nx)
             if name.isupper() or name in ("WARP_SIZE",):
@@ -119,20 +118,20 @@ over the stride instead.
             words = tainted_names(ctx, lo, hi) | set(THREAD_WORDS)
             rows = rows_between(ctx, lo, hi)
             shared = _shared_names(ctx, rows)
-            opens = rows[ctx.kind[rows] == TokenKind.OPEN_BRACKET]
+            opens = rows[ctx.kind[rows] == KIND.OPEN_BRACKET]
             for o in opens.tolist():
                 p = int(ctx.prv[o])
-                if p < 0 or kx[p] != TokenKind.IDENT:
+                if p < 0 or kx[p] != KIND.IDENT:
                     continue  # `[` of an array literal or type, not an index
                 if ctx.text(p) in shared:
                     continue  # shared memory has banks, not coalescing (a padded tile is fine)
                 a = int(ctx.nxt[o])
-                if kx[a] != TokenKind.IDENT or ctx.text(a) not in words:
+                if kx[a] != KIND.IDENT or ctx.text(a) not in words:
                     continue
                 b = int(ctx.nxt[a])
-                if kx[b] == TokenKind.OPEN_PAREN:  # thread_idx_x() * ...
+                if kx[b] == KIND.OPEN_PAREN:  # thread_idx_x() * ...
                     b = int(ctx.nxt[int(ctx.match[b])])
-                if kx[b] == TokenKind.STAR:
+                if kx[b] == KIND.STAR:
                     c = int(ctx.match[o])
                     out.append(
                         Finding(
@@ -152,11 +151,11 @@ def _shared_names(ctx: LintFile, rows: np.ndarray) -> set[str]:
     out = set()
     for m in rows[ctx.is_text(rows, "shared_array") | ctx.is_text(rows, "dynamic_shared_memory")]:
         k = int(m)
-        while k >= 0 and ctx.keyword[k] != Keyword.LET and ctx.kind[k] != TokenKind.SEMI:
+        while k >= 0 and ctx.keyword[k] != KW.LET and ctx.kind[k] != KIND.SEMI:
             k = int(ctx.prv[k])
-        if k >= 0 and ctx.keyword[k] == Keyword.LET:
+        if k >= 0 and ctx.keyword[k] == KW.LET:
             j = int(ctx.nxt[k])
-            if ctx.keyword[j] == Keyword.MUT:
+            if ctx.keyword[j] == KW.MUT:
                 j = int(ctx.nxt[j])
             out.add(ctx.text(j))
     return out
@@ -203,29 +202,29 @@ Use `.count()` (or iterate the iterator directly).
         kx = np.append(ctx.kind, np.uint8(0))
         for r in ctx.word_rows("collect").tolist():
             p = int(ctx.prv[r])
-            if p < 0 or ctx.kind[p] != TokenKind.DOT:
+            if p < 0 or ctx.kind[p] != KIND.DOT:
                 continue
             j = int(ctx.nxt[r])
-            if kx[j] == TokenKind.COLON:  # ::<...>
+            if kx[j] == KIND.COLON:  # ::<...>
                 j = int(ctx.nxt[int(ctx.nxt[j])])
-                if kx[j] != TokenKind.LT:
+                if kx[j] != KIND.LT:
                     continue
                 depth = 0
                 while j < ctx.n:
-                    if ctx.kind[j] == TokenKind.LT:
+                    if ctx.kind[j] == KIND.LT:
                         depth += 1
-                    elif ctx.kind[j] == TokenKind.GT:
+                    elif ctx.kind[j] == KIND.GT:
                         depth -= 1
                         if depth == 0:
                             break
                     j = int(ctx.nxt[j])
                 j = int(ctx.nxt[j])
-            if kx[j] != TokenKind.OPEN_PAREN or ctx.match[j] < 0:
+            if kx[j] != KIND.OPEN_PAREN or ctx.match[j] < 0:
                 continue
             close = int(ctx.match[j])
             d = int(ctx.nxt[close])
             m = int(ctx.nxt[d]) if d < ctx.n else ctx.n
-            if kx[d] == TokenKind.DOT and kx[m] == TokenKind.IDENT:
+            if kx[d] == KIND.DOT and kx[m] == KIND.IDENT:
                 what = ctx.text(m)
                 # not `into_iter`: collecting first is how one ends a borrow or gets an
                 # ExactSizeIterator (corpus review: rand's seq/mod.rs does it on purpose)
@@ -266,37 +265,37 @@ Use `Vec::with_capacity(n)`, or `(0..n).map(|i| i * 2).collect()`.
             a = int(ctx.nxt[r])
             b = int(ctx.nxt[a]) if a < ctx.n else ctx.n
             c = int(ctx.nxt[b]) if b < ctx.n else ctx.n
-            if not (kx[a] == TokenKind.COLON and kx[b] == TokenKind.COLON and c < ctx.n):
+            if not (kx[a] == KIND.COLON and kx[b] == KIND.COLON and c < ctx.n):
                 continue
             if ctx.text(c) != "new":
                 continue
             o = int(ctx.nxt[c])
-            if kx[o] != TokenKind.OPEN_PAREN:
+            if kx[o] != KIND.OPEN_PAREN:
                 continue
             semi = int(ctx.nxt[int(ctx.match[o])])
-            if kx[semi] != TokenKind.SEMI:
+            if kx[semi] != KIND.SEMI:
                 continue
             # `let mut NAME (: T)? =` before it
             k = int(ctx.prv[r])
             while (
                 k >= 0
-                and ctx.keyword[k] != Keyword.LET
+                and ctx.keyword[k] != KW.LET
                 and ctx.kind[k]
                 not in (
-                    TokenKind.SEMI,
-                    TokenKind.OPEN_BRACE,
-                    TokenKind.CLOSE_BRACE,
+                    KIND.SEMI,
+                    KIND.OPEN_BRACE,
+                    KIND.CLOSE_BRACE,
                 )
             ):
                 k = int(ctx.prv[k])
-            if k < 0 or ctx.keyword[k] != Keyword.LET:
+            if k < 0 or ctx.keyword[k] != KW.LET:
                 continue
             nm = int(ctx.nxt[int(ctx.nxt[k])])
-            if ctx.keyword[int(ctx.nxt[k])] != Keyword.MUT:
+            if ctx.keyword[int(ctx.nxt[k])] != KW.MUT:
                 continue
             name = ctx.text(nm)
             f = int(ctx.nxt[semi])
-            if f >= ctx.n or ctx.keyword[f] != Keyword.FOR:
+            if f >= ctx.n or ctx.keyword[f] != KW.FOR:
                 continue
             body = int(ctx.body_opens(np.array([f]))[0])
             if body < 0:
@@ -308,7 +307,7 @@ Use `Vec::with_capacity(n)`, or `(0..n).map(|i| i * 2).collect()`.
             pushes = [
                 int(x)
                 for x in rows[ctx.is_text(rows, name)].tolist()
-                if kx[int(ctx.nxt[x])] == TokenKind.DOT
+                if kx[int(ctx.nxt[x])] == KIND.DOT
                 and ctx.text(int(ctx.nxt[int(ctx.nxt[x])])) == "push"
             ]
             if pushes:

@@ -12,11 +12,10 @@ from typing import Any
 import numpy as np
 
 from rustg.gpu.items import ItemFlag, ItemKind
-from rustg.gpu.lint.context import LintFile
+from rustg.gpu.lint.context import KIND, LintFile
 from rustg.gpu.lint.model import Category, Finding, Level, Region, RuleMeta
 from rustg.gpu.lint.rules.base import FileRule, SeqRule
 from rustg.gpu.lint.rules.util import call_args, int_value, rows_between
-from rustg.gpu.tokens import TokenKind
 
 R = Category.RESOURCES
 DEFAULT_MAX_THREADS = 1024
@@ -43,11 +42,8 @@ class _Configured:
 def _dims(ctx: LintFile, first: int, last: int) -> int | None:
     """Threads in a literal extent: `256`, `(16, 16)`, `[8, 8, 4]`, `(16, 16, 1)`."""
     if first == last:
-        return int_value(ctx.text(first)) if ctx.kind[first] == TokenKind.INT else None
-    if (
-        ctx.kind[first] in (TokenKind.OPEN_PAREN, TokenKind.OPEN_BRACKET)
-        and ctx.match[first] == last
-    ):
+        return int_value(ctx.text(first)) if ctx.kind[first] == KIND.INT else None
+    if ctx.kind[first] in (KIND.OPEN_PAREN, KIND.OPEN_BRACKET) and ctx.match[first] == last:
         total = 1
         for a, b in call_args(ctx, first):
             v = _dims(ctx, a, b)
@@ -61,7 +57,7 @@ def _dims(ctx: LintFile, first: int, last: int) -> int | None:
 def _kernel_name(ctx: LintFile, first: int, last: int) -> str:
     """`&SAXPY` / `&kernels::SAXPY` -> `saxpy` (the static is the kernel's name uppercased)."""
     rows = rows_between(ctx, first - 1, last + 1)
-    idents = [int(r) for r in rows if ctx.kind[r] == TokenKind.IDENT]
+    idents = [int(r) for r in rows if ctx.kind[r] == KIND.IDENT]
     return ctx.text(idents[-1]).lower() if idents else ""
 
 
@@ -84,7 +80,7 @@ the kernel's `max_threads_per_block` in `[workspace.metadata.rustg.kernels.<name
         kx = np.append(ctx.kind, np.uint8(0))
         for r in ctx.word_rows("launch", "new").tolist():
             o = int(ctx.nxt[r])
-            if kx[o] != TokenKind.OPEN_PAREN or ctx.match[o] < 0:
+            if kx[o] != KIND.OPEN_PAREN or ctx.match[o] < 0:
                 continue
             args = call_args(ctx, o)
             if ctx.text(r) == "launch":
@@ -147,9 +143,9 @@ Sizes are counted for primitive element types with a literal `N`.
             for m in rows[ctx.is_text(rows, "shared_array")].tolist():
                 b = int(ctx.nxt[m])
                 o = int(ctx.nxt[b])
-                if kx[b] != TokenKind.BANG or kx[o] not in (
-                    TokenKind.OPEN_PAREN,
-                    TokenKind.OPEN_BRACKET,
+                if kx[b] != KIND.BANG or kx[o] not in (
+                    KIND.OPEN_PAREN,
+                    KIND.OPEN_BRACKET,
                 ):
                     continue
                 args = call_args(ctx, o)
@@ -195,7 +191,7 @@ per-kernel opt-in, which rustg does not do.
         kx = np.append(ctx.kind, np.uint8(0))
         for r in ctx.word_rows("with_shared_mem_bytes").tolist():
             o = int(ctx.nxt[r])
-            if kx[o] != TokenKind.OPEN_PAREN or ctx.match[o] < 0:
+            if kx[o] != KIND.OPEN_PAREN or ctx.match[o] < 0:
                 continue
             args = call_args(ctx, o)
             if len(args) != 1:
@@ -207,12 +203,12 @@ per-kernel opt-in, which rustg does not do.
             ok = True
             for k, x in enumerate(rows):
                 if k % 2 == 0:
-                    v = int_value(ctx.text(x)) if ctx.kind[x] == TokenKind.INT else None
+                    v = int_value(ctx.text(x)) if ctx.kind[x] == KIND.INT else None
                     if v is None:
                         ok = False
                         break
                     value *= v
-                elif ctx.kind[x] != TokenKind.STAR:
+                elif ctx.kind[x] != KIND.STAR:
                     ok = False
                     break
             if ok and value > DEFAULT_SHARED_BYTES:

@@ -7,10 +7,9 @@ from typing import Any
 import numpy as np
 
 from rustg.gpu.items import ItemFlag, ItemKind
-from rustg.gpu.lint.context import LintFile
+from rustg.gpu.lint.context import KIND, KW, LintFile
 from rustg.gpu.lint.model import Category, Finding, Level, RuleMeta
 from rustg.gpu.lint.rules.base import FileRule, SeqRule
-from rustg.gpu.tokens import Keyword, TokenKind
 
 M = Category.MEMORY_SAFETY
 
@@ -19,7 +18,7 @@ def _has_safety_comment(ctx: LintFile, first: int, last: int) -> bool:
     """A comment saying SAFETY among rows first..last (trivia included)."""
     lo, hi = max(first, 0), min(last, ctx.n - 1)
     k = ctx.kind[lo : hi + 1]
-    com = np.flatnonzero((k >= TokenKind.LINE_COMMENT) & (k <= TokenKind.INNER_BLOCK_DOC)) + lo
+    com = np.flatnonzero((k >= KIND.LINE_COMMENT) & (k <= KIND.INNER_BLOCK_DOC)) + lo
     return any("SAFETY" in ctx.text(int(r)).upper() for r in com)
 
 
@@ -41,9 +40,9 @@ def _statement_start(ctx: LintFile, r: int) -> int:
         if q < 0 or int(ctx.parent[q]) != p:
             return k  # q is our group's opener (or the file's start)
         kq = ctx.kind[q]
-        if kq in (TokenKind.SEMI, TokenKind.CLOSE_BRACE, TokenKind.COMMA):
+        if kq in (KIND.SEMI, KIND.CLOSE_BRACE, KIND.COMMA):
             return k
-        if kq in (TokenKind.CLOSE_PAREN, TokenKind.CLOSE_BRACKET) and ctx.match[q] >= 0:
+        if kq in (KIND.CLOSE_PAREN, KIND.CLOSE_BRACKET) and ctx.match[q] >= 0:
             q = int(ctx.match[q])
         k = q
 
@@ -68,11 +67,11 @@ reviewer checks the code against.
     def check(self, ctx: Any) -> list[Finding]:
         out = []
         sig = ctx.sig
-        uns = sig[ctx.keyword[sig] == Keyword.UNSAFE]
+        uns = sig[ctx.keyword[sig] == KW.UNSAFE]
         kx = np.append(ctx.kind, np.uint8(0))
         for u in uns.tolist():
             o = int(ctx.nxt[u])
-            if kx[o] != TokenKind.OPEN_BRACE:
+            if kx[o] != KIND.OPEN_BRACE:
                 continue
             s = _statement_start(ctx, u)
             before = int(ctx.prv[s])
@@ -166,7 +165,7 @@ touch it (references to it are denied in Rust 2024). Use an atomic, a `Mutex`, o
 
     def accept(self, ctx: LintFile, first: int, last: int, which: int) -> Finding | None:
         p = int(ctx.prv[first])
-        if p >= 0 and ctx.kind[p] == TokenKind.AND:
+        if p >= 0 and ctx.kind[p] == KIND.AND:
             return None  # `&'static mut` is a lifetime, not a static item (lexed 'static)
         return super().accept(ctx, first, last, which)
 
@@ -189,7 +188,7 @@ deprecated for that reason). Use `MaybeUninit`.
 
     def accept(self, ctx: LintFile, first: int, last: int, which: int) -> Finding | None:
         p = int(ctx.prv[first])
-        if p < 0 or ctx.kind[p] != TokenKind.COLON:
+        if p < 0 or ctx.kind[p] != KIND.COLON:
             return None  # a method or fn of one's own called `uninitialized`
         return super().accept(ctx, first, last, which)
 
@@ -218,33 +217,29 @@ undefined behaviour. The type is read from `let x: T = ...` or `zeroed::<T>()`.
         kx = np.append(ctx.kind, np.uint8(0))
         for r in ctx.word_rows("zeroed").tolist():
             p = int(ctx.prv[r])
-            if p < 0 or ctx.kind[p] != TokenKind.COLON:
+            if p < 0 or ctx.kind[p] != KIND.COLON:
                 continue
             ty = -1
             nx = int(ctx.nxt[r])
-            if kx[nx] == TokenKind.COLON:  # zeroed::<T>()
+            if kx[nx] == KIND.COLON:  # zeroed::<T>()
                 lt = int(ctx.nxt[int(ctx.nxt[nx])])
-                if kx[lt] == TokenKind.LT:
+                if kx[lt] == KIND.LT:
                     ty = int(ctx.nxt[lt])
             else:  # let NAME: T = ... zeroed()
                 k = p
-                while k >= 0 and ctx.keyword[k] != Keyword.LET and ctx.kind[k] != TokenKind.SEMI:
+                while k >= 0 and ctx.keyword[k] != KW.LET and ctx.kind[k] != KIND.SEMI:
                     k = int(ctx.prv[k])
-                if k >= 0 and ctx.keyword[k] == Keyword.LET:
+                if k >= 0 and ctx.keyword[k] == KW.LET:
                     j = int(ctx.nxt[k])
-                    if ctx.keyword[j] == Keyword.MUT:
+                    if ctx.keyword[j] == KW.MUT:
                         j = int(ctx.nxt[j])
                     c = int(ctx.nxt[j])
-                    if kx[c] == TokenKind.COLON:
+                    if kx[c] == KIND.COLON:
                         ty = int(ctx.nxt[c])
             if ty < 0 or ty >= ctx.n:
                 continue
             text = ctx.text(ty)
-            bad = (
-                ctx.kind[ty] == TokenKind.AND
-                or text in _NON_ZERO
-                or (ctx.keyword[ty] == Keyword.FN)
-            )
+            bad = ctx.kind[ty] == KIND.AND or text in _NON_ZERO or (ctx.keyword[ty] == KW.FN)
             if bad:
                 out.append(
                     Finding(
@@ -282,31 +277,27 @@ Prefer `ptr.cast::<B>()` with a comment on why the layout matches, or a safe con
         out = []
         sig = ctx.sig
         kx = np.append(ctx.kind, np.uint8(0))
-        ases = sig[ctx.keyword[sig] == Keyword.AS]
+        ases = sig[ctx.keyword[sig] == KW.AS]
 
         def ptr_type(a: int) -> tuple[str, int] | None:
             s = int(ctx.nxt[a])
-            if kx[s] != TokenKind.STAR:
+            if kx[s] != KIND.STAR:
                 return None
             m = int(ctx.nxt[s])
-            if ctx.keyword[m] not in (Keyword.CONST, Keyword.MUT):
+            if ctx.keyword[m] not in (KW.CONST, KW.MUT):
                 return None
             # the pointee's path: `libc::c_void` is `c_void`; `_` (inferred) is unknown
             t = int(ctx.nxt[m])
             last = t
-            while t < ctx.n and ctx.kind[t] == TokenKind.IDENT:
+            while t < ctx.n and ctx.kind[t] == KIND.IDENT:
                 last = t
                 c1 = int(ctx.nxt[t])
                 c2 = int(ctx.nxt[c1]) if c1 < ctx.n else ctx.n
-                if (
-                    c2 < ctx.n
-                    and ctx.kind[c1] == TokenKind.COLON
-                    and ctx.kind[c2] == TokenKind.COLON
-                ):
+                if c2 < ctx.n and ctx.kind[c1] == KIND.COLON and ctx.kind[c2] == KIND.COLON:
                     t = int(ctx.nxt[c2])
                 else:
                     break
-            if last >= ctx.n or ctx.kind[last] != TokenKind.IDENT:
+            if last >= ctx.n or ctx.kind[last] != KIND.IDENT:
                 return None
             return ctx.text(last), last
 
@@ -315,7 +306,7 @@ Prefer `ptr.cast::<B>()` with a comment on why the layout matches, or a safe con
             if first is None:
                 continue
             nxt_as = int(ctx.nxt[first[1]])
-            if nxt_as >= ctx.n or ctx.keyword[nxt_as] != Keyword.AS:
+            if nxt_as >= ctx.n or ctx.keyword[nxt_as] != KW.AS:
                 continue
             second = ptr_type(nxt_as)
             if second is None:

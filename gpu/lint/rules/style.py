@@ -8,11 +8,10 @@ from typing import Any
 import numpy as np
 
 from rustg.gpu.items import ItemFlag, ItemKind
-from rustg.gpu.lint.context import LintFile
+from rustg.gpu.lint.context import KIND, LintFile
 from rustg.gpu.lint.model import Category, Edit, Finding, Fix, Level, Region, RuleMeta
 from rustg.gpu.lint.rules.base import FileRule, SeqRule
 from rustg.gpu.lint.rules.util import call_args
-from rustg.gpu.tokens import TokenKind
 
 S = Category.STYLE
 
@@ -45,7 +44,7 @@ def _rename_fix(ctx: LintFile, item: int, new: str, machine: bool) -> Fix:
     """Rename every identifier token of the file spelled like the item's name."""
     old = ctx.item_name(item)
     rows = ctx.word_rows(old)
-    rows = rows[ctx.kind[rows] == TokenKind.IDENT]
+    rows = rows[ctx.kind[rows] == KIND.IDENT]
     edits = tuple(Edit(int(ctx.start[r]), int(ctx.end[r]), new) for r in rows.tolist())
     return Fix(f"rename `{old}` to `{new}`", edits, machine_applicable=machine)
 
@@ -60,11 +59,26 @@ class _Naming(FileRule):
     def convert(self, name: str) -> str:
         raise NotImplementedError
 
+    def suspects(self, ctx: Any, first: Any, last: Any) -> Any:
+        """Vectorised pre-filter over the name tokens: True where the name may be wrong."""
+        raise NotImplementedError
+
     def check(self, ctx: Any) -> list[Finding]:
         it = ctx.items
-        out = []
+        out: list[Finding] = []
         sel = np.isin(it.kind, np.array([int(k) for k in self.kinds], dtype=np.uint8))
-        for i in np.flatnonzero(sel).tolist():
+        sel &= it.name_first >= 0
+        idx = np.flatnonzero(sel)
+        if len(idx) == 0:
+            return out
+        nf = it.name_first[idx]
+        s_byte = ctx.start[nf].astype(np.int64)
+        e_byte = ctx.end[it.name_last[idx]].astype(np.int64)
+        c = ctx.byte_class_counts
+        counts = {k: v[e_byte] - v[s_byte] for k, v in c.items()}
+        lead = np.frombuffer(ctx.source, dtype=np.uint8)[s_byte] if len(s_byte) else s_byte
+        idx = idx[self.suspects(counts, lead, e_byte - s_byte)]
+        for i in idx.tolist():
             flags = int(it.flags[i])
             if flags & ItemFlag.EXTERN_ABI:
                 continue  # an exported symbol's name is an ABI
@@ -112,6 +126,9 @@ identifier of the same spelling in the file; it is machine-applicable for privat
     kinds = (ItemKind.FN, ItemKind.MOD)
     want = "snake_case"
 
+    def suspects(self, counts: Any, lead: Any, length: Any) -> Any:
+        return counts["upper"] > 0
+
     def ok(self, name: str) -> bool:
         return is_snake(name)
 
@@ -133,6 +150,9 @@ class TypeNaming(_Naming):
     kinds = (ItemKind.STRUCT, ItemKind.ENUM, ItemKind.UNION, ItemKind.TRAIT, ItemKind.TYPE)
     want = "CamelCase"
 
+    def suspects(self, counts: Any, lead: Any, length: Any) -> Any:
+        return (counts["under"] > 0) | ((lead >= 97) & (lead <= 122))
+
     def ok(self, name: str) -> bool:
         return is_camel(name)
 
@@ -153,6 +173,9 @@ class ConstNaming(_Naming):
     )
     kinds = (ItemKind.CONST, ItemKind.STATIC)
     want = "SCREAMING_SNAKE_CASE"
+
+    def suspects(self, counts: Any, lead: Any, length: Any) -> Any:
+        return counts["lower"] > 0
 
     def ok(self, name: str) -> bool:
         return is_screaming(name) or name == "_"
@@ -250,7 +273,7 @@ class TodoWithoutIssue(FileRule):
 
     def check(self, ctx: Any) -> list[Finding]:
         k = ctx.kind
-        rows = np.flatnonzero((k == TokenKind.LINE_COMMENT) | (k == TokenKind.BLOCK_COMMENT))
+        rows = np.flatnonzero((k == KIND.LINE_COMMENT) | (k == KIND.BLOCK_COMMENT))
         out = []
         for r in rows.tolist():
             text = ctx.text(r)

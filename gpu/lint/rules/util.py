@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from rustg.gpu.lint.context import LintFile
+from rustg.gpu.lint.context import KIND, KW, LintFile
 from rustg.gpu.lint.model import Region
-from rustg.gpu.tokens import Keyword, TokenKind
 
 #: Device API calls whose value differs between the threads of a block.
 THREAD_WORDS = (
@@ -37,13 +36,13 @@ def tainted_names(ctx: LintFile, lo: int, hi: int) -> set[str]:
     """Names bound by ``let`` in rows lo..hi whose initialiser reads the thread index (directly
     or through another such name): one level of data flow, iterated to a fixed point."""
     rows = rows_between(ctx, lo, hi)
-    lets = rows[ctx.keyword[rows] == Keyword.LET]
+    lets = rows[ctx.keyword[rows] == KW.LET]
     binds: list[tuple[str, set[str]]] = []
     for r in lets.tolist():
         j = int(ctx.nxt[r])
-        if j < ctx.n and ctx.keyword[j] == Keyword.MUT:
+        if j < ctx.n and ctx.keyword[j] == KW.MUT:
             j = int(ctx.nxt[j])
-        if j >= ctx.n or ctx.kind[j] != TokenKind.IDENT:
+        if j >= ctx.n or ctx.kind[j] != KIND.IDENT:
             continue
         name = ctx.text(j)
         # initialiser: from `=` to the `;` of the same group
@@ -54,13 +53,13 @@ def tainted_names(ctx: LintFile, lo: int, hi: int) -> set[str]:
         k = j + 1
         seen_eq = False
         while k < hi and k < ctx.n:
-            if int(ctx.parent[k]) == p and ctx.kind[k] == TokenKind.SEMI:
+            if int(ctx.parent[k]) == p and ctx.kind[k] == KIND.SEMI:
                 break
             if int(depth[k]) < d:
                 break  # the block ended without a `;`
-            if ctx.kind[k] == TokenKind.EQ:
+            if ctx.kind[k] == KIND.EQ:
                 seen_eq = True
-            elif seen_eq and ctx.kind[k] == TokenKind.IDENT:
+            elif seen_eq and ctx.kind[k] == KIND.IDENT:
                 words.add(ctx.text(k))
             k += 1
         binds.append((name, words))
@@ -77,7 +76,7 @@ def tainted_names(ctx: LintFile, lo: int, hi: int) -> set[str]:
 
 def mentions(ctx: LintFile, lo: int, hi: int, words: set[str]) -> bool:
     rows = rows_between(ctx, lo, hi)
-    idents = rows[ctx.kind[rows] == TokenKind.IDENT]
+    idents = rows[ctx.kind[rows] == KIND.IDENT]
     return any(ctx.text(int(r)) in words for r in idents)
 
 
@@ -91,7 +90,7 @@ def call_args(ctx: LintFile, open_row: int) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     start = -1
     for r in rows.tolist():
-        if int(ctx.parent[r]) == open_row and ctx.kind[r] == TokenKind.COMMA:
+        if int(ctx.parent[r]) == open_row and ctx.kind[r] == KIND.COMMA:
             if start >= 0:
                 out.append((start, int(ctx.prv[r])))
             start = -1
