@@ -302,6 +302,8 @@ class Pattern:
         out: list[Match] = []
         if self.flat:
             starts, firsts, lasts = self._prefix(ctx, empty_groups=True)
+            if len(starts) == 0:
+                return out
             _, keep = np.unique(starts, return_index=True)
             metas = [(i, e.name) for i, e in enumerate(self.elems)
                      if isinstance(e, Meta) and e.name != "_"]  # fmt: skip

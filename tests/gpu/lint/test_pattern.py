@@ -112,3 +112,9 @@ def test_flat_patterns_match_like_the_tree_walk(pattern: str) -> None:
             break
     assert [(x.first, x.last, x.binds) for x in p.find(ctx)] == walked
     assert walked
+
+
+@pytest.mark.parametrize("source", ["", "// only trivia\n", "fn f() { a.b(); }"])
+def test_no_candidates(source: str) -> None:
+    for pattern in ("$X.unwrap()", "call($$$A)"):
+        assert compile_pattern(pattern).find(_ctx(source)) == []
