@@ -1155,7 +1155,7 @@ class Printer:
 
     # -- statements and blocks -------------------------------------------------------------
 
-    def block(self, ind: str) -> list[str]:
+    def block(self, ind: str, fn_body: bool = False) -> list[str]:
         """A ``{...}`` block's inner lines (cursor on ``{``; consumes through ``}``)."""
         self._expect("{")
         inner = ind + self.unit
@@ -1168,7 +1168,7 @@ class Printer:
             if not first and self._blank_before():
                 lines.append("")
             first = False
-            lines += self._stmt(inner)
+            lines += self._stmt(inner, fn_body)
         return lines
 
     def _is_block_like(self) -> bool:
@@ -1182,9 +1182,55 @@ class Printer:
             or self._is("{")
         )
 
-    def _stmt(self, ind: str) -> list[str]:
+    def _block_struct_lit(self, head: str, ind: str, ends: tuple[str, ...]) -> list[str] | None:
+        """``Path { fields }`` spanning the rest of a statement (followed by one of ``ends``),
+        whose fields are wider than struct_lit_width: rustfmt's vertical layout, one field a
+        line with a trailing comma (``..base`` last, without one). None (cursor unchanged)
+        when the statement is not of that form or the literal stays on one line."""
+        save = self.i
+        try:
+            path = self._expr_path()
+            if not self._is("{") or self._t(1) == "}":
+                raise Unsupported("not a struct literal")
+            self.i += 1
+            fields: list[str] = []
+            base = None
+            while not self._eat("}"):
+                if self._op() == "..":
+                    self.i += 2
+                    base = ".." + self.expr()
+                    self._expect("}")
+                    break
+                name = self._field_name()
+                if self._is(":") and self._op() != "::":
+                    self.i += 1
+                    name += ": " + self.expr()
+                fields.append(name)
+                if not self._eat(","):
+                    self._expect("}")
+                    break
+            if self._t() not in ends:
+                raise Unsupported("struct literal not ending the statement")
+            joined = ", ".join([*fields, base] if base else fields)
+            if not joined.isascii() or len(joined) <= self.w.struct_lit:
+                raise Unsupported("one-line struct literal")
+        except Unsupported:
+            self.i = save
+            return None
+        inner = ind + self.unit
+        lines = [self._fits(head + path + " {"), *(self._fits(inner + f + ",") for f in fields)]
+        if base:
+            lines.append(self._fits(inner + base))
+        return lines
+
+    def _stmt(self, ind: str, fn_body: bool = False) -> list[str]:
         if self._is("#") or self._is(";") or self._k() == DOC or self._k() == _LIFETIME:
             raise Unsupported("statement attribute, empty statement or label")
+        # A vertical struct literal as the tail of a fn body only: in other blocks (unsafe,
+        # arm bodies) rustfmt may first try to flatten the block around it.
+        lit = self._block_struct_lit(ind, ind, ("}",)) if fn_body else None
+        if lit is not None:
+            return [*lit, ind + "}"]
         if self._eat_kw(_K.LET):
             s = "let " + self.pattern()
             if self._is(":") and self._op() != "::":
@@ -1193,6 +1239,10 @@ class Printer:
             rhs = None
             if self._is("=") and self._op() == "=":
                 self.i += 1
+                lit = self._block_struct_lit(ind + s + " = ", ind, (";",))
+                if lit is not None:
+                    self._expect(";")
+                    return [*lit, ind + "};"]
                 if self._is_block_like() and not self._is_kw(_K.UNSAFE):
                     raise Unsupported("block-like let initialiser")
                 rhs = self.expr()
@@ -1374,13 +1424,18 @@ class Printer:
         """rustfmt's flatten_arm_body: ``{ expr }`` (one expression, not a macro call, not
         block-like) prints as ``expr``. Returns None when the block is not of that form."""
         self._expect("{")
-        if self._is("}") or self._is_block_like() or self._is_kw(_K.LET) or self._item_start():
+        if (
+            self._is("}")
+            or self._is_block_like()
+            or self._is_kw(_K.LET)
+            or self._item_start()
+            or self._k() == COMMENT
+        ):
             return None
         start = self.i
-        try:
-            s = self.expr()
-        except Unsupported:
-            return None
+        # An expression that cannot be printed on one line is refused here, not re-printed
+        # as a block: rustfmt would flatten `{ expr }` and lay the expression out itself.
+        s = self.expr()
         if not self._eat("}"):
             return None
         # A macro invocation in statement position is a statement macro: not flattened.
@@ -1642,12 +1697,12 @@ class Printer:
             if self._is("{") and self._t(1) == "}":
                 self.i += 2
                 return [*sig, *where, ind + "{", ind + "}"]
-            body_lines = self.block(ind)
+            body_lines = self.block(ind, fn_body=True)
             return [*sig, *where, ind + "{", *body_lines, ind + "}"]
         if suffix == " {}":
             self.i += 2
             return sig
-        body_lines = self.block(ind)
+        body_lines = self.block(ind, fn_body=True)
         if not body_lines:
             raise Unsupported("empty body with whitespace")
         return [*sig, *body_lines, ind + "}"]

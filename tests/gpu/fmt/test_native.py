@@ -6,7 +6,7 @@ top-level item the native printer covers, its text must equal the item's text in
 ``covered_*`` cases must be covered completely, ``refused.rs`` not at all (each of its items
 holds something the printer must leave to rustfmt: a trailing comment, a where clause on an empty
 impl, an unsorted use group, derives rustfmt merges, a chain over chain_width, rustfmt::skip,
-a call over fn_call_width, a macro definition).
+a call over fn_call_width, a macro definition, a struct literal arm body rustfmt flattens).
 """
 
 from __future__ import annotations

@@ -43,3 +43,9 @@ fn long_params(first_argument: *mut c_void, second_argument: usize, third: u32, 
     let value_with_a_long_name_too: u64 = first_argument_with_long_name + second_argument_name_xyz;
     1
 }
+impl Config {
+    fn new(name: String) -> Self {
+        let inner = Inner { name: name.clone(), size: 0, ..Default::default() };
+        Self { name, inner, verbose: false }
+    }
+}

@@ -23,3 +23,7 @@ fn wide_call() {
 }
 
 macro_rules! m { () => {} }
+
+fn arm_struct(x: u8) -> Foo {
+    match x { 0 => { Foo { first: 1, second: 2, third: 3 } } _ => Foo::default() }
+}
