@@ -259,7 +259,7 @@ class LintEngine:
             st = self._state
             touched: set[str] = set()
             old_fns: list[FnInfo] = []
-            misses: list[tuple[str, bytes, LintFile]] = []
+            misses: list[tuple[str, bytes, Any]] = []
             pending: dict[bytes, list[str]] = {}
             inherit_before = {_module_dir(p): st.inherit.get(_module_dir(p), ()) for p in changed}
             for path in sorted(changed):
@@ -287,9 +287,25 @@ class LintEngine:
                     pending[digest].append(path)
                     self.stats.cache_hits += 1
                     continue
-                ctx = value if isinstance(value, LintFile) else LintFile.from_source(path, source)
-                misses.append((path, digest, ctx))
+                misses.append((path, digest, value if isinstance(value, LintFile) else source))
                 pending[digest] = [path]
+            raw = {m[0]: m[2] for m in misses if isinstance(m[2], bytes)}
+            if len(raw) > 1:
+                # Many files: lex, tree and index them in ONE engine call (HotWorkspace's batch
+                # load), not one small numba call per file (measured: `cargo g lint` on regex
+                # took 17 s per-file vs well under 1 s batched, on the loaded 2-core box).
+                from rustg.gpu.hot import HotWorkspace
+
+                hot = HotWorkspace()
+                hot.load_all(raw)
+                misses = [
+                    (p, d, LintFile(p, v, *hot.file(p)) if isinstance(v, bytes) else v)
+                    for p, d, v in misses
+                ]
+            misses = [
+                (p, d, LintFile.from_source(p, v) if isinstance(v, bytes) else v)
+                for p, d, v in misses
+            ]
             if misses:
                 results = self.lint_contexts([m[2] for m in misses])
                 self.stats.files_linted += len(misses)
