@@ -59,6 +59,12 @@ def format_source(source: bytes, config: FmtConfig, *, cwd: Path) -> bytes:
     )
     if proc.returncode != 0:
         raise RustfmtError(proc.stderr.decode(errors="replace").strip() or "rustfmt failed")
+    # `--emit stdout` prints the text before newline_style is applied (always "\n"); what
+    # rustfmt writes to a file (and compares in --check) has the resolved line ending, every
+    # "\n" of the text included (rustfmt's apply_newline_style). Checked on CRLF corpus files.
+    newline = config.newline_for(source)
+    if newline != b"\n":
+        return proc.stdout.replace(b"\r\n", b"\n").replace(b"\n", newline)
     return proc.stdout
 
 

@@ -216,6 +216,15 @@ def test_write_is_atomic_keeps_mode_and_never_clobbers(tmp_path: Path) -> None:
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".rustg-fmt")]
 
 
+def test_crlf_files_keep_their_line_endings(tmp_path: Path) -> None:
+    """rustfmt's --emit stdout prints "\n"; a CRLF file formatted in place stays CRLF."""
+    path = _source_file(tmp_path, b"fn f() {}\r\nfn  g(){}\r\n")
+    result = Formatter(env=NO_HOME).format_file(path)
+    assert result.formatted == b"fn f() {}\r\nfn g() {}\r\n"
+    path.write_bytes(b"fn f() {}\r\n")
+    assert Formatter(env=NO_HOME).format_file(path).outcome is Outcome.UNCHANGED
+
+
 def test_rustfmt_failure_is_reported_not_written(tmp_path: Path) -> None:
     path = _source_file(tmp_path, b"fn f( {\n")
     result = Formatter(env=NO_HOME).format_file(path)
