@@ -214,6 +214,8 @@ class Printer:
         t = self.text[j]
         if not (64 <= self.kind[j] <= 84):
             return ""
+        if not self.joint[j]:
+            return t
         s = t
         while self.joint[j] and j + 1 < self.n and len(s) < 3:
             j += 1

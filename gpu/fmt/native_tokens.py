@@ -47,8 +47,14 @@ class ItemTokens:
     nl_before: list[int]
 
 
-def item_tokens(source: bytes, tokens, lo: int, hi: int) -> ItemTokens:  # type: ignore[no-untyped-def]
-    """Significant tokens of rows ``lo..hi`` (inclusive) of a single-file token array."""
+def item_tokens(  # type: ignore[no-untyped-def]
+    source: bytes, tokens, lo: int, hi: int, text: str | None = None
+) -> ItemTokens:
+    """Significant tokens of rows ``lo..hi`` (inclusive) of a single-file token array.
+
+    ``text``: the source decoded, when it is ASCII (byte offsets are then character offsets,
+    and slicing it is much cheaper than decoding each token).
+    """
     kinds = tokens.kind[lo : hi + 1]
     # Anything trivia other than whitespace and /// docs (comments, block docs, inner docs,
     # shebang, BOM) or any lexer error: refuse the whole item (checked vectorised first).
@@ -69,9 +75,9 @@ def item_tokens(source: bytes, tokens, lo: int, hi: int) -> ItemTokens:  # type:
         if k == _WS:
             nl += source.count(b"\n", s, e)
             continue
-        text = source[s:e].decode("utf-8")
+        tok = text[s:e] if text is not None else source[s:e].decode("utf-8")
         if k in (_LINE_DOC, _LINE_COMMENT):
-            if text != text.rstrip() or "\r" in text:
+            if tok != tok.rstrip() or "\r" in tok:
                 raise Unsupported("comment with trailing whitespace")
             if k == _LINE_COMMENT:
                 if nl == 0:
@@ -84,7 +90,7 @@ def item_tokens(source: bytes, tokens, lo: int, hi: int) -> ItemTokens:  # type:
             out.joint[-1] = True
         out.kind.append(k)
         out.kw.append(kws[j])
-        out.text.append(text)
+        out.text.append(tok)
         out.joint.append(False)
         out.nl_before.append(nl)
         nl = 0
