@@ -1255,7 +1255,11 @@ class Printer:
                 return [self._fits(ind + s + ";")]
             return self._assign(ind + s, rhs, ind)
         if self._item_start():
-            raise Unsupported("item in block")
+            j = 1 if self._is_kw(_K.PUB) else 0
+            if self._is_kw(_K.USE, j) or self._is_kw(_K.MOD, j) or self._is_kw(_K.EXTERN, j):
+                # rustfmt reorders these within a block too; no group check is made here
+                raise Unsupported("use/mod/extern item in block")
+            return self.item(ind)
         if self._is_block_like():
             lines = self._block_like(ind)
             if self._is(";"):

@@ -98,3 +98,10 @@ impl Config {
         }
     }
 }
+fn outer() -> usize {
+    const N: usize = 3;
+    fn inner(x: usize) -> usize {
+        x * 2
+    }
+    inner(N)
+}

@@ -49,3 +49,4 @@ impl Config {
         Self { name, inner, verbose: false }
     }
 }
+fn outer() -> usize { const N: usize = 3; fn inner(x: usize) -> usize { x * 2 } inner(N) }
