@@ -72,7 +72,7 @@ def format_top_level_items(source: bytes, tokens, tree, items, config: Any) -> l
         return [None] * len(top)
     widths = Widths.default_for(100)
     unit = " " * 4
-    text = source.decode("ascii") if source.isascii() else None
+    ascii_text = source.decode("ascii") if source.isascii() else None
     out: list[str | None] = []
     meta: list[tuple[int, Any, bool]] = []  # (reorder kind or 0, key, macro_use)
     for idx in top.tolist():
@@ -83,7 +83,7 @@ def format_top_level_items(source: bytes, tokens, tree, items, config: Any) -> l
         macro_use = False
         reorder = 0
         try:
-            toks = item_tokens(source, tokens, lo, hi, text)
+            toks = item_tokens(source, tokens, lo, hi, ascii_text)
             p = Printer(toks, widths, unit)
             lines = p.item("")
             if not p.at_end():
