@@ -1135,6 +1135,8 @@ class Printer:
         self._expect("{")
         fields = []
         while not self._eat("}"):
+            if self._blank_before():
+                raise Unsupported("blank line in struct literal")
             if self._op() == "..":
                 self.i += 2
                 fields.append(".." + self.expr())
@@ -1198,6 +1200,9 @@ class Printer:
             fields: list[str] = []
             base = None
             while not self._eat("}"):
+                if self._blank_before():
+                    # rustfmt keeps blank lines between the fields of a vertical literal
+                    raise Unsupported("blank line in struct literal")
                 if self._op() == "..":
                     self.i += 2
                     base = ".." + self.expr()
