@@ -1,6 +1,7 @@
 //! Summary statistics of a signal, computed with gpu-math's kernels.
 
 use gpu_math::{histogram, reduce_sum, saxpy, Grid};
+use std::fmt::Write;
 
 /// Threads per block for every launch: a power of two, as `reduce_sum` needs.
 pub const BLOCK: usize = 128;
@@ -67,7 +68,8 @@ pub fn render_bins(summary: &Summary, scale: u32) -> String {
     for (i, count) in summary.bins.iter().enumerate() {
         let lo = summary.min + width * i as f32;
         let bar = "#".repeat((count / scale.max(1)) as usize);
-        out.push_str(&format!("{lo:>10.3} | {count:>6} {bar}\n"));
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "{lo:>10.3} | {count:>6} {bar}");
     }
     out
 }
