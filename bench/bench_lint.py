@@ -148,52 +148,63 @@ def relint_latency(root: Path, files: dict[str, bytes], rel: str, n: int) -> dic
     }
 
 
+def regex_crate(
+    report: dict[str, Any], tmp: Path, backend: LintBackend, args: argparse.Namespace
+) -> None:
+    """The regex crate: whole-crate lint in-process and as `cargo g lint`, clippy, re-lint."""
+    root, mode = regex_workspace(tmp)
+    files = rust_files(root)
+    nbytes = sum(map(len, files.values()))
+    # warm numba's caches so the crate number is the lint, not a first compile
+    lint_batch({"warm.rs": b"fn f() { dbg!(1); }\n"}, backend)
+    idx, lint, findings = lint_batch(files, backend)
+    crate = {
+        "files": len(files),
+        "bytes": nbytes,
+        "index_s": idx,
+        "lint_s": lint,
+        "total_s": idx + lint,
+        "findings": findings,
+    }
+    env = {**os.environ, "NO_COLOR": "1", "RUSTG_BACKEND": args.backend}
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [str(BIN / "cargo-g"), "lint", "--workspace", str(root), "--format", "json"],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    crate["cli_process_s"] = time.perf_counter() - t
+    crate["cli_exit"] = proc.returncode
+    report["regex_crate"] = crate
+    if not args.no_clippy:
+        cenv = cargo_env(tmp / "target")
+        anchor = clippy(root, cenv, mode)
+        report["clippy"] = anchor
+        report["ratio_vs_clippy_in_process"] = anchor["after_touch_s"] / crate["total_s"]
+        report["ratio_vs_clippy_cli"] = anchor["after_touch_s"] / crate["cli_process_s"]
+    typical = "src/re_bytes.rs"
+    largest = max((p for p in files if p.startswith("src/")), key=lambda p: len(files[p]))
+    report["relint"] = [
+        relint_latency(root, files, typical, args.samples),
+        relint_latency(root, files, largest, args.samples),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--backend", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--no-clippy", action="store_true", help="skip the anchor (not comparable)")
     ap.add_argument("--no-corpus", action="store_true")
+    ap.add_argument(
+        "--no-crate", action="store_true", help="corpus only (a GPU machine has no regex crate)"
+    )
     args = ap.parse_args(argv)
     backend = LintBackend(args.backend, gpu_min_tokens=0)
     report: dict[str, Any] = {"machine": machine_info(), "backend": args.backend}
     report["loadavg_before"] = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="rg-lint-bench") as tmp:
-        root, mode = regex_workspace(Path(tmp))
-        files = rust_files(root)
-        nbytes = sum(map(len, files.values()))
-        # warm numba's caches so the crate number is the lint, not a first compile
-        lint_batch({"warm.rs": b"fn f() { dbg!(1); }\n"}, backend)
-        idx, lint, findings = lint_batch(files, backend)
-        crate = {
-            "files": len(files),
-            "bytes": nbytes,
-            "index_s": idx,
-            "lint_s": lint,
-            "total_s": idx + lint,
-            "findings": findings,
-        }
-        env = {**os.environ, "NO_COLOR": "1", "RUSTG_BACKEND": args.backend}
-        t = time.perf_counter()
-        proc = subprocess.run(
-            [str(BIN / "cargo-g"), "lint", "--workspace", str(root), "--format", "json"],
-            env=env, capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
-        crate["cli_process_s"] = time.perf_counter() - t
-        crate["cli_exit"] = proc.returncode
-        report["regex_crate"] = crate
-        if not args.no_clippy:
-            cenv = cargo_env(Path(tmp) / "target")
-            anchor = clippy(root, cenv, mode)
-            report["clippy"] = anchor
-            report["ratio_vs_clippy_in_process"] = anchor["after_touch_s"] / crate["total_s"]
-            report["ratio_vs_clippy_cli"] = anchor["after_touch_s"] / crate["cli_process_s"]
-        typical = "src/re_bytes.rs"
-        largest = max((p for p in files if p.startswith("src/")), key=lambda p: len(files[p]))
-        report["relint"] = [
-            relint_latency(root, files, typical, args.samples),
-            relint_latency(root, files, largest, args.samples),
-        ]
+        if not args.no_crate:
+            regex_crate(report, Path(tmp), backend, args)
     if not args.no_corpus:
         listing = subprocess.run(
             [str(REPO / "scripts" / "corpus.sh")], capture_output=True, text=True, check=True
@@ -212,20 +223,21 @@ def main(argv: list[str] | None = None) -> int:
         }
     report["loadavg_after"] = os.getloadavg()
     path = write_results(results_path(f"lint-{args.backend}"), report)
-    c = report["regex_crate"]
-    print(
-        f"regex: {c['files']} files, {c['bytes'] / 1e6:.2f} MB: in-process {c['total_s']:.2f} s"
-        f" (index {c['index_s']:.2f}, lint {c['lint_s']:.2f}), cargo g lint"
-        f" {c['cli_process_s']:.2f} s"
-    )
-    if "clippy" in report:
-        a = report["clippy"]["after_touch_s"]
-        print(f"anchor: {report['clippy']['mode']}")
+    if "regex_crate" in report:
+        c = report["regex_crate"]
         print(
-            f"clippy after touch: {a:.2f} s -> {report['ratio_vs_clippy_in_process']:.1f}x"
-            f" (in-process), {report['ratio_vs_clippy_cli']:.1f}x (CLI); target >= 50x"
+            f"regex: {c['files']} files, {c['bytes'] / 1e6:.2f} MB: in-process {c['total_s']:.2f} s"
+            f" (index {c['index_s']:.2f}, lint {c['lint_s']:.2f}), cargo g lint"
+            f" {c['cli_process_s']:.2f} s"
         )
-    for r in report["relint"]:
+        if "clippy" in report:
+            a = report["clippy"]["after_touch_s"]
+            print(f"anchor: {report['clippy']['mode']}")
+            print(
+                f"clippy after touch: {a:.2f} s -> {report['ratio_vs_clippy_in_process']:.1f}x"
+                f" (in-process), {report['ratio_vs_clippy_cli']:.1f}x (CLI); target >= 50x"
+            )
+    for r in report.get("relint", []):
         print(
             f"re-lint {r['file']} ({r['bytes']} B): lint p50 {r['lint_ms']['p50']:.1f} ms"
             f" p95 {r['lint_ms']['p95']:.1f} ms; parse+lint p95"
