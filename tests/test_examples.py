@@ -62,7 +62,9 @@ def test_copy_example_copies_sources_without_build_output(
 ) -> None:
     # An examples folder after someone ran cargo in it.
     examples = tmp_path / "examples"
-    shutil.copytree(EXAMPLES_DIR / "hello-gpu", examples / "hello-gpu")
+    shutil.copytree(
+        EXAMPLES_DIR / "hello-gpu", examples / "hello-gpu", ignore=shutil.ignore_patterns("target")
+    )
     (examples / "hello-gpu" / "target" / "debug").mkdir(parents=True)
     monkeypatch.setattr(rust_workspaces, "EXAMPLES_DIR", examples)
     workspace = copy_example(tmp_path / "copies")
