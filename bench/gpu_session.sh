@@ -28,3 +28,6 @@ echo "== engine (issue 3)"
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-120} TEST_TIMEOUT=${TEST_TIMEOUT:-80} REPEAT=${REPEAT:-2} \
   bash bench/run_engine_gpu.sh >"$OUT/engine.log" 2>&1
 echo "engine rc=$?"; tail -25 "$OUT/engine.log"
+# The run tool brings back only a few files: everything goes home as one archive.
+tar -C "$OUT" -czf /tmp/gpu-session.tgz . && find "$OUT" -mindepth 1 -delete \
+  && mv /tmp/gpu-session.tgz "$OUT/gpu-session.tgz"
