@@ -29,10 +29,11 @@ threads (``trio.to_thread.run_sync``), never from the event loop (LMDB, numba an
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -728,18 +729,12 @@ class HotWorkspace:
         from rustg.gpu.backend import Device
 
         # One file is small work: the CPU, where it costs no launch or transfer (issue 3), and
-        # one numba thread: waking the parallel pool for one file only adds jitter (measured on
-        # a loaded 2-core machine, 1,300-line file: items p95 116 ms with the pool, 3.5 ms
-        # without). set_num_threads is per calling thread, so other work is unaffected.
-        threads = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
+        # one numba thread (see one_numba_thread).
+        with one_numba_thread():
             offsets = np.array([0, len(buf)], dtype=np.int64)
             tokens, tree, items = self.backend.index(
                 buf, offsets, editions=edition, device=Device.CPU
             )
-        finally:
-            numba.set_num_threads(threads)
         self.stats.lex_calls += 1
         self.stats.files_lexed += 1
         return _Slot(digest, tokens, tree, items, edition)
@@ -754,7 +749,9 @@ class HotWorkspace:
         # The backend's policy picks the device for the whole batch (auto: the GPU when there
         # is one and the batch is big); tree and items follow the lexer there.
         device = self.backend.device_for(len(buffer), len(contents))
-        tokens, tree, items = self.backend.index(buffer, offs, editions=eds, device=device)
+        small = len(buffer) < PARALLEL_MIN_BYTES
+        with one_numba_thread() if small else contextlib.nullcontext():
+            tokens, tree, items = self.backend.index(buffer, offs, editions=eds, device=device)
         self.stats.lex_calls += 1
         self.stats.files_lexed += len(paths)
         out = []
@@ -796,6 +793,27 @@ class HotWorkspace:
             self.stats.cache_writes += len(values)
         except lmdb.Error:
             self.stats.cache_errors += 1  # e.g. MapFullError: the next start lexes again
+
+
+#: Batches below this many bytes are indexed on one numba thread. The parallel pool's
+#: barriers wait for a thread the OS has descheduled, so on a loaded machine a small batch
+#: pays tens of ms of jitter per kernel for little gain. Measured on the shared 2-core box
+#: (load 1-1.5): regex 1.7 (0.7 MB) 27-190 ms with 2 threads vs 13-20 ms with one; a 4.4 MB
+#: corpus slice 96-107 vs 117-135 ms; the whole 63 MB corpus 1.4-1.8 s vs 1.9-2.0 s.
+PARALLEL_MIN_BYTES = 4 << 20
+
+
+@contextlib.contextmanager
+def one_numba_thread() -> Iterator[None]:
+    """numba's parallel kernels on one thread for the duration (per calling thread: other
+    threads' work is unaffected). A single 1,300-line file on the loaded 2-core box: items
+    p95 116 ms with the pool, 3.5 ms without."""
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
 
 
 def _with_buffer(tokens: TokenArrays, buf: npt.NDArray[np.uint8]) -> TokenArrays:

@@ -318,3 +318,34 @@ def test_each_file_is_lexed_in_its_edition_and_a_manifest_change_relexes_it(env:
     assert first_error("old/src/lib.rs") == ["ERR_UNKNOWN_PREFIX"]
     assert ws.refresh_editions() == []
     assert ws.update("old/src/lib.rs", src).outcome is SlotOutcome.UNCHANGED
+
+
+def test_small_batches_index_on_one_numba_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numba
+
+    import rustg.gpu.hot as hot_mod
+
+    files = {f"f{i}.rs": f"fn f{i}() {{ let x = {i}; }}\n".encode() for i in range(4)}
+    calls: list[int] = []
+    real = numba.set_num_threads
+
+    def record(n: int) -> None:
+        calls.append(n)
+        real(n)
+
+    monkeypatch.setattr(numba, "set_num_threads", record)
+    before = numba.get_num_threads()
+    small = HotWorkspace()
+    small.load_all(files)
+    assert calls == [1, before]  # one thread for the batch, then restored
+    assert numba.get_num_threads() == before
+    calls.clear()
+    monkeypatch.setattr(hot_mod, "PARALLEL_MIN_BYTES", 1)  # every batch is "big"
+    big = HotWorkspace()
+    big.load_all(files)
+    assert calls == []
+    for p in files:  # the same arrays either way
+        a, b = small.file(p), big.file(p)
+        assert np.array_equal(a[0].kind, b[0].kind)
+        assert np.array_equal(a[1].match, b[1].match)
+        assert np.array_equal(a[2].head, b[2].head)
