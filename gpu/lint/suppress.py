@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rustg.gpu.lint.context import KIND, LintFile
+from rustg.gpu.lint.context import KIND, LintFile, text_hash
 from rustg.gpu.lint.model import Finding, Level
 
 __all__ = ["ALIASES", "UNKNOWN_LINT", "Scope", "find_scopes"]
@@ -37,6 +37,7 @@ _ATTR_LEVEL = {
     "deny": Level.DENY,
     "forbid": Level.DENY,
 }
+_LEVEL_HASHES = np.sort(np.array([text_hash(w) for w in _ATTR_LEVEL], dtype=np.uint64))
 _COMMENT = re.compile(r"//\s*rustg-lint:\s*(allow|warn|deny)\s*\(([^)]*)\)")
 
 
@@ -158,6 +159,18 @@ def find_scopes(
     # Attributes: `#` (`!`)? `[` level `(` ... `)` `]`, found through the tree.
     sig = ctx.sig
     pounds = sig[kind[sig] == KIND.POUND]
+    if len(pounds):
+        # only `#[level(` / `#![level(` can be ours: drop the rest (`#[inline]`, `#[derive]`,
+        # most of them) in one vectorised step; the loop below checks the text itself
+        kx = ctx.kind_x
+        nxt = ctx.nxt
+        j = nxt[pounds]
+        j = np.where(kx[j] == KIND.BANG, nxt[j], j)
+        w = nxt[j]
+        hx = ctx.hashes_x
+        hw = hx[w]
+        at = np.minimum(np.searchsorted(_LEVEL_HASHES, hw), len(_LEVEL_HASHES) - 1)
+        pounds = pounds[(kx[j] == KIND.OPEN_BRACKET) & (_LEVEL_HASHES[at] == hw)]
     for r in pounds.tolist():
         j = int(ctx.nxt[r])
         inner = False
@@ -221,7 +234,8 @@ def find_scopes(
                 resolve(ctx.text(name_row), s_byte, e_byte, level, rs, re_, top, module)
 
     # Comments: `// rustg-lint: allow(a, b)`.
-    comments = np.flatnonzero(kind == KIND.LINE_COMMENT)
+    comments = ctx.rows_containing(b"rustg-lint")  # _COMMENT needs the word: a pre-filter
+    comments = comments[kind[comments] == KIND.LINE_COMMENT]
     for r in comments.tolist():
         text = ctx.text(r)
         m = _COMMENT.search(text)

@@ -214,7 +214,7 @@ support.
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []
-        kx = np.append(ctx.kind, np.uint8(0))
+        kx = ctx.kind_x
         for i in gpu_fns(ctx):
             lo, hi = int(ctx.items.head[i]), int(ctx.items.end[i])
             rows = rows_between(ctx, lo, hi + 1)
@@ -495,7 +495,7 @@ not written yet.
             if not names:
                 continue
             barriers = rows[ctx.is_text(rows, "sync_threads")]
-            kx = np.append(ctx.kind, np.uint8(0))
+            kx = ctx.kind_x
             for name in set(names):
                 uses = rows[ctx.is_text(rows, name)]
                 uses = uses[kx[ctx.nxt[uses]] == KIND.OPEN_BRACKET]

@@ -73,7 +73,7 @@ slow multi-instruction sequence on the GPU (tens of cycles). In a hot loop, hois
         hot = ctx.in_gpu(sig) & ctx.region_at(sig, Region.LOOP)
         ops = sig[hot & ((k == KIND.SLASH) | (k == KIND.PERCENT))]
         out = []
-        kx = np.append(ctx.kind, np.uint8(0))
+        kx = ctx.kind_x
         for r in ops.tolist():
             nx = int(ctx.nxt[r])
             if kx[nx] == KIND.EQ:  # `/=`: the divisor is after it
@@ -112,7 +112,7 @@ over the stride instead.
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []
-        kx = np.append(ctx.kind, np.uint8(0))
+        kx = ctx.kind_x
         for i in gpu_fns(ctx):
             lo, hi = ctx.body_range(i)
             words = tainted_names(ctx, lo, hi) | set(THREAD_WORDS)
@@ -199,7 +199,7 @@ Use `.count()` (or iterate the iterator directly).
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []
-        kx = np.append(ctx.kind, np.uint8(0))
+        kx = ctx.kind_x
         for r in ctx.word_rows("collect").tolist():
             p = int(ctx.prv[r])
             if p < 0 or ctx.kind[p] != KIND.DOT:
@@ -259,7 +259,7 @@ Use `Vec::with_capacity(n)`, or `(0..n).map(|i| i * 2).collect()`.
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []
-        kx = np.append(ctx.kind, np.uint8(0))
+        kx = ctx.kind_x
         for r in ctx.word_rows("Vec").tolist():
             # Vec :: new ( ) ;
             a = int(ctx.nxt[r])

@@ -77,20 +77,24 @@ the kernel's `max_threads_per_block` in `[workspace.metadata.rustg.kernels.<name
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []
-        kx = np.append(ctx.kind, np.uint8(0))
+        kx = ctx.kind_x
         for r in ctx.word_rows("launch", "new").tolist():
             o = int(ctx.nxt[r])
             if kx[o] != KIND.OPEN_PAREN or ctx.match[o] < 0:
                 continue
+            launch = ctx.text(r) == "launch"
+            if not launch:  # `LaunchConfig::new`: checked before reading the arguments
+                p = int(ctx.prv[r])
+                pp = int(ctx.prv[int(ctx.prv[p])]) if p >= 0 else -1
+                if pp < 0 or ctx.text(pp) != "LaunchConfig":
+                    continue
             args = call_args(ctx, o)
-            if ctx.text(r) == "launch":
+            if launch:
                 if len(args) < 3:
                     continue
                 kernel, block = _kernel_name(ctx, *args[0]), args[2]
             else:
-                p = int(ctx.prv[r])
-                pp = int(ctx.prv[int(ctx.prv[p])]) if p >= 0 else -1
-                if pp < 0 or ctx.text(pp) != "LaunchConfig" or len(args) != 2:
+                if len(args) != 2:
                     continue
                 kernel, block = "", args[1]
             threads = _dims(ctx, *block)
@@ -129,7 +133,7 @@ Sizes are counted for primitive element types with a literal `N`.
     def check(self, ctx: Any) -> list[Finding]:
         it = ctx.items
         out = []
-        kx = np.append(ctx.kind, np.uint8(0))
+        kx = ctx.kind_x
         kernels = np.flatnonzero(
             ((it.flags & np.uint32(ItemFlag.KERNEL)) != 0) & (it.kind == ItemKind.FN)
         )
@@ -188,7 +192,7 @@ per-kernel opt-in, which rustg does not do.
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []
-        kx = np.append(ctx.kind, np.uint8(0))
+        kx = ctx.kind_x
         for r in ctx.word_rows("with_shared_mem_bytes").tolist():
             o = int(ctx.nxt[r])
             if kx[o] != KIND.OPEN_PAREN or ctx.match[o] < 0:

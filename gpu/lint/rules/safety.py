@@ -68,7 +68,7 @@ reviewer checks the code against.
         out = []
         sig = ctx.sig
         uns = sig[ctx.keyword[sig] == KW.UNSAFE]
-        kx = np.append(ctx.kind, np.uint8(0))
+        kx = ctx.kind_x
         for u in uns.tolist():
             o = int(ctx.nxt[u])
             if kx[o] != KIND.OPEN_BRACE:
@@ -214,7 +214,7 @@ undefined behaviour. The type is read from `let x: T = ...` or `zeroed::<T>()`.
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []
-        kx = np.append(ctx.kind, np.uint8(0))
+        kx = ctx.kind_x
         for r in ctx.word_rows("zeroed").tolist():
             p = int(ctx.prv[r])
             if p < 0 or ctx.kind[p] != KIND.COLON:
@@ -276,7 +276,7 @@ Prefer `ptr.cast::<B>()` with a comment on why the layout matches, or a safe con
     def check(self, ctx: Any) -> list[Finding]:
         out = []
         sig = ctx.sig
-        kx = np.append(ctx.kind, np.uint8(0))
+        kx = ctx.kind_x
         ases = sig[ctx.keyword[sig] == KW.AS]
 
         def ptr_type(a: int) -> tuple[str, int] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -63,10 +64,17 @@ class _Naming(FileRule):
         """Vectorised pre-filter over the name tokens: True where the name may be wrong."""
         raise NotImplementedError
 
+    @functools.cached_property
+    def _kind_table(self) -> Any:
+        """Item kind -> one of ``kinds`` (a lookup instead of ``np.isin`` per file)."""
+        t = np.zeros(256, dtype=bool)
+        t[[int(k) for k in self.kinds]] = True
+        return t
+
     def check(self, ctx: Any) -> list[Finding]:
         it = ctx.items
         out: list[Finding] = []
-        sel = np.isin(it.kind, np.array([int(k) for k in self.kinds], dtype=np.uint8))
+        sel = self._kind_table[it.kind]
         sel &= it.name_first >= 0
         idx = np.flatnonzero(sel)
         if len(idx) == 0:
@@ -74,8 +82,7 @@ class _Naming(FileRule):
         nf = it.name_first[idx]
         s_byte = ctx.start[nf].astype(np.int64)
         e_byte = ctx.end[it.name_last[idx]].astype(np.int64)
-        c = ctx.byte_class_counts
-        counts = {k: v[e_byte] - v[s_byte] for k, v in c.items()}
+        counts = ctx.class_counts(s_byte, e_byte)
         lead = np.frombuffer(ctx.source, dtype=np.uint8)[s_byte] if len(s_byte) else s_byte
         idx = idx[self.suspects(counts, lead, e_byte - s_byte)]
         for i in idx.tolist():
@@ -273,7 +280,9 @@ class TodoWithoutIssue(FileRule):
 
     def check(self, ctx: Any) -> list[Finding]:
         k = ctx.kind
-        rows = np.flatnonzero((k == KIND.LINE_COMMENT) | (k == KIND.BLOCK_COMMENT))
+        # only comments that hold one of the words can match (_TODO needs one of them)
+        rows = ctx.rows_containing(b"TODO", b"FIXME", b"XXX")
+        rows = rows[(k[rows] == KIND.LINE_COMMENT) | (k[rows] == KIND.BLOCK_COMMENT)]
         out = []
         for r in rows.tolist():
             text = ctx.text(r)
