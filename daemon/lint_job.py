@@ -51,8 +51,12 @@ class LintJob:
     def _build(self) -> Any:
         from rustg.gpu.lint.config import load_lint_config
         from rustg.gpu.lint.engine import LintEngine
+        from rustg.gpu.lint.user_rules import load_user_rules
 
-        return LintEngine(config=load_lint_config(self.root), env=self._env)
+        config = load_lint_config(self.root)
+        # the user's rules (rustg-lint.toml, docs/lint-rules.md), as `cargo g lint` runs them
+        extra = load_user_rules(config, self.root)
+        return LintEngine(extra_rules=extra, config=config, env=self._env)
 
     def _run(
         self, generation: int, changed: Mapping[str, str | None]
