@@ -214,24 +214,33 @@ class JobsTable:
         if not self.jobs:
             yield Text("no jobs yet", style="dim")
             return
-        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-        table.add_column("job")
-        table.add_column("state")
-        table.add_column("gen", justify="right")
-        table.add_column("time", justify="right")
-        table.add_column("summary", overflow="ellipsis", no_wrap=True)
+        rows = []
         for job in self.jobs:
             state = job.state.value
             if job.state is JobState.RUNNING:
                 state = f"{spinner_frame(self.now, ascii_only=options.ascii_only)} {state}"
             duration = job_duration(job, self.now)
-            table.add_row(
+            rows.append((
                 job.name,
                 Text(state, style=JOB_STATE_STYLE[job.state]),
                 str(job.generation),
                 "" if duration is None else format_duration(duration),
                 job.summary,
-            )
+            ))  # fmt: skip
+        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+        # A narrow terminal shortens the summary, never the job, state or numbers: those
+        # columns are as wide as their widest cell.
+        fixed = [("job", "left"), ("state", "left"), ("gen", "right"), ("time", "right")]
+        widths = [
+            max(len(name), *(len(str(row[i])) for row in rows)) for i, (name, _) in enumerate(fixed)
+        ]
+        for (name, justify), width in zip(fixed, widths, strict=True):
+            table.add_column(name, justify=justify, no_wrap=True, min_width=width)  # type: ignore[arg-type]
+        gaps = 2 * len(fixed)  # one space of padding on each side of an inner column edge
+        rest = max(8, options.max_width - sum(widths) - gaps)
+        table.add_column("summary", overflow="ellipsis", no_wrap=True, max_width=rest)
+        for row in rows:
+            table.add_row(*row)
         yield table
 
 

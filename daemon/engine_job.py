@@ -34,6 +34,8 @@ def _is_manifest(path: str) -> bool:
 
 
 class ParseJob:
+    verb = "parsed"  # in its job row: "3 files parsed; ..."
+
     def __init__(
         self,
         root: Path,

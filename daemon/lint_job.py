@@ -37,6 +37,8 @@ def _is_rust(path: str) -> bool:
 
 
 class LintJob:
+    verb = "linted"  # in its job row: "3 files linted; ..."
+
     def __init__(self, root: Path, *, parse_job: Any, env: Any = None) -> None:
         self.root = root
         self._parse = parse_job  # its .hot is the HotWorkspace, once the first parse ran

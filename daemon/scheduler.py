@@ -49,7 +49,18 @@ class JobMode(enum.Enum):
 #: A file job: (generation, changed paths → digest or None) → diagnostics per file, or None
 #: when it has nothing to say for this change set. A job may also have ``wants(changed) ->
 #: bool``, asked first: False skips it for this change set without a job row.
+#: Its job row's summary: the job's ``last_summary`` (set by its run) when it has one, else the
+#: number of files it reported on and its ``verb`` ("parsed", "linted" ...).
 FileJob = Callable[[int, dict[str, str | None]], Awaitable[dict[str, list[Diagnostic]] | None]]
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def job_verb(job: FileJob) -> str:
+    verb = getattr(job, "verb", "checked")
+    return verb if isinstance(verb, str) else "checked"
 
 
 class Scheduler:
@@ -204,10 +215,16 @@ class Scheduler:
         # must not show "succeeded" while another file still has syntax errors.
         current = self.publisher.state.diagnostics.get(source, {})
         errors = sum(d.severity is Severity.ERROR for ds in current.values() for d in ds)
+        warnings = sum(d.severity is Severity.WARNING for ds in current.values() for d in ds)
+        # A job may say what it did (e.g. the kernels it built); else: files and the verb.
+        done = (
+            getattr(job, "last_summary", "")
+            or f"{plural(len(files or {}), 'file')} {job_verb(job)}"
+        )
         self._job(
             name, JobState.FAILED if errors else JobState.SUCCEEDED, generation,
             started_at=started, finished_at=time.time(),
-            summary=f"{len(files or {})} file(s) parsed, {errors} error(s) in the workspace",
+            summary=f"{done}; workspace: {plural(errors, 'error')}, {plural(warnings, 'warning')}",
         )  # fmt: skip
 
     def start_check(self, generation: int) -> None:

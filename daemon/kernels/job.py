@@ -21,9 +21,10 @@ import trio
 from rustg.protocol import Diagnostic
 
 from ..cache import Cache, load_cache_config
-from ..scheduler import JobMode
+from ..scheduler import JobMode, plural
 from ..threads import tracked
 from ..workspace import WorkspacePaths
+from .build import PackageBuild
 from .procs import Cancellation
 from .toolchain import NoKernelToolchain
 from .workspace import build_workspace_kernels
@@ -48,6 +49,7 @@ class KernelJob:
         self.unavailable: str | None = None  # why kernels cannot be built here, once known
         self.builds_cancelled = 0
         self.last_cancelled: Cancellation | None = None  # the latest superseded build's
+        self.last_summary = ""  # its job row: what the latest build did
 
     def wants(self, changed: Mapping[str, str | None]) -> bool:
         return self._first or (self.unavailable is None and self._relevant(changed))
@@ -81,6 +83,7 @@ class KernelJob:
                 "cached" if all(a.cached for a in build.archs) else "built",
             )  # fmt: skip
         self._reported = {f for f, ds in files.items() if ds}
+        self.last_summary = describe_builds(builds)
         return files
 
     def _clear_reported(self) -> dict[str, list[Diagnostic]] | None:
@@ -109,5 +112,16 @@ class KernelJob:
             raise
         except NoKernelToolchain as exc:  # say so once, then stay out of the way
             self.unavailable = str(exc)
+            self.last_summary = f"not built: {exc}"
             log.warning("kernels will not be built: %s", exc)
             return self._clear_reported()
+
+
+def describe_builds(builds: list[PackageBuild]) -> str:
+    """E.g. "4 kernels, sm_80+sm_90, 2 units rebuilt"; "no kernels"."""
+    kernels = sum(len(b.extraction.kernels) for b in builds)
+    if not kernels:
+        return "no kernels"
+    archs = "+".join(sorted({a.arch for b in builds for a in b.archs})) or "no arch"
+    rebuilt = sum(not u.cached for b in builds for a in b.archs for u in a.units)
+    return f"{plural(kernels, 'kernel')}, {archs}, {plural(rebuilt, 'unit')} rebuilt"

@@ -195,6 +195,17 @@ def test_ascii_terminal_gets_an_ascii_spinner() -> None:
     assert "check  \\ running" in text
 
 
+def test_narrow_terminal_shortens_the_summary_not_the_job_columns() -> None:
+    console = Console(file=io.StringIO(), width=50, color_system=None)
+    job = m.JobInfo(
+        name="kernels", state=m.JobState.SUCCEEDED, generation=12, started_at=0.0,
+        finished_at=0.84, summary="4 kernels, sm_80+sm_90, 2 units rebuilt; workspace: 0 errors",
+    )  # fmt: skip
+    rows = render(view.JobsTable([job], now=1.0), console).splitlines()
+    assert rows[1].startswith("kernels  succeeded   12  0.84s  4 kernels, ")
+    assert rows[1].endswith("…") and len(rows[1]) <= 50
+
+
 def test_error_with_code_frame() -> None:
     state = state_with(MISMATCH, UNUSED)
     text = render(view.render_diagnostics(state, read_lines))

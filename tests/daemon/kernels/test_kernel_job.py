@@ -4,6 +4,7 @@ build's real rustc processes, its result is dropped, and the other file jobs nev
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -18,7 +19,14 @@ from rustg.daemon.publisher import Publisher
 from rustg.daemon.scheduler import KERNELS_JOB, JobMode, Scheduler
 from rustg.daemon.store import Store
 from rustg.daemon.workspace import WorkspacePaths
-from rustg.protocol import Diagnostic, DiagnosticsPublished, Event, JobState, JobUpdate
+from rustg.protocol import (
+    Diagnostic,
+    DiagnosticsPublished,
+    Event,
+    JobState,
+    JobUpdate,
+    Severity,
+)
 from rustg.protocol.state import WorkspaceState
 from tests.support.rust_workspaces import copy_example
 
@@ -138,3 +146,15 @@ def test_a_newer_save_kills_the_running_kernel_build(tmp_path: Path) -> None:
     warnings: list[Diagnostic] = published[0].files[KERNELS]
     line = k.read_text().splitlines().index("    let unused = 1u32;") + 1
     assert [(d.file, d.line) for d in warnings if "unused" in d.message] == [(KERNELS, line)]
+    # Its job row says what was built and what the workspace now holds.
+    done = next(
+        e.job for e in events
+        if isinstance(e, JobUpdate) and e.job.name == KERNELS_JOB
+        and (e.job.generation, e.job.state) == (2, JobState.SUCCEEDED)
+    )  # fmt: skip
+    n_warnings = sum(d.severity is Severity.WARNING for d in warnings)
+    assert re.fullmatch(
+        rf"4 kernels, sm_\d+(\+sm_\d+)*, \d+ units? rebuilt;"
+        rf" workspace: 0 errors, {n_warnings} warnings?",
+        done.summary,
+    ), done.summary
