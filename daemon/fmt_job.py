@@ -47,6 +47,8 @@ def _is_rust(path: str) -> bool:
 
 
 class FmtJob:
+    verb = "checked"  # in its job row: "3 files checked; ..."
+
     # In the background: a save's parse diagnostics never wait for rustfmt, and a newer save
     # of the same files makes a running check stale (it is cancelled, not queued behind).
     mode = JobMode.SUPERSEDING
@@ -65,7 +67,10 @@ class FmtJob:
             from rustg.gpu.fmt.driver import Formatter
             from rustg.gpu.fmt.known import KnownFormatted
 
-            self._formatter = Formatter(known=KnownFormatted(self._env), jobs=1)
+            # Printed items remembered: a save re-prints only the items it touched.
+            self._formatter = Formatter(
+                known=KnownFormatted(self._env), jobs=1, item_memo_bytes=32 << 20
+            )
         return self._formatter
 
     def _check(self, rel: str, content: bytes) -> list[Diagnostic]:
@@ -150,10 +155,13 @@ class FmtJob:
                 message="outside the workspace",
             )  # fmt: skip
         formatter = self._get_formatter()
+        # An editor's buffer, not a save: the fast path is read, not written (an LMDB commit
+        # is an fsync, slower than formatting the one item a keystroke changed). The save
+        # check of the same content records it.
         if request.content is None:
-            result = formatter.format_file(path)
+            result = formatter.format_file(path, remember=False)
         else:
-            result = formatter.format_bytes(path, request.content.encode())
+            result = formatter.format_bytes(path, request.content.encode(), remember=False)
         edits = []
         if result.outcome is Outcome.CHANGED and result.formatted is not None:
             edits = [

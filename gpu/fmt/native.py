@@ -17,6 +17,12 @@ make a group larger than rustfmt's and so the check stricter.
 
 Items are independent, so they are printed one after another from the shared token arrays (the
 per-item cost is the reading of its own tokens; see bench/fmt_native_coverage.py for MB/s).
+
+An item's printed text depends only on its own bytes (from its first attribute to its last
+token: :func:`~rustg.gpu.fmt.native_tokens.item_tokens` reads nothing outside them, and every
+top-level item starts at column 0) and on the config. An :class:`ItemMemo` remembers it by
+(config digest, item bytes), so the daemon's check after a save that touched one item prints
+only that item (the group check below is redone on every call: it looks across items).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from rustg.gpu.fmt.native_print import Printer, Widths, compare_use_keys
 from rustg.gpu.fmt.native_tokens import Unsupported, item_tokens
 from rustg.gpu.items import ItemKind
 
-__all__ = ["format_top_level_items", "native_config_supported"]
+__all__ = ["ItemMemo", "format_top_level_items", "native_config_supported"]
 
 _USE, _MOD, _EXTERN_CRATE = int(ItemKind.USE), int(ItemKind.MOD), int(ItemKind.EXTERN_CRATE)
 
@@ -64,7 +70,46 @@ def _enum_value(v: Any) -> str:
     return str(getattr(v, "value", v))
 
 
-def format_top_level_items(source: bytes, tokens, tree, items, config: Any) -> list[str | None]:  # type: ignore[no-untyped-def]
+#: (text or None, reorder kind or 0, reorder key, #[macro_use]) of one printed item
+_Printed = tuple[str | None, int, Any, bool]
+
+
+class ItemMemo:
+    """Printed items by (config digest, item bytes), up to ``max_bytes`` of item source.
+
+    A full memo is emptied and refilled (a cache: a lost entry costs one print). Threads may
+    share it: each operation is one dict operation under the GIL.
+    """
+
+    def __init__(self, max_bytes: int = 32 << 20) -> None:
+        self.max_bytes = max_bytes
+        self._entries: dict[tuple[str, bytes], _Printed] = {}
+        self._bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: tuple[str, bytes]) -> _Printed | None:
+        found = self._entries.get(key)
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
+
+    def put(self, key: tuple[str, bytes], value: _Printed) -> None:
+        if self._bytes + len(key[1]) > self.max_bytes:
+            self._entries.clear()
+            self._bytes = 0
+        self._entries[key] = value
+        self._bytes += len(key[1])
+
+
+def format_top_level_items(  # type: ignore[no-untyped-def]
+    source: bytes, tokens, tree, items, config: Any, *, memo: ItemMemo | None = None
+) -> list[str | None]:
     """See the module docstring. ``tokens``, ``tree``, ``items``: ``index_file(source)``."""
     del tree  # the printer walks tokens itself; the tree is part of the interface for later use
     top = np.flatnonzero(items.depth == 0)
@@ -75,9 +120,18 @@ def format_top_level_items(source: bytes, tokens, tree, items, config: Any) -> l
     ascii_text = source.decode("ascii") if source.isascii() else None
     out: list[str | None] = []
     meta: list[tuple[int, Any, bool]] = []  # (reorder kind or 0, key, macro_use)
+    digest = config.digest() if memo is not None else ""
     for idx in top.tolist():
         kind = int(items.kind[idx])
         lo, hi = int(items.start[idx]), int(items.end[idx])
+        memo_key = ("", b"")
+        if memo is not None:
+            memo_key = (digest, source[int(tokens.start[lo]) : int(tokens.end[hi])])
+            found = memo.get(memo_key)
+            if found is not None:
+                out.append(found[0])
+                meta.append(found[1:])
+                continue
         text: str | None = None
         key: Any = None
         macro_use = False
@@ -104,6 +158,8 @@ def format_top_level_items(source: bytes, tokens, tree, items, config: Any) -> l
                 reorder = _MOD
         out.append(text)
         meta.append((reorder, key, macro_use))
+        if memo is not None:
+            memo.put(memo_key, (text, reorder, key, macro_use))
     _check_groups(source, tokens, items, top, out, meta)
     return out
 

@@ -55,6 +55,11 @@ _COMMENTS = np.array(
     dtype=np.uint8,
 )
 _SPACE_BYTES = np.array([0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C], dtype=np.uint8)
+# Lookup tables (uint8 kind or byte -> bool): a table index is ~10x cheaper than np.isin here.
+_IS_COMMENT = np.zeros(256, dtype=np.bool_)
+_IS_COMMENT[_COMMENTS] = True
+_IS_SPACE = np.zeros(256, dtype=np.bool_)
+_IS_SPACE[_SPACE_BYTES] = True
 
 _OPEN = {int(TokenKind.OPEN_PAREN), int(TokenKind.OPEN_BRACKET), int(TokenKind.OPEN_BRACE)}
 _CLOSE = {int(TokenKind.CLOSE_PAREN), int(TokenKind.CLOSE_BRACKET), int(TokenKind.CLOSE_BRACE)}
@@ -84,18 +89,17 @@ def _stream(arrays: TokenArrays) -> _Stream:
     # rustfmt drops a UTF-8 byte order mark by design: like whitespace, it is not compared.
     rows = np.flatnonzero((kind != _WS) & (kind != _BOM))
     n = len(arrays.buffer)
-    # Per byte: which token it belongs to (tokens cover the file exactly), via a marker scan.
-    marks = np.zeros(n + 1, dtype=np.int32)
-    np.add.at(marks, start, 1)
-    owner = np.cumsum(marks[:n]) - 1
-    byte_kind = kind[owner] if n else np.zeros(0, dtype=np.uint8)
+    # Per byte: the kind of the token it belongs to (tokens cover the file exactly, in order).
+    lengths = (arrays.end - start).astype(np.int64)
+    if int(lengths.sum()) != n:
+        raise SafetyNetError("the lexer's tokens do not cover the file")
+    byte_kind = np.repeat(kind, lengths)
     keep = (byte_kind != _WS) & (byte_kind != _BOM)
     # newline_style rewrites every line ending, inside string literals too: "\r\n" == "\n".
     buf = arrays.buffer[:n]
     if n > 1:
         keep[:-1] &= ~((buf[:-1] == 0x0D) & (buf[1:] == 0x0A))
-    in_comment = np.isin(byte_kind, _COMMENTS)
-    keep &= ~(in_comment & np.isin(arrays.buffer[:n], _SPACE_BYTES))
+    keep &= ~(_IS_COMMENT[byte_kind] & _IS_SPACE[buf])
     return _Stream(kind[rows], arrays.buffer[:n][keep], arrays, rows)
 
 

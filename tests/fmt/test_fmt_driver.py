@@ -297,3 +297,34 @@ def test_stats_view_is_exact_text() -> None:
 def test_result_type_defaults() -> None:
     result = FileResult(Path("x.rs"), b"", b"", Outcome.UNCHANGED, Route.NATIVE)
     assert not result.changed
+
+
+def test_edits_with_equal_ends_keep_their_line_numbers() -> None:
+    before = b"".join(b"line %d\n" % i for i in range(50))
+    after = before.replace(b"line 20\n", b"LINE 20\nextra\n").replace(b"line 30\n", b"")
+    edits = edits_between(before, after)
+    assert [(e.start_line, e.end_line) for e in edits] == [(20, 21), (30, 31)]
+    lines = before.decode().splitlines(keepends=True)
+    for edit in reversed(edits):
+        lines[edit.start_line : edit.end_line] = [edit.new_text]
+    assert "".join(lines).encode() == after
+
+
+def test_daemon_style_formatter_reprints_only_changed_items(tmp_path: Path) -> None:
+    """The item memo: a second format of a file with one item changed prints one item, and
+    ``remember=False`` leaves the fast path's table untouched."""
+    body = b"\n".join(b"fn f%d(a: u32) -> u32 {\n    a + %d\n}\n" % (i, i) for i in range(20))
+    path = _source_file(tmp_path, body)
+    known = KnownFormatted.open(tmp_path / "known")
+    try:
+        formatter = Formatter(known=known, env=NO_HOME, item_memo_bytes=1 << 20)
+        assert formatter.format_bytes(path, body, remember=False).outcome is Outcome.UNCHANGED
+        edited = body.replace(b"fn f7(", b"fn  f7 (")
+        result = formatter.format_bytes(path, edited, remember=False)
+        assert result.outcome is Outcome.CHANGED and result.formatted == body
+        assert result.route is Route.NATIVE
+        memo = formatter.native.keywords["memo"]  # type: ignore[union-attr]
+        assert (memo.misses, memo.hits) == (21, 19)
+        assert known.get(formatter.known_key(path, edited)) is None
+    finally:
+        known.close()

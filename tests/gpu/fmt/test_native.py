@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from rustg.gpu.fmt.config import FmtConfig
-from rustg.gpu.fmt.native import format_top_level_items, native_config_supported
+from rustg.gpu.fmt.native import ItemMemo, format_top_level_items, native_config_supported
 from rustg.gpu.items import index_file
 
 DATA = Path(__file__).parent / "data" / "native"
@@ -115,3 +115,36 @@ _Z = "Z" * 80
 )
 def test_width_boundaries(source: str, expected: str | None) -> None:
     assert _native(source.encode()) == [expected]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_memo_gives_the_same_items(case: str) -> None:
+    """Printed items remembered by their bytes: a second file sharing items prints the same."""
+    source = (DATA / f"{case}.rs").read_bytes()
+    memo = ItemMemo()
+    tokens, tree, items = index_file(source)
+    first = format_top_level_items(source, tokens, tree, items, CONFIG, memo=memo)
+    assert first == _native(source) and memo.hits == 0
+    # The same items behind a changed prefix (different byte offsets): all looked up.
+    shifted = b"\n\n\n" + source
+    tokens, tree, items = index_file(shifted)
+    again = format_top_level_items(shifted, tokens, tree, items, CONFIG, memo=memo)
+    assert again == first
+    assert memo.hits == len(first) and memo.misses == len(first)
+
+
+def test_memo_keys_include_the_config() -> None:
+    source = b"fn f() {}\n"
+    memo = ItemMemo()
+    tokens, tree, items = index_file(source)
+    assert format_top_level_items(source, tokens, tree, items, CONFIG, memo=memo) == ["fn f() {}"]
+    narrow = FmtConfig(edition="2021", raw={"max_width": 80}, max_width=80)
+    assert format_top_level_items(source, tokens, tree, items, narrow, memo=memo) == [None]
+    assert memo.hits == 0
+
+
+def test_full_memo_starts_over() -> None:
+    memo = ItemMemo(max_bytes=10)
+    memo.put(("c", b"12345678"), ("x", 0, None, False))
+    memo.put(("c", b"abcdef"), ("y", 0, None, False))
+    assert memo.get(("c", b"12345678")) is None and len(memo) == 1
