@@ -191,54 +191,84 @@ def _probe(command: list[str]) -> str | None:
 def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     checks: list[dict[str, Any]] = []
 
-    def check(name: str, value: str | None, *, required: bool, hint: str) -> None:
+    def check(name: str, value: str | None, *, required: bool, role: str, fix: str = "") -> None:
+        """One row: ``role`` says what the thing is for, ``fix`` what to do when it is not ok."""
         status = "ok" if value else ("missing" if required else "absent")
-        checks.append({"check": name, "status": status, "found": value, "hint": hint})
+        checks.append({"check": name, "status": status, "found": value, "role": role, "fix": fix})
 
-    check("cargo", _probe(["cargo", "--version"]), required=True, hint="install Rust via rustup")
-    check("rustc (stable)", _probe(["rustc", "--version"]), required=True, hint="rustup")
+    check("cargo", _probe(["cargo", "--version"]), required=True,
+          role="builds the host side", fix="install Rust (rustup.rs)")  # fmt: skip
+    check("rustc (stable)", _probe(["rustc", "--version"]), required=True,
+          role="host compiler", fix="install Rust (rustup.rs)")  # fmt: skip
     check("rustc (nightly)", _probe(["rustc", "+nightly", "--version"]), required=False,
-          hint="kernels compile with nightly, or stable with RUSTC_BOOTSTRAP=1")  # fmt: skip
+          role="compiles kernels to PTX",
+          fix="`rustup toolchain install nightly`, or stable with RUSTC_BOOTSTRAP=1")  # fmt: skip
     targets = subprocess.run(
         ["rustc", "--print", "target-list"], capture_output=True, text=True, check=False
     ).stdout if shutil.which("rustc") else ""  # fmt: skip
     nvptx = "nvptx64-nvidia-cuda" if "nvptx64-nvidia-cuda" in targets.split() else None
-    check("nvptx64 target", nvptx, required=False, hint="rustc's PTX backend")
-    check("rustfmt", _probe(["rustfmt", "--version"]), required=False, hint="rustup component")
+    check("nvptx64 target", nvptx, required=False, role="rustc's PTX backend",
+          fix="`rustup target add nvptx64-nvidia-cuda --toolchain nightly`")  # fmt: skip
+    check("rustfmt", _probe(["rustfmt", "--version"]), required=False,
+          role="cargo g fmt delegates to it", fix="`rustup component add rustfmt`")  # fmt: skip
     check("ptxas", _probe(["ptxas", "--version"]) and shutil.which("ptxas"), required=False,
-          hint="CUDA toolkit: assembles PTX to cubin without a GPU")  # fmt: skip
+          role="assembles and checks PTX (cubin, fatbin) without a GPU",
+          fix="install the CUDA toolkit; without it PTX is built but not assembled")  # fmt: skip
     gpu = _probe(["nvidia-smi", "--query-gpu=name,compute_cap", "--format=csv,noheader"])
-    check("NVIDIA GPU", gpu, required=False, hint="without one, kernels run in host emulation")
-    check("redis-server", shutil.which("redis-server"), required=False, hint="shared cache tier")
+    check("NVIDIA GPU", gpu, required=False, role="runs kernels and the CUDA engine backend",
+          fix="none needed: kernels run in host emulation, the engine on the CPU")  # fmt: skip
+    check("engine backend", _engine_backend(), required=True,
+          role="where lexing, items and lint run (RUSTG_BACKEND=cpu|cuda|auto)",
+          fix="RUSTG_BACKEND is invalid: use cpu, cuda or auto")  # fmt: skip
+    check("redis-server", shutil.which("redis-server"), required=False,
+          role="the shared cache tier (optional)", fix="`apt install redis-server`")  # fmt: skip
     try:
         paths = resolve_paths(args.workspace)
         status = trio.run(query_status, paths) if is_locked(paths.lock_file) else None
         daemon = f"pid {status.daemon.pid}, generation {status.generation}" if status else None
     except (CliError, Exception):  # doctor reports, it does not fail on the thing it diagnoses
         daemon = None
-    check("rustgd daemon", daemon, required=False, hint="`rustgd start` in the workspace")
+    check("rustgd daemon", daemon, required=False, role="keeps this workspace hot",
+          fix="`rustgd start` in the workspace")  # fmt: skip
     try:
         from rustg.daemon.cache import Cache, load_cache_config
 
         with Cache.open(paths, load_cache_config(paths.root)) as cache:
             for tier, state, detail in cache.health():
                 ok = state == "ok"
+                fix = "" if ok else f"{state}: {detail}"
                 check(f"cache: {tier}", detail if ok else None, required=False,
-                      hint="" if ok else f"{state}: {detail}")  # fmt: skip
+                      role="kernel build cache", fix=fix)  # fmt: skip
     except Exception as exc:  # doctor reports, it does not fail on the thing it diagnoses
-        check("cache", None, required=False, hint=str(exc))
+        check("cache", None, required=False, role="kernel build cache", fix=str(exc))
     if args.json:
         print(json.dumps(checks, indent=2))
     else:
-        table = Table("check", "status", "found", "hint", title="cargo g doctor")
+        table = Table("check", "status", "found", "note", title="cargo g doctor")
         colours = {"ok": "green", "missing": "red", "absent": "yellow"}
         for row in checks:
             colour = colours[row["status"]]
-            table.add_row(
-                row["check"], f"[{colour}]{row['status']}[/]", row["found"] or "", row["hint"]
-            )
+            note = row["role"] if row["status"] == "ok" else f"[bold]{row['fix'] or row['role']}[/]"
+            table.add_row(row["check"], f"[{colour}]{row['status']}[/]", row["found"] or "", note)
         console.print(table)
     return EXIT_FAILURE if any(c["status"] == "missing" for c in checks) else EXIT_OK
+
+
+def _engine_backend() -> str | None:
+    """E.g. "auto: CPU (no CUDA driver or GPU)"; None when RUSTG_BACKEND is invalid."""
+    from rustg.gpu.backend import Backend, BackendKind
+    from rustg.gpu.errors import BackendUnavailable
+
+    try:
+        backend = Backend()
+    except BackendUnavailable:
+        return None
+    usable, why = backend.cuda_status()
+    if backend.kind is BackendKind.CPU:
+        return "cpu"
+    if backend.kind is BackendKind.CUDA:
+        return f"cuda ({why})" if usable else f"cuda, but {why}: engine calls will fail"
+    return f"auto: CUDA for workspace-wide work ({why})" if usable else f"auto: CPU ({why})"
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
