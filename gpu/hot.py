@@ -153,67 +153,87 @@ class WorkspaceView:
 
 
 def _split(
-    tokens: TokenArrays, tree: TokenTree, items: ItemIndex, f: int
-) -> tuple[TokenArrays, TokenTree, ItemIndex]:
-    """File ``f`` of a batch as single-file arrays (rows, offsets and links made relative)."""
-    b0, b1 = int(tokens.file_offsets[f]), int(tokens.file_offsets[f + 1])
-    t0, t1 = int(tokens.file_token_offsets[f]), int(tokens.file_token_offsets[f + 1])
-    ft = TokenArrays(
-        buffer=tokens.buffer[b0:b1],
-        file_offsets=np.array([0, b1 - b0], dtype=np.int64),
-        kind=tokens.kind[t0:t1].copy(),
-        start=tokens.start[t0:t1] - np.int32(b0),
-        end=tokens.end[t0:t1] - np.int32(b0),
-        keyword=tokens.keyword[t0:t1].copy(),
-        file_token_offsets=np.array([0, t1 - t0], dtype=np.int64),
-        file_status=tokens.file_status[f : f + 1].copy(),
-        file_utf8_error=np.where(
-            tokens.file_utf8_error[f : f + 1] >= 0,
-            tokens.file_utf8_error[f : f + 1] - np.int32(b0),
-            -1,
-        ).astype(np.int32),
-    )
+    tokens: TokenArrays, tree: TokenTree, items: ItemIndex
+) -> list[tuple[TokenArrays, TokenTree, ItemIndex]]:
+    """Every file of a batch as single-file arrays (rows, offsets and links made relative).
 
-    def rel(a: npt.NDArray[Any], base: int) -> npt.NDArray[np.int32]:
+    The relative columns are computed once over the whole batch (each row minus its file's
+    first row, -1 kept), then every file is slices of them: one ``np.where`` per column and
+    file was half of indexing regex's 63 files (profiled: 14 of 30 ms)."""
+    fo = tokens.file_offsets.astype(np.int64)
+    fto = tokens.file_token_offsets.astype(np.int64)
+    fio = items.file_item_offsets.astype(np.int64)
+    ao = items.attr_offsets.astype(np.int64)
+    n_files = len(fto) - 1
+
+    def rel(a: npt.NDArray[Any], base: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
         return np.where(a >= 0, a - base, -1).astype(np.int32)
 
+    tok_base = np.repeat(fto[:-1], np.diff(fto))  # per token: its file's first row
+    byte_base = np.repeat(fo[:-1], np.diff(fto)).astype(np.int32)
+    start = tokens.start - byte_base
+    end = tokens.end - byte_base
+    utf8 = rel(tokens.file_utf8_error, fo[:-1])
+    match, parent = rel(tree.match, tok_base), rel(tree.parent, tok_base)
     # Tree anomalies are sorted by their key row (the stray close of an unexpected close, the
     # open otherwise), so each file's are one contiguous range.
     key = np.where(tree.diag_kind == DelimIssue.UNEXPECTED_CLOSE, tree.diag_close, tree.diag_open)
-    d0, d1 = np.searchsorted(key, [t0, t1], side="left")
-    fr = TokenTree(
-        match=rel(tree.match[t0:t1], t0),
-        parent=rel(tree.parent[t0:t1], t0),
-        depth=tree.depth[t0:t1].copy(),
-        diag_kind=tree.diag_kind[d0:d1].copy(),
-        diag_open=rel(tree.diag_open[d0:d1], t0),
-        diag_close=rel(tree.diag_close[d0:d1], t0),
-    )
-    i0, i1 = int(items.file_item_offsets[f]), int(items.file_item_offsets[f + 1])
-    a0, a1 = int(items.attr_offsets[i0]), int(items.attr_offsets[i1])
-    fi = ItemIndex(
-        kind=items.kind[i0:i1].copy(),
-        file=np.zeros(i1 - i0, dtype=np.int32),
-        head=rel(items.head[i0:i1], t0),
-        start=rel(items.start[i0:i1], t0),
-        end=rel(items.end[i0:i1], t0),
-        name_first=rel(items.name_first[i0:i1], t0),
-        name_last=rel(items.name_last[i0:i1], t0),
-        trait_first=rel(items.trait_first[i0:i1], t0),
-        trait_last=rel(items.trait_last[i0:i1], t0),
-        vis=items.vis[i0:i1].copy(),
-        vis_open=rel(items.vis_open[i0:i1], t0),
-        body=rel(items.body[i0:i1], t0),
-        parent=rel(items.parent[i0:i1], i0),
-        depth=items.depth[i0:i1].copy(),
-        flags=items.flags[i0:i1].copy(),
-        file_item_offsets=np.array([0, i1 - i0], dtype=np.int64),
-        attr_offsets=items.attr_offsets[i0 : i1 + 1] - a0,
-        attr_kind=items.attr_kind[a0:a1].copy(),
-        attr_start=rel(items.attr_start[a0:a1], t0),
-        attr_end=rel(items.attr_end[a0:a1], t0),
-    )
-    return ft, fr, fi
+    d_off = np.searchsorted(key, fto, side="left")
+    d_base = np.repeat(fto[:-1], np.diff(d_off))
+    diag_open, diag_close = rel(tree.diag_open, d_base), rel(tree.diag_close, d_base)
+    it_tok = np.repeat(fto[:-1], np.diff(fio))  # per item: its file's first token row
+    it_base = np.repeat(fio[:-1], np.diff(fio))
+    cols = {
+        c: rel(getattr(items, c), it_tok)
+        for c in ("head", "start", "end", "name_first", "name_last", "trait_first",
+                  "trait_last", "vis_open", "body")
+    }  # fmt: skip
+    it_parent = rel(items.parent, it_base)
+    a_off = ao[fio]  # each file's first attribute
+    a_base = np.repeat(fto[:-1], np.diff(a_off))
+    attr_start, attr_end = rel(items.attr_start, a_base), rel(items.attr_end, a_base)
+    out = []
+    for f in range(n_files):
+        b0, b1 = int(fo[f]), int(fo[f + 1])
+        t0, t1 = int(fto[f]), int(fto[f + 1])
+        ft = TokenArrays(
+            buffer=tokens.buffer[b0:b1],
+            file_offsets=np.array([0, b1 - b0], dtype=np.int64),
+            kind=tokens.kind[t0:t1],
+            start=start[t0:t1],
+            end=end[t0:t1],
+            keyword=tokens.keyword[t0:t1],
+            file_token_offsets=np.array([0, t1 - t0], dtype=np.int64),
+            file_status=tokens.file_status[f : f + 1],
+            file_utf8_error=utf8[f : f + 1],
+        )
+        d0, d1 = int(d_off[f]), int(d_off[f + 1])
+        fr = TokenTree(
+            match=match[t0:t1],
+            parent=parent[t0:t1],
+            depth=tree.depth[t0:t1],
+            diag_kind=tree.diag_kind[d0:d1],
+            diag_open=diag_open[d0:d1],
+            diag_close=diag_close[d0:d1],
+        )
+        i0, i1 = int(fio[f]), int(fio[f + 1])
+        a0, a1 = int(a_off[f]), int(a_off[f + 1])
+        fi = ItemIndex(
+            kind=items.kind[i0:i1],
+            file=np.zeros(i1 - i0, dtype=np.int32),
+            **{c: v[i0:i1] for c, v in cols.items()},
+            vis=items.vis[i0:i1],
+            parent=it_parent[i0:i1],
+            depth=items.depth[i0:i1],
+            flags=items.flags[i0:i1],
+            file_item_offsets=np.array([0, i1 - i0], dtype=np.int64),
+            attr_offsets=ao[i0 : i1 + 1] - a0,
+            attr_kind=items.attr_kind[a0:a1],
+            attr_start=attr_start[a0:a1],
+            attr_end=attr_end[a0:a1],
+        )
+        out.append((ft, fr, fi))
+    return out
 
 
 def _concat(slots: list[_Slot]) -> tuple[TokenArrays, TokenTree, ItemIndex]:
@@ -754,11 +774,8 @@ class HotWorkspace:
             tokens, tree, items = self.backend.index(buffer, offs, editions=eds, device=device)
         self.stats.lex_calls += 1
         self.stats.files_lexed += len(paths)
-        out = []
-        for f in range(len(paths)):
-            ft, fr, fi = _split(tokens, tree, items, f)
-            out.append(_Slot(digests[f], ft, fr, fi, eds[f]))
-        return out
+        parts = _split(tokens, tree, items)
+        return [_Slot(digests[f], *parts[f], eds[f]) for f in range(len(paths))]
 
     def _key(self, digest: bytes, edition: Edition) -> bytes:
         limit = int(getattr(self.backend, "max_file_bytes", 0))
