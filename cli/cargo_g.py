@@ -117,8 +117,15 @@ def _check_through_daemon(paths: WorkspacePaths, console: Console, as_json: bool
 
 def _kernel_table(builds: list[Any]) -> Table:
     builds = [b for b in builds if b.ok]
-    table = Table("crate", "kernel", "arch", "regs", "smem", "spills", "source", "cache",
-                  title="kernels (target/rustg)")  # fmt: skip
+    many = len(builds) > 1  # one crate: named in the title, not on every row
+    title = "kernels (target/rustg)" if many else f"kernels of {builds[0].crate} (target/rustg)"
+    columns = ["kernel", "arch", "regs", "smem", "spill", "source", "cache"]
+    table = Table(*(["crate"] if many else []), *columns, title=title, box=None,
+                  header_style="bold", pad_edge=False)  # fmt: skip
+    for column in table.columns:
+        column.no_wrap = True
+        if column.header in ("regs", "smem", "spill"):
+            column.justify = "right"
     for build in builds:
         for kernel in build.extraction.kernels:
             for arch in build.archs:
@@ -126,7 +133,7 @@ def _kernel_table(builds: list[Any]) -> Table:
                 # Per kernel: each one is its own compile unit (daemon/kernels/build.py).
                 unit = next((u for u in arch.units if u.kernel == kernel.name), None)
                 table.add_row(
-                    build.crate, kernel.name, arch.arch,
+                    *([build.crate] if many else []), kernel.name, arch.arch,
                     str(r.registers) if r else "-", f"{r.shared_bytes} B" if r else "-",
                     str(r.spill_store_bytes + r.spill_load_bytes) if r else "-",
                     f"{kernel.file}:{kernel.line}", "hit" if unit and unit.cached else "built",
@@ -168,7 +175,7 @@ def cmd_build(args: argparse.Namespace, console: Console) -> int:
             if build.manifest is not None:
                 console.print(f"[dim]{build.crate}: {build.manifest} ({build.seconds:.2f} s)[/]")
     elif not args.json:
-        console.print("[dim]no #[rustg::kernel] in this workspace[/]")
+        console.print("[dim]no #\\[rustg::kernel] in this workspace[/]")  # \\[ escapes rich markup
     return code
 
 

@@ -12,8 +12,9 @@
 # RUSTG_TOOLCHAIN=stable (or any rustup toolchain) picks that rustc, with RUSTC_BOOTSTRAP=1.
 #
 # The input file must hold only kernel-dialect items (docs/kernel-dialect.md), as the example's
-# kernels.rs does; the transformation below is line-based: it drops `#[rustg::device]` lines and
-# turns the `fn` after a `#[rustg::kernel]` line into `#[unsafe(no_mangle)] extern "ptx-kernel"`.
+# kernels.rs does; the transformation below is line-based: it drops `#[rustg::device]` and
+# `#[rustg::lint(..)]` lines and turns the `fn` after a `#[rustg::kernel]` line into
+# `#[unsafe(no_mangle)] extern "ptx-kernel"`.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -63,6 +64,7 @@ EOF
     echo "pub mod $(basename "$kernels" .rs) {"
     awk '
         /^[[:space:]]*#\[rustg::device\][[:space:]]*$/ { next }
+        /^[[:space:]]*#\[rustg::lint\(.*\)\][[:space:]]*$/ { next }
         /^[[:space:]]*#\[rustg::kernel\][[:space:]]*$/ { kernel = 1; next }
         kernel && /^[[:space:]]*(pub(\([^)]*\))?[[:space:]]+)?(unsafe[[:space:]]+)?fn[[:space:]]/ {
             match($0, /^[[:space:]]*/)

@@ -45,6 +45,8 @@ use rustg::prelude::*;
 
 _KERNEL_ATTR = re.compile(r"#\[\s*rustg\s*::\s*kernel\s*\]")
 _DEVICE_ATTR = re.compile(r"#\[\s*rustg\s*::\s*device\s*\]")
+#: `#[rustg::lint(allow(..), ..)]`: for cargo g lint only (rustg-core has no such attribute).
+_LINT_ATTR = re.compile(r"#\[\s*rustg\s*::\s*lint\s*\((?:[^()]|\([^()]*\))*\)\s*\]")
 _SIGNATURE = re.compile(
     r"\bfn\s+(?P<name>\w+)\s*(?:<[^>]*>)?\s*\((?P<params>.*?)\)\s*(?:->|\{|where)", re.S
 )
@@ -361,6 +363,8 @@ def _emit(
             for ln in span_lines:
                 text = f.lines[ln - 1]
                 origin = LineOrigin(f.rel, ln)
+                if "rustg" in text:
+                    text = _LINT_ATTR.sub(lambda m: " " * len(m.group()), text)
                 if item.flags & ItemFlag.DEVICE:
                     text = _DEVICE_ATTR.sub(lambda m: " " * len(m.group()), text)
                 if is_kernel:

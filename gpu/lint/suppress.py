@@ -1,5 +1,7 @@
 """Suppressions: lint-level attributes and ``// rustg-lint:`` comments, as byte-range scopes.
 
+* ``#[rustg::lint(allow(rule, ..), deny(..))]`` on an item: the spelling stable rustc accepts
+  (the rustg crate's no-op attribute); the scope as for ``#[allow]`` below;
 * ``#[allow(rustg::rule)]`` / ``#[warn(...)]`` / ``#[deny(...)]`` (``forbid`` reads as deny,
   ``expect`` as allow) on an item, statement or expression: the scope is what the attribute is
   attached to, found through the token tree: from the attribute to the first ``;`` of its group
@@ -37,7 +39,11 @@ _ATTR_LEVEL = {
     "deny": Level.DENY,
     "forbid": Level.DENY,
 }
-_LEVEL_HASHES = np.sort(np.array([text_hash(w) for w in _ATTR_LEVEL], dtype=np.uint64))
+#: ``#[rustg::lint(allow(rule))]``: the stable spelling (rustc rejects the tool path in
+#: ``#[allow(rustg::rule)]`` with E0710 unless the crate has ``#![register_tool(rustg)]``, a
+#: nightly feature); the rustg crate defines the attribute as a no-op (rust/rustg-macros).
+_TOOL = "rustg"
+_LEVEL_HASHES = np.sort(np.array([text_hash(w) for w in [*_ATTR_LEVEL, _TOOL]], dtype=np.uint64))
 _COMMENT = re.compile(r"//\s*rustg-lint:\s*(allow|warn|deny)\s*\(([^)]*)\)")
 
 
@@ -182,7 +188,16 @@ def find_scopes(
         w = int(ctx.nxt[j])
         if close < 0 or w >= close:
             continue
-        level = _ATTR_LEVEL.get(ctx.text(w))
+        tool_attr = ctx.text(w) == _TOOL  # `#[rustg::lint(allow(a, b), deny(c))]`
+        if tool_attr:
+            c1 = int(ctx.nxt[w])
+            c2 = int(ctx.nxt[c1]) if c1 < close else close
+            if inner or c2 >= close or kind[c1] != KIND.COLON or kind[c2] != KIND.COLON:
+                continue
+            w = int(ctx.nxt[c2])
+            if ctx.text(w) != "lint":
+                continue  # #[rustg::kernel] and the other attributes
+        level = Level.ALLOW if tool_attr else _ATTR_LEVEL.get(ctx.text(w))  # tool: per group
         if level is None:
             continue
         o = int(ctx.nxt[w])
@@ -212,6 +227,17 @@ def find_scopes(
             last = _scope_end(ctx, target)
             s_byte, e_byte = int(ctx.start[r]), int(ctx.end[max(last, target)])
             module = _module_decl(ctx, target)
+        if tool_attr:  # `level ( name, .. )` groups, names bare
+            for t in toks:
+                group = int(ctx.nxt[t])
+                word_level = _ATTR_LEVEL.get(ctx.text(t)) if kind[t] == KIND.IDENT else None
+                if word_level is None or group >= ctx.n or kind[group] != KIND.OPEN_PAREN:
+                    continue
+                for n_row in sig[(sig > group) & (sig < int(ctx.match[group]))].tolist():
+                    if kind[n_row] == KIND.IDENT:
+                        rs, re_ = int(ctx.start[n_row]), int(ctx.end[n_row])
+                        resolve(ctx.text(n_row), s_byte, e_byte, word_level, rs, re_, top, module)
+            continue
         # rustc/clippy names: `non_snake_case`, `clippy::dbg_macro` (path = idents and `::`)
         path: list[str] = []
         for t in [*toks, -1]:

@@ -197,6 +197,48 @@ fn gpu_tests_are_host_code() {
         assert message.startswith(want), message
 
 
+def test_lint_level_attribute_builds_on_stable_and_rejects_misuse(
+    tmp_path: Path, target_dir: Path
+) -> None:
+    """`#[rustg::lint(allow(..))]` (the spelling stable rustc accepts, unlike
+    `#[allow(rustg::x)]`, E0710) leaves the item as it is; malformed levels are errors at the
+    user's tokens."""
+    good = """\
+#[rustg::lint(allow(gpu_panic, f64_in_kernel), deny(dbg_macro))]
+pub fn checked(n: u32) -> u32 {
+    assert!(n > 0);
+    n
+}
+"""
+    ok = run(["cargo", "check"], scratch_crate(tmp_path, "levels", good), target_dir)
+    assert ok.returncode == 0, ok.stderr
+    bad = """\
+#[rustg::lint(silence(gpu_panic))]
+pub fn a() {}
+
+#[rustg::lint(allow(rustg::gpu_panic))]
+pub fn b() {}
+
+#[rustg::lint]
+pub fn c() {}
+"""
+    result = run(
+        ["cargo", "check", "--message-format=json"], scratch_crate(tmp_path, "bad_levels", bad),
+        target_dir,
+    )  # fmt: skip
+    assert result.returncode != 0
+    errors = sorted(
+        (span["line_start"], span["column_start"], m["message"]["message"])
+        for m in map(json.loads, result.stdout.splitlines())
+        if m.get("reason") == "compiler-message" and m["message"]["level"] == "error"
+        for span in m["message"]["spans"]
+        if span["is_primary"]
+    )
+    assert [(line, column) for line, column, _ in errors] == [(1, 15), (4, 26), (7, 1)], errors
+    assert errors[0][2].startswith("`silence` is not a lint level")
+    assert all("expected lint levels" in message for _, _, message in errors[1:]), errors
+
+
 def test_dialect_tour_runs_on_the_emulator(tmp_path: Path, target_dir: Path) -> None:
     """tests/rust/fixtures/dialect_kernels.rs, the file the nvptx tests compile, run on the host
     through rustg and checked by dialect_host.rs."""

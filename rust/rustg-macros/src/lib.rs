@@ -15,6 +15,8 @@
 //! * `#[rustg::device]` keeps the function and checks it can run on a GPU (not async, no ABI).
 //! * `#[rustg::gpu_test(grid = .., block = ..)]` makes a `#[test]` that runs the body once per
 //!   thread of an emulated launch with that shape.
+//! * `#[rustg::lint(allow(rule, ..), ..)]`: lint levels for `cargo g lint`; the item is left
+//!   as it is.
 //!
 //! For the GPU, cargo-g extracts the items and compiles them against `rustg-core`; these
 //! attributes are stripped there, so nothing here runs for nvptx.
@@ -134,6 +136,76 @@ pub fn gpu_test(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 // --- errors --------------------------------------------------------------------------------------
+
+/// `#[rustg::lint(allow(rule, ..), deny(..), warn(..))]`: rustg lint levels for this item
+/// (`cargo g lint` reads them). The stable spelling of `#[allow(rustg::rule)]`, which rustc
+/// rejects (E0710) unless the crate enables the nightly `register_tool` feature. Expands to the
+/// item unchanged.
+///
+/// ```ignore
+/// #[rustg::lint(allow(gpu_panic))] // a wrong block size must stop the launch, not sum wrongly
+/// #[rustg::kernel]
+/// pub fn block_sum(input: Slice<f32>, mut partials: SliceMut<f32>) { .. }
+/// ```
+#[proc_macro_attribute]
+pub fn lint(attr: TokenStream, item: TokenStream) -> TokenStream {
+    match check_lint_levels(attr) {
+        Ok(()) => item,
+        Err(e) => with_error(item, e),
+    }
+}
+
+/// `level(name, ..), ..` with level one of rustc's words; whether each name is a rule is the
+/// linter's to say (it reports unknown ones at the name).
+fn check_lint_levels(attr: TokenStream) -> Result<(), Error> {
+    const USAGE: &str = "expected lint levels: `#[rustg::lint(allow(gpu_panic, f64_in_kernel))]`";
+    let tokens: Vec<TokenTree> = attr.into_iter().collect();
+    if tokens.is_empty() {
+        return Err(Error {
+            start: Span::call_site(),
+            end: Span::call_site(),
+            message: USAGE.to_owned(),
+        });
+    }
+    let mut i = 0;
+    while i < tokens.len() {
+        let level = match &tokens[i] {
+            TokenTree::Ident(word) => word.to_string(),
+            other => return Err(Error::at(other, USAGE)),
+        };
+        if !matches!(
+            level.as_str(),
+            "allow" | "warn" | "deny" | "forbid" | "expect"
+        ) {
+            let message =
+                format!("`{level}` is not a lint level (allow, warn, deny, forbid, expect)");
+            return Err(Error::at(&tokens[i], &message));
+        }
+        let names = match tokens.get(i + 1) {
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => g,
+            _ => return Err(Error::at(&tokens[i], USAGE)),
+        };
+        let mut expect_name = true;
+        for token in names.stream() {
+            let ok = match &token {
+                TokenTree::Ident(_) => expect_name,
+                TokenTree::Punct(p) => !expect_name && p.as_char() == ',',
+                _ => false,
+            };
+            if !ok {
+                return Err(Error::at(&token, USAGE));
+            }
+            expect_name = !expect_name;
+        }
+        i += 2;
+        match tokens.get(i) {
+            Some(TokenTree::Punct(p)) if p.as_char() == ',' => i += 1,
+            Some(other) => return Err(Error::at(other, USAGE)),
+            None => {}
+        }
+    }
+    Ok(())
+}
 
 struct Error {
     start: Span,

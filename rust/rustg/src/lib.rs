@@ -59,5 +59,5 @@ pub use device::{
 pub use emu::{launch, launch_with, launch_with_options, EmulatorOptions, LaunchError};
 pub use kernel::{HostArg, HostArgs, Kernel, KernelParam, KernelSignature};
 pub use runtime::{Buffer, Device, DeviceArg, DeviceArgs, Error, Target, WrongDevice};
-pub use rustg_macros::{device, gpu_test, kernel};
+pub use rustg_macros::{device, gpu_test, kernel, lint};
 pub use slice::{SharedArray, Slice, SliceMut};
