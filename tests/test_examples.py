@@ -7,6 +7,7 @@ there is about the daemon, not about the workspace.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -133,6 +134,19 @@ def test_example_is_free_of_diagnostics(name: str, tmp_path: Path) -> None:
     clippy = cargo(workspace, target, "clippy", *JSON_ALL_TARGETS)
     lints = [parse_cargo_line(line, workspace, 1) for line in clippy.stdout.splitlines()]
     assert [p.diagnostic for p in lints if isinstance(p, CompilerDiagnostic)] == []
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_example_is_free_of_rustg_lint_and_fmt_findings(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Our own linter and formatter have nothing to say either (the daemon runs both)."""
+    from rustg.cli.cargo_g import run
+
+    workspace = str(copy_example(tmp_path, name))
+    assert run(["lint", "--workspace", workspace, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert run(["fmt", "--check", workspace]) == 0, capsys.readouterr().out
 
 
 @pytest.mark.slow
