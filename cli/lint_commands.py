@@ -123,6 +123,11 @@ def _user_hook(name: str) -> Any:
 
 
 def _engine(args: argparse.Namespace, root: Path) -> Any:
+    return workspace_lint_engine(root, args.backend)
+
+
+def workspace_lint_engine(root: Path, backend: str = "auto") -> Any:
+    """The workspace's linter: its configured levels and its user rules (also rg-precommit's)."""
     from rustg.gpu.lint.backend import LintBackend
     from rustg.gpu.lint.config import load_lint_config
     from rustg.gpu.lint.engine import LintEngine
@@ -133,7 +138,7 @@ def _engine(args: argparse.Namespace, root: Path) -> Any:
     if loader is not None:
         extra = list(loader(config, root))
     try:
-        return LintEngine(extra_rules=extra, config=config, backend=LintBackend(args.backend))
+        return LintEngine(extra_rules=extra, config=config, backend=LintBackend(backend))
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
 
