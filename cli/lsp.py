@@ -1,10 +1,12 @@
 """``rustg-lsp``: a Language Server Protocol bridge from the daemon to editors.
 
-What it does today: publishes the daemon's diagnostics (rustc, clippy, rustg-syntax, ...) as
-``textDocument/publishDiagnostics``, live, with positions converted to LSP's UTF-16 columns, and
-answers the lifecycle requests (initialize, shutdown, exit). It starts a daemon for the
-workspace when none runs. Requests it does not implement get the standard ``MethodNotFound``
-error, so an editor knows rather than waits.
+What it does: publishes the daemon's diagnostics (rustc, clippy, rustg-syntax, rustg-lint,
+rustg-fmt ...) as ``textDocument/publishDiagnostics``, live, with positions converted to LSP's
+UTF-16 columns; answers ``textDocument/formatting`` through the daemon's ``format`` request
+(rustfmt-identical edits of the editor's buffer, which it tracks through full-text sync; the
+daemon never writes the file); and the lifecycle requests (initialize, shutdown, exit). It starts
+a daemon for the workspace when none runs. Requests it does not implement get the standard
+``MethodNotFound`` error, so an editor knows rather than waits.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -22,11 +25,14 @@ import trio
 from rustg import protocol as p
 from rustg.daemon.workspace import WorkspacePaths, find_workspace_root
 
-from .errors import EXIT_OK, main_wrapper
+from .daemon_client import request_format
+from .errors import EXIT_OK, CliError, main_wrapper
 from .follow import Update, follow
 
 METHOD_NOT_FOUND = -32601
 INVALID_REQUEST = -32600
+INVALID_PARAMS = -32602
+REQUEST_FAILED = -32803  # LSP 3.17: the request was valid and failed (e.g. rustfmt could not parse)
 SEVERITY = {"error": 1, "warning": 2, "info": 3, "note": 3, "help": 4}
 
 
@@ -93,12 +99,57 @@ def to_lsp_diagnostic(diag: p.Diagnostic, lines: list[str] | None) -> dict[str, 
     return result
 
 
+def to_lsp_edits(edits: list[p.TextEdit]) -> list[dict[str, Any]]:
+    """Whole-line edits (the protocol's) as LSP TextEdits: line starts only, so no UTF-16."""
+    return [
+        {
+            "range": {
+                "start": {"line": e.start_line, "character": 0},
+                "end": {"line": e.end_line, "character": 0},
+            },
+            "newText": e.new_text,
+        }
+        for e in edits
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class FormatJob:
+    """A ``textDocument/formatting`` request waiting for the daemon (I/O is the caller's)."""
+
+    request_id: Any
+    file: str  # workspace-relative
+    content: str | None  # the editor's buffer; None: not open here, the file on disk
+
+
 class Server:
     def __init__(self, send: Any) -> None:
         self._send = send
         self.root: Path | None = None
         self.shutdown_requested = False
         self.published: dict[str, int] = {}  # file -> how many diagnostics the editor has
+        self.documents: dict[str, str] = {}  # uri -> the editor's text (full sync)
+        self.format_jobs: list[FormatJob] = []  # taken by the I/O loop after handle()
+
+    def _relative(self, uri: str) -> str | None:
+        if self.root is None or not uri.startswith("file:"):
+            return None
+        try:
+            return Path(unquote(urlparse(uri).path)).relative_to(self.root).as_posix()
+        except ValueError:
+            return None  # outside this workspace
+
+    def finish_format(self, job: FormatJob, reply: p.FormatReply | str) -> None:
+        """Answer a format job with the daemon's reply, or with why there is none."""
+        if isinstance(reply, str):
+            self.reply(job.request_id, error={"code": REQUEST_FAILED, "message": reply})
+        elif reply.outcome == "unchanged":
+            self.reply(job.request_id, [])
+        elif reply.outcome == "changed":
+            self.reply(job.request_id, to_lsp_edits(reply.edits))
+        else:  # rustfmt-failed, internal-error, unreadable: say so, change nothing
+            message = f"rustg format: {reply.outcome}: {reply.message}".rstrip(": ")
+            self.reply(job.request_id, error={"code": REQUEST_FAILED, "message": message})
 
     def reply(
         self, request_id: Any, result: Any = None, error: dict[str, Any] | None = None
@@ -120,10 +171,35 @@ class Server:
             path = Path(unquote(urlparse(uri).path)) if uri else Path(params.get("rootPath") or ".")
             self.root = find_workspace_root(path)
             self.reply(request_id, {
-                "capabilities": {"textDocumentSync": {"openClose": True, "change": 0}},
+                "capabilities": {
+                    "textDocumentSync": {"openClose": True, "change": 1},  # full text
+                    "documentFormattingProvider": True,
+                },
                 "serverInfo": {"name": "rustg-lsp", "version": "0.1.0"},
             })  # fmt: skip
             return "initialized"
+        params = message.get("params") or {}
+        document = params.get("textDocument") or {}
+        if method == "textDocument/didOpen":
+            self.documents[document.get("uri", "")] = document.get("text", "")
+            return None
+        if method == "textDocument/didChange":
+            changes = params.get("contentChanges") or []
+            if changes and "range" not in changes[-1]:  # full sync: the last one is the text
+                self.documents[document.get("uri", "")] = changes[-1].get("text", "")
+            return None
+        if method == "textDocument/didClose":
+            self.documents.pop(document.get("uri", ""), None)
+            return None
+        if method == "textDocument/formatting" and request_id is not None:
+            uri = document.get("uri", "")
+            rel = self._relative(uri)
+            if rel is None:
+                error = {"code": INVALID_PARAMS, "message": f"{uri} is not in this workspace"}
+                self.reply(request_id, error=error)
+                return None
+            self.format_jobs.append(FormatJob(request_id, rel, self.documents.get(uri)))
+            return "format"
         if method == "shutdown":
             self.shutdown_requested = True
             self.reply(request_id, None)
@@ -182,12 +258,25 @@ async def serve_stdio() -> None:
             server.publish(update.state)
         return False
 
+    async def format_one(job: FormatJob) -> None:
+        assert server.root is not None
+        try:
+            reply: p.FormatReply | str = await request_format(
+                WorkspacePaths.for_root(server.root), job.file, job.content
+            )
+        except CliError as exc:  # no daemon, a refused request: the editor is told why
+            reply = str(exc)
+        server.finish_format(job, reply)
+
     async with trio.open_nursery() as nursery:
         nursery.start_soon(writer)
         while data := await stdin.receive_some(1 << 16):
             for message in framer.feed(data):
                 outcome = server.handle(message)
-                if outcome == "initialized" and server.root is not None:
+                if outcome == "format":
+                    while server.format_jobs:
+                        nursery.start_soon(format_one, server.format_jobs.pop(0))
+                elif outcome == "initialized" and server.root is not None:
                     await trio.to_thread.run_sync(_ensure_daemon, server.root)
                     nursery.start_soon(follow, WorkspacePaths.for_root(server.root), on_update)
                 elif outcome == "exit":

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from rustg import protocol as p
 from rustg.cli.lsp import LspFramer, Server, to_lsp_diagnostic, utf16_column
 from rustg.protocol import Diagnostic, DiagnosticsPublished, Severity, WorkspaceState
 
@@ -75,3 +76,63 @@ def test_lifecycle_and_publishing(tmp_path: Path) -> None:
     assert len(sent) == count  # nothing new to say
     assert server.handle({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}) is None
     assert server.handle({"jsonrpc": "2.0", "method": "exit"}) == "exit"
+
+
+def _initialized(tmp_path: Path) -> tuple[Server, list[dict[str, Any]]]:
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "x"\nversion = "0.1.0"\n')
+    sent: list[dict[str, Any]] = []
+    server = Server(sent.append)
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"rootUri": tmp_path.as_uri()}}  # fmt: skip
+    server.handle(init)
+    caps = sent[-1]["result"]["capabilities"]
+    assert caps["documentFormattingProvider"] is True
+    assert caps["textDocumentSync"]["change"] == 1  # full text: formatting sees the buffer
+    return server, sent
+
+
+def test_formatting_uses_the_editors_buffer_and_answers_with_line_edits(tmp_path: Path) -> None:
+    server, sent = _initialized(tmp_path)
+    uri = (tmp_path / "src" / "lib.rs").as_uri()
+    doc = {"uri": uri, "languageId": "rust", "version": 1, "text": "fn a(){}\n"}
+    server.handle({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+                   "params": {"textDocument": doc}})  # fmt: skip
+    change = {
+        "textDocument": {"uri": uri, "version": 2},
+        "contentChanges": [{"text": "fn b(){}\n"}],
+    }
+    server.handle({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": change})
+    request = {"jsonrpc": "2.0", "id": 7, "method": "textDocument/formatting",
+               "params": {"textDocument": {"uri": uri}, "options": {"tabSize": 4}}}  # fmt: skip
+    assert server.handle(request) == "format"
+    (job,) = server.format_jobs
+    assert (job.request_id, job.file, job.content) == (7, "src/lib.rs", "fn b(){}\n")
+    edit = p.TextEdit(start_line=0, end_line=1, new_text="fn b() {}\n")
+    server.finish_format(job, p.FormatReply(file=job.file, outcome="changed", edits=[edit]))
+    assert sent[-1] == {"jsonrpc": "2.0", "id": 7, "result": [{
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}},
+        "newText": "fn b() {}\n",
+    }]}  # fmt: skip
+    server.finish_format(job, p.FormatReply(file=job.file, outcome="unchanged"))
+    assert sent[-1]["result"] == []
+    failed = p.FormatReply(file=job.file, outcome="rustfmt-failed", message="expected `{`")
+    server.finish_format(job, failed)
+    assert sent[-1]["error"] == {
+        "code": -32803,
+        "message": "rustg format: rustfmt-failed: expected `{`",
+    }
+    server.finish_format(job, "no daemon answered")
+    assert sent[-1]["error"]["message"] == "no daemon answered"
+    server.handle({"jsonrpc": "2.0", "method": "textDocument/didClose",
+                   "params": {"textDocument": {"uri": uri}}})  # fmt: skip
+    server.handle({**request, "id": 8})
+    assert server.format_jobs[-1].content is None  # closed: the file on disk
+
+
+def test_formatting_outside_the_workspace_is_an_invalid_request(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    server, sent = _initialized(tmp_path / "ws")
+    request = {"jsonrpc": "2.0", "id": 9, "method": "textDocument/formatting",
+               "params": {"textDocument": {"uri": (tmp_path / "other.rs").as_uri()}}}  # fmt: skip
+    assert server.handle(request) is None
+    assert sent[-1]["error"]["code"] == -32602 and not server.format_jobs
