@@ -475,9 +475,11 @@ def _notes(diag: Diagnostic, indent: int) -> list[Text]:
 def render_diagnostic(diag: Diagnostic, read_lines: ReadLines = no_source) -> Group:
     frame = render_code_frame(diag, read_lines)
     rows: list[Text] = []
+    cropped: list[Text] = []  # source lines: a wrapped one would break the frame's columns
     if frame is None and diag.rendered:
         # rustc's own rendering (ANSI, if any, becomes styles the Console may drop).
         rows.append(Text.from_ansi(diag.rendered.rstrip("\n")))
+        cropped = rows[:]  # rustc's frames are columns too
         if diag.stale:
             rows.append(Text("(previous run)", style="dim"))
     else:
@@ -488,9 +490,9 @@ def render_diagnostic(diag: Diagnostic, read_lines: ReadLines = no_source) -> Gr
         else:
             frame_rows, width = frame
             rows.extend(frame_rows)
-        rows.extend(_notes(diag, width))
-    for row in rows:
-        # A wrapped source line would break the frame's columns: crop instead.
+            cropped = frame_rows
+        rows.extend(_notes(diag, width))  # messages and notes wrap: every word of them counts
+    for row in cropped:
         row.no_wrap = True
         row.overflow = "ellipsis"
     return Group(*rows)

@@ -496,6 +496,24 @@ def test_max_diagnostics_caps_the_frames() -> None:
     ]
 
 
+def test_long_messages_wrap_whole_while_the_frame_is_cropped() -> None:
+    message = "`assert!` panics: in a kernel that traps the whole launch and every thread in it"
+    diag = m.Diagnostic(
+        source="rustg-lint", severity=m.Severity.WARNING, message=message, file="l.rs",
+        line=1, column=1, end_line=1, end_column=8, code="rustg::gpu_panic",
+        spans=[span(1, 1, 8, file="l.rs", primary=True)],
+        children=[m.DiagnosticChild(severity=m.Severity.HELP, message="return early " * 6)],
+    )  # fmt: skip
+    source = "assert!(" + "y" * 100 + ");"
+    console = Console(file=io.StringIO(), width=40, color_system=None)
+    text = render(view.render_diagnostic(diag, {"l.rs": [source]}.get), console)
+    flat = " ".join(text.split())
+    assert message in flat  # every word, wrapped over lines
+    assert ("return early " * 6).strip() in flat
+    code_row = next(row for row in text.splitlines() if "assert!(" in row)
+    assert code_row.endswith("…") and len(code_row) <= 40
+
+
 def test_frames_are_cropped_not_wrapped() -> None:
     long_line = "let v = " + "x" * 200 + ";"
     diag = m.Diagnostic(
