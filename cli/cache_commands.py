@@ -20,7 +20,7 @@ from rich.table import Column, Table
 from rustg.daemon.cache import Cache, CacheStats, GcReport, VerifyReport, parse_size
 from rustg.daemon.cache.config import load_cache_config
 
-from .daemon_client import resolve_paths
+from .daemon_client import add_workspace_options, resolve_paths
 from .errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 
 
@@ -182,7 +182,7 @@ def add_cache_commands(
 
     def add(name: str, help: str) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help)
-        cmd.add_argument("--workspace", metavar="DIR", help="workspace root")
+        add_workspace_options(cmd)
         cmd.add_argument("--json", action="store_true", help="machine-readable output")
         return cmd
 

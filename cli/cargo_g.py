@@ -28,6 +28,8 @@ from rustg.daemon.workspace import WorkspacePaths
 from .cache_commands import add_cache_commands
 from .daemon_client import (
     add_tcp_options,
+    add_workspace_options,
+    apply_manifest_path,
     open_daemon_client,
     query_status,
     resolve_paths,
@@ -285,7 +287,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
 
     def add(name: str, handler: Callable[..., int], help: str) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help)
-        cmd.add_argument("--workspace", metavar="DIR", help="workspace root")
+        add_workspace_options(cmd)
         cmd.add_argument("--json", action="store_true", help="machine-readable output")
         add_tcp_options(cmd)
         handlers[name] = handler
@@ -312,6 +314,7 @@ def run(argv: list[str] | None = None) -> int:
         argv = argv[1:]
     parser, handlers = _parser()
     args = parser.parse_args(argv)
+    apply_manifest_path(args)
     use_tcp(getattr(args, "tcp", None), getattr(args, "server_key", None))
     return handlers[args.command](args, Console(highlight=False))
 

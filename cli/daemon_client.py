@@ -19,6 +19,30 @@ from rustg.daemon.workspace import WorkspacePaths, find_workspace_root
 from .errors import CliError, NoDaemon
 
 
+def add_workspace_options(parser: argparse.ArgumentParser) -> None:
+    """``--workspace DIR`` and cargo's ``--manifest-path``: every ``cargo g`` command has both."""
+    parser.add_argument("--workspace", metavar="DIR", help="workspace root")
+    parser.add_argument(
+        "--manifest-path", metavar="PATH",
+        help="a Cargo.toml: its workspace (as cargo finds it), instead of the current directory's",
+    )  # fmt: skip
+
+
+def apply_manifest_path(args: argparse.Namespace) -> None:
+    """Turn ``--manifest-path`` into the ``--workspace`` it names (usage errors exit 2)."""
+    manifest = getattr(args, "manifest_path", None)
+    if not manifest:
+        return
+    if getattr(args, "workspace", None):
+        raise CliError("--manifest-path and --workspace name the workspace twice: give one", 2)
+    path = Path(manifest)
+    if path.name != "Cargo.toml":
+        raise CliError(f"--manifest-path {manifest}: the path must end in Cargo.toml", 2)
+    if not path.is_file():
+        raise CliError(f"--manifest-path {manifest}: no such file", 2)
+    args.workspace = str(find_workspace_root(path.parent))
+
+
 def resolve_paths(workspace: str | None) -> WorkspacePaths:
     start = Path(workspace) if workspace else Path.cwd()
     if workspace and not start.is_dir():

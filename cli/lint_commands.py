@@ -29,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .daemon_client import add_workspace_options
 from .errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 
 __all__ = ["add_lint_commands", "cmd_lint", "collect_files"]
@@ -40,7 +41,7 @@ def add_lint_commands(
 ) -> None:
     lint = subparsers.add_parser("lint", help="GPU-aware lints over the workspace's Rust files")
     lint.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
-    lint.add_argument("--workspace", metavar="DIR", help="workspace root")
+    add_workspace_options(lint)
     lint.add_argument(
         "--format", choices=("human", "json", "sarif"), default="human", help="output format"
     )
