@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .daemon_client import add_workspace_options
 from .errors import EXIT_FAILURE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CliError
 
 #: Below this many files no progress bar is drawn (it would only flicker).
@@ -40,6 +41,7 @@ def add_fmt_commands(
 ) -> None:
     fmt = subparsers.add_parser("fmt", help="format Rust files exactly as rustfmt does, faster")
     fmt.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
+    add_workspace_options(fmt)  # the default scope (instead of the current directory's)
     fmt.add_argument("--check", action="store_true", help="print diffs, exit 1 if any")
     fmt.add_argument("--emit", choices=("files", "json"), default="files", help="json: edits")
     fmt.add_argument("--stats", action="store_true", help="native coverage and routes")
@@ -161,7 +163,8 @@ def cmd_fmt(
         rustfmt_version()
     except (RustfmtMissing, OSError) as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    paths = [Path(p) for p in args.paths] or [_default_root()]
+    workspace = getattr(args, "workspace", None)
+    paths = [Path(p) for p in args.paths] or [Path(workspace) if workspace else _default_root()]
     files = rust_files(paths)
     known = None
     if formatter is None:

@@ -61,3 +61,15 @@ def test_lint_and_cache_accept_it(
     assert "1 warning(s) in 1 file(s)" in capsys.readouterr().out  # fn_naming, found from /
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert run(["cache", "stats", "--json", "--manifest-path", str(workspace / "Cargo.toml")]) == 0
+
+
+def test_fmt_takes_the_workspace_as_its_default_scope(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workspace / "crates/a/src/lib.rs").write_text("fn   spaced( ) {}\n")
+    monkeypatch.chdir("/")
+    assert (
+        run(["fmt", "--check", "--no-cache", "--manifest-path", str(workspace / "Cargo.toml")]) == 1
+    )
+    assert "+fn spaced() {}" in capsys.readouterr().out
+    assert run(["fmt", "--check", "--no-cache", "--workspace", str(workspace / "crates")]) == 1
