@@ -76,11 +76,13 @@ def _daemon_running(paths: WorkspacePaths) -> bool:
 
 
 def cmd_check(args: argparse.Namespace, console: Console) -> int:
-    if args.kernels:
-        return cmd_build(args, console)
+    """Through the daemon when one runs (its state holds the kernels job's results too);
+    standalone: cargo check, then the kernels checked to PTX (cached), unless --no-kernels."""
     paths = resolve_paths(args.workspace)
-    if not args.no_daemon and _daemon_running(paths):
+    if not args.kernels and not args.no_daemon and _daemon_running(paths):
         return _check_through_daemon(paths, console, args.json)
+    if not args.no_kernels:
+        return cmd_build(args, console)
     config = load_config(paths.root)
     paths.ensure()
     if not args.json:
@@ -144,7 +146,7 @@ def _kernel_table(builds: list[Any]) -> Table:
 
 
 def cmd_build(args: argparse.Namespace, console: Console) -> int:
-    """`cargo g build` / `check --kernels`: cargo for the host side, then the kernel pipeline."""
+    """`cargo g build` / `check`: cargo for the host side, then the kernel pipeline."""
     from rustg.daemon.cache import Cache, load_cache_config
     from rustg.daemon.kernels.workspace import build_workspace_kernels
 
@@ -296,8 +298,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
     check = add("check", cmd_check, "cargo check with rustg's diagnostics (via the daemon if up)")
     check.add_argument("--no-daemon", action="store_true", help="run standalone")
     check.add_argument(
-        "--kernels", action="store_true", help="also compile the kernels to PTX and validate them"
+        "--kernels", action="store_true", help="check the kernels here and now, even with a daemon"
     )
+    check.add_argument("--no-kernels", action="store_true", help="cargo check only (standalone)")
     add("build", cmd_build, "cargo build, then every kernel to PTX/cubin/fatbin per arch")
     add("status", cmd_status, "daemon status for this workspace")
     add("doctor", cmd_doctor, "toolchains, GPU, cache and daemon: what is there, what is not")
