@@ -139,26 +139,6 @@ def _neighbours(kind):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _paint_regions(n, lo, hi, bit):  # pragma: no cover - compiled
-    """Region bits from row intervals [lo, hi] (bit: the bit's index per interval): a
-    difference array per bit and one running sum, as the NumPy version did with ``add.at``."""
-    diff = np.zeros((8, n + 1), dtype=np.int32)
-    for q in range(len(lo)):
-        diff[bit[q], lo[q]] += 1
-        diff[bit[q], hi[q] + 1] -= 1
-    out = np.zeros(n, dtype=np.uint8)
-    run = np.zeros(8, dtype=np.int32)
-    for i in range(n):
-        v = 0
-        for b in range(8):
-            run[b] += diff[b, i]
-            if run[b] > 0:
-                v |= 1 << b
-        out[i] = v
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
 def _paint_owner(n, item, lo, hi):  # pragma: no cover - compiled
     """Per row the last of ``item`` whose [lo, hi] holds it (items ordered outer first)."""
     out = np.full(n, -1, dtype=np.int64)
@@ -244,6 +224,82 @@ def _loop_keywords(sig, kind, kw, nxt, prv):  # pragma: no cover - compiled
     return out[:q]
 
 
+_I_FN = int(ItemKind.FN)
+_GPU_BITS = int(Region.KERNEL | Region.DEVICE)
+#: ``word_rows`` scans the file for its first calls (the built-in rules ask ~5 per file: a
+#: sorted index would cost more than it saves), then builds a sorted index: a file with many
+#: naming findings asks once per rename fix (corpus: 31,000 calls, 3.8 s of scans).
+_SCANS_BEFORE_INDEX = 8
+_F_KERNEL = int(ItemFlag.KERNEL)
+_F_DEVICE = int(ItemFlag.DEVICE)
+_F_TESTS = int(ItemFlag.TEST | ItemFlag.GPU_TEST)
+_F_UNSAFE = int(ItemFlag.UNSAFE)
+_F_CFG_TEST = int(ItemFlag.CFG_TEST)
+_KW_UNSAFE = int(Keyword.UNSAFE)
+_B_KERNEL = int(Region.KERNEL).bit_length() - 1
+_B_DEVICE = int(Region.DEVICE).bit_length() - 1
+_B_TEST = int(Region.TEST).bit_length() - 1
+_B_UNSAFE = int(Region.UNSAFE).bit_length() - 1
+_B_LOOP = int(Region.LOOP).bit_length() - 1
+_B_FN = int(Region.FN).bit_length() - 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _region_bits(kind, keyword, match, parent, nxt, sig, it_kind, it_body, it_flags, it_start,  # noqa: PLR0917
+                 it_end, loops):  # fmt: skip  # pragma: no cover - compiled
+    """Region bits per row (see the module docstring): every region is row intervals, made
+    bits through a difference array per bit and one running sum. One pass over the items, the
+    ``unsafe`` keywords and the loops (the NumPy version was ~40 small array calls a file)."""
+    n = len(kind)
+    diff = np.zeros((8, n + 1), dtype=np.int32)
+    for i in range(len(it_kind)):
+        fl = it_flags[i]
+        if it_kind[i] == _I_FN:
+            b = it_body[i]
+            if b >= 0 and kind[b] == _K_OPEN_BRACE:
+                c = match[b] if match[b] >= 0 else n - 1
+                diff[_B_FN, b] += 1
+                diff[_B_FN, c + 1] -= 1
+                if fl & _F_KERNEL:
+                    diff[_B_KERNEL, b] += 1
+                    diff[_B_KERNEL, c + 1] -= 1
+                if fl & _F_DEVICE:
+                    diff[_B_DEVICE, b] += 1
+                    diff[_B_DEVICE, c + 1] -= 1
+                if fl & _F_TESTS:
+                    diff[_B_TEST, b] += 1
+                    diff[_B_TEST, c + 1] -= 1
+                if fl & _F_UNSAFE:
+                    diff[_B_UNSAFE, b] += 1
+                    diff[_B_UNSAFE, c + 1] -= 1
+        if fl & _F_CFG_TEST:  # #[cfg(test)] items (usually `mod tests`): all test code
+            diff[_B_TEST, it_start[i]] += 1
+            diff[_B_TEST, it_end[i] + 1] -= 1
+    for r in sig:  # unsafe { ... } blocks: `unsafe` directly followed by `{`
+        if keyword[r] == _KW_UNSAFE:
+            o = nxt[r]
+            if o < n and kind[o] == _K_OPEN_BRACE:
+                c = match[o] if match[o] >= 0 else n - 1
+                diff[_B_UNSAFE, o] += 1
+                diff[_B_UNSAFE, c + 1] -= 1
+    if len(loops):
+        for o in _body_open(kind, match, parent, loops, 100_000):
+            if o >= 0:
+                c = match[o] if match[o] >= 0 else n - 1
+                diff[_B_LOOP, o] += 1
+                diff[_B_LOOP, c + 1] -= 1
+    out = np.zeros(n, dtype=np.uint8)
+    run = np.zeros(8, dtype=np.int32)
+    for i in range(n):
+        v = 0
+        for b in range(8):
+            run[b] += diff[b, i]
+            if run[b] > 0:
+                v |= 1 << b
+        out[i] = v
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class FnInfo:
     """One fn of a file, for the call graph."""
@@ -288,6 +344,7 @@ class LintFile:
         self.match: npt.NDArray[np.int32] = np.asarray(self.tree.match)
         self.parent: npt.NDArray[np.int32] = np.asarray(self.tree.parent)
         self.n = len(self.kind)
+        self._word_calls = 0
 
     @classmethod
     def from_source(cls, path: str, source: bytes, *, backend: Any = None) -> LintFile:
@@ -354,7 +411,23 @@ class LintFile:
         """Significant rows whose text is one of ``texts`` (identifiers, keywords), ascending
         (a row twice when its word is given twice)."""
         wanted = np.array([text_hash(t) for t in texts], dtype=np.uint64)
-        return _rows_with(self.sig, self.hashes, wanted)
+        self._word_calls += 1
+        if self._word_calls <= _SCANS_BEFORE_INDEX:
+            return _rows_with(self.sig, self.hashes, wanted)
+        order, sorted_h = self._hash_index
+        lo = np.searchsorted(sorted_h, wanted, side="left")
+        hi = np.searchsorted(sorted_h, wanted, side="right")
+        parts = [order[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
+        return np.sort(np.concatenate(parts)) if len(parts) > 1 else np.sort(parts[0])
+
+    @cached_property
+    def _hash_index(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
+        """Significant rows sorted by token hash, and those hashes (for files asked many
+        words: the naming rules' rename fixes look up every flagged name)."""
+        sig = self.sig
+        h = self.hashes[sig]
+        order = np.argsort(h)
+        return sig[order], h[order]
 
     def class_counts(self, s_byte: Any, e_byte: Any) -> dict[str, npt.NDArray[np.int64]]:
         """Upper-case, lower-case and `_` bytes of each span [s, e) (the naming rules'
@@ -440,9 +513,14 @@ class LintFile:
         body = self.body_range(i)
         return head, (body[0] if body else int(self.items.end[i]))
 
+    @cached_property
+    def has_gpu_rows(self) -> bool:
+        """Whether any row is kernel or device code (rules that look only there stop early)."""
+        return bool((self._regions & np.uint8(_GPU_BITS)).any())
+
     def in_gpu(self, rows: Any) -> Any:
         reg = self.regions_x
-        return (reg[rows] & np.uint8(Region.KERNEL | Region.DEVICE)) != 0
+        return (reg[rows] & np.uint8(_GPU_BITS)) != 0
 
     def region_at(self, rows: Any, bits: Region) -> Any:
         reg = self.regions_x
@@ -475,66 +553,12 @@ class LintFile:
     @cached_property
     def _regions(self) -> npt.NDArray[np.uint8]:
         n = self.n
-        out = np.zeros(n, dtype=np.uint8)
         if n == 0:
-            return out
+            return np.zeros(0, dtype=np.uint8)
         it = self.items
-        intervals: dict[Region, list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]] = {
-            r: [] for r in Region
-        }
-        fns = self.fn_items
-        if len(fns):
-            body = it.body[fns].astype(np.int64)
-            ok = body >= 0
-            ok[ok] = self.kind[body[ok]] == TokenKind.OPEN_BRACE
-            fns, body = fns[ok], body[ok]
-            close = self.match[body].astype(np.int64)
-            close = np.where(close >= 0, close, n - 1)
-            flags = it.flags[fns]
-            intervals[Region.FN].append((body, close))
-            for bit, flag in (
-                (Region.KERNEL, ItemFlag.KERNEL),
-                (Region.DEVICE, ItemFlag.DEVICE),
-                (Region.TEST, ItemFlag.TEST | ItemFlag.GPU_TEST),
-                (Region.UNSAFE, ItemFlag.UNSAFE),
-            ):
-                sel = (flags & np.uint32(flag)) != 0
-                intervals[bit].append((body[sel], close[sel]))
-        # #[cfg(test)] items (usually `mod tests`): the whole item is test code.
-        cfg = np.flatnonzero((it.flags & np.uint32(ItemFlag.CFG_TEST)) != 0)
-        if len(cfg):
-            intervals[Region.TEST].append(
-                (it.start[cfg].astype(np.int64), it.end[cfg].astype(np.int64))
-            )
-        # unsafe { ... } blocks: `unsafe` directly followed by `{`.
-        sig = self.sig
-        uns = sig[self.keyword[sig] == Keyword.UNSAFE]
-        if len(uns):
-            o = self.nxt[uns]
-            sel = self.kind_x[o] == TokenKind.OPEN_BRACE
-            o = o[sel]
-            c = self.match[o].astype(np.int64)
-            intervals[Region.UNSAFE].append((o, np.where(c >= 0, c, n - 1)))
-        loops = self.loop_keywords
-        if len(loops):
-            o = self.body_opens(loops)
-            o = o[o >= 0]
-            c = self.match[o].astype(np.int64)
-            intervals[Region.LOOP].append((o, np.where(c >= 0, c, n - 1)))
-        los, his, bits = [], [], []
-        for bit, parts in intervals.items():
-            for lo, hi in parts:
-                los.append(lo)
-                his.append(hi)
-                bits.append(np.full(len(lo), int(bit).bit_length() - 1, dtype=np.int64))
-        if not los:
-            return out
-        return _paint_regions(
-            n,
-            np.concatenate(los).astype(np.int64),
-            np.concatenate(his).astype(np.int64),
-            np.concatenate(bits),
-        )
+        return _region_bits(self.kind, self.keyword, self.match, self.parent, self.nxt,
+                            self.sig, it.kind, it.body, it.flags, it.start, it.end,
+                            self.loop_keywords)  # fmt: skip
 
     # -- calls (for the call graph) ----------------------------------------------------------
 

@@ -30,6 +30,8 @@ needed (then allow this rule on the fn).
     )
 
     def check(self, ctx: Any) -> list[Finding]:
+        if not ctx.has_gpu_rows:
+            return []
         sig = ctx.sig
         gpu = ctx.in_gpu(sig)
         k = ctx.kind[sig]
@@ -68,6 +70,8 @@ slow multi-instruction sequence on the GPU (tens of cycles). In a hot loop, hois
     )
 
     def check(self, ctx: Any) -> list[Finding]:
+        if not ctx.has_gpu_rows:
+            return []
         sig = ctx.sig
         k = ctx.kind[sig]
         hot = ctx.in_gpu(sig) & ctx.region_at(sig, Region.LOOP)

@@ -61,3 +61,15 @@ def test_region_bits() -> None:
     assert bits("break") == Region.LOOP | Region.FN
     assert bits("inner") == Region.FN
     assert bits("outer") == Region(0)
+
+
+def test_word_rows_scan_and_index_agree() -> None:
+    ctx = LintFile.from_source("a.rs", SOURCE)
+    asks = [("fn",), ("for", "loop"), ("i", "fn", "i"), ("nowhere",), ("unsafe",)]
+    by_scan = [ctx.word_rows(*a).tolist() for a in asks]  # the first calls scan
+    for _ in range(8):
+        ctx.word_rows("fn")
+    by_index = [ctx.word_rows(*a).tolist() for a in asks]  # later ones use the sorted index
+    assert by_scan == by_index
+    assert by_scan[2] == sorted(by_scan[2]) and len(by_scan[2]) == len(set(by_scan[2])) + 2
+    assert [ctx.text(r) for r in by_scan[1]] == ["for", "loop"]
