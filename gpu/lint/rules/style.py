@@ -15,6 +15,9 @@ from rustg.gpu.lint.rules.base import FileRule, SeqRule
 from rustg.gpu.lint.rules.util import call_args
 
 S = Category.STYLE
+_EXTERN_ABI = int(ItemFlag.EXTERN_ABI)
+_EXTERN_BLOCK = int(ItemKind.EXTERN_BLOCK)
+_IMPL = int(ItemKind.IMPL)
 
 
 def to_snake(name: str) -> str:
@@ -85,19 +88,23 @@ class _Naming(FileRule):
         counts = ctx.class_counts(s_byte, e_byte)
         lead = np.frombuffer(ctx.source, dtype=np.uint8)[s_byte] if len(s_byte) else s_byte
         idx = idx[self.suspects(counts, lead, e_byte - s_byte)]
+        if len(idx):
+            # names that are not the item's to choose, dropped in one vectorised step: an
+            # exported symbol's name is an ABI, an extern block's are C's, a trait impl's names
+            # are the trait's
+            p = it.parent[idx]
+            pp = np.maximum(p, 0)
+            pk = np.where(p >= 0, it.kind[pp], 255)
+            theirs = (it.flags[idx] & np.uint32(_EXTERN_ABI)) != 0
+            theirs |= pk == _EXTERN_BLOCK
+            theirs |= (pk == _IMPL) & (it.trait_first[pp] >= 0)
+            idx = idx[~theirs]
+        mangle = b"no_mangle" in ctx.source  # parse attributes only where one can say it
         for i in idx.tolist():
-            flags = int(it.flags[i])
-            if flags & ItemFlag.EXTERN_ABI:
-                continue  # an exported symbol's name is an ABI
-            p = int(it.parent[i])
-            if p >= 0 and it.kind[p] == ItemKind.EXTERN_BLOCK:
-                continue
-            if p >= 0 and it.kind[p] == ItemKind.IMPL and int(it.trait_first[p]) >= 0:
-                continue  # a trait impl's names are the trait's
             name = ctx.item_name(i)
             if not name or name.startswith("r#") or self.ok(name):
                 continue
-            if any(a.path == "no_mangle" for a in it.attributes(ctx.tokens, i)):
+            if mangle and any(a.path == "no_mangle" for a in it.attributes(ctx.tokens, i)):
                 continue
             new = self.convert(name)
             if new == name:
