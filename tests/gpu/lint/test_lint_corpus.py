@@ -70,4 +70,5 @@ def test_all_rules_over_the_corpus() -> None:
 def test_examples_gpu_kernels_lint_clean() -> None:
     root = REPO_ROOT / "examples" / "gpu-kernels"
     found = _lint_tree(root, sorted(root.rglob("*.rs")))
-    assert sorted((f, r) for f, _, r in found) == [("crates/kernels/src/kernels.rs", "gpu_panic")]
+    # its one intended panic is suppressed with the stable `#[rustg::lint(allow(gpu_panic))]`
+    assert sorted((f, r) for f, _, r in found) == []
