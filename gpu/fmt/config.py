@@ -106,6 +106,9 @@ _VALIDATORS: Final[dict[str, Any]] = {
     "use_small_heuristics": _enum(SmallHeuristics),
     "reorder_imports": _bool,
     "fn_params_layout": _enum(FnParamsLayout),
+    # Output-neutral: rustfmt fails instead of printing when a line is over max_width. The
+    # driver sends a file whose assembled output has such a line to rustfmt (it reports it).
+    "error_on_line_overflow": _bool,
 }
 
 #: The options the native printer models; anything else sends the file to rustfmt.
@@ -122,6 +125,7 @@ class FmtConfig:
     use_small_heuristics: SmallHeuristics = SmallHeuristics.DEFAULT
     reorder_imports: bool = True
     fn_params_layout: FnParamsLayout = FnParamsLayout.TALL
+    error_on_line_overflow: bool = False
     #: False when the config has an option (or value) the native printer does not model.
     native_allowed: bool = True
     #: The config file in force (passed to rustfmt as --config-path), or None for defaults.

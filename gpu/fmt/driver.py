@@ -202,52 +202,156 @@ class _Plan:
 _SPACE = frozenset(b" \t\n\r\x0b\x0c")
 
 
+def _width(line: str) -> int:
+    """Display width, over-estimated for non-ASCII (2 per char): safe for 'fits' checks."""
+    return len(line) if line.isascii() else len(line) + sum(ord(c) > 127 for c in line)
+
+
 def _blank(text: bytes) -> bool:
     return all(c in _SPACE for c in text)
 
 
-def _comment_lines(lines: list[bytes], *, inner_docs: bool) -> list[str] | None:
-    """Lines of a gap, blank runs collapsed to one ``""``; None unless every non-blank line is a
-    plain line comment already at column 0 with no trailing whitespace (a ``//`` line is a whole
-    comment token: a line comment runs to its line's end). Anything else — an indented or
-    block comment, a doc comment outside the file's head — is rustfmt's to place."""
+def _line_comment_ok(line: bytes, *, inner_docs: bool) -> bool:
+    """A plain ``//`` line comment (a whole line from column 0) rustfmt leaves as it is."""
+    if line != line.rstrip():
+        return False
+    if line.startswith(b"///") and not line.startswith(b"////"):
+        return False  # a doc comment documenting nothing: rustfmt's to report
+    return inner_docs or not line.startswith(b"//!")
+
+
+def _block_end(gap: bytes, pos: int) -> int:
+    """End of the (nested) block comment starting at ``pos``, or -1 when unterminated."""
+    depth, i = 0, pos
+    while i < len(gap) - 1:
+        pair = gap[i : i + 2]
+        if pair == b"/*":
+            depth, i = depth + 1, i + 2
+        elif pair == b"*/":
+            depth, i = depth - 1, i + 2
+            if depth == 0:
+                return i
+        else:
+            i += 1
+    return -1
+
+
+def _block_comment_ok(text: bytes, *, inner_docs: bool = False) -> bool:
+    """A block comment from column 0 that rustfmt prints unchanged. rustfmt re-indents the
+    lines after the first by their least indentation (``trim_left_preserve_layout``: `` * x``
+    lines lose a space), expands tabs and drops trailing spaces; so: no doc comment, no
+    nesting, no tab, no trailing space, and a continuation line at column 0 (or none), or
+    every continuation line `` * ..``/`` */``. ``/*!`` only in the file's head (``inner_docs``).
+    Checked with rustfmt 1.9 on commented-out code and license headers."""
+    if text.startswith(b"/**") and not text.startswith((b"/***", b"/**/")):
+        return False
+    if text.startswith(b"/*!") and not inner_docs:
+        return False
+    if text.count(b"/*") != 1 or text.count(b"*/") != 1 or b"\t" in text or b"\r" in text:
+        return False
+    lines = text.split(b"\n")
+    if any(line != line.rstrip() for line in lines):
+        return False
+    rest = [line for line in lines[1:] if line]
+    if all(line in {b" */", b" *"} or line.startswith(b" * ") for line in rest):
+        return True  # a ` * ` column under the `/*`: kept as it is (checked)
+    return not rest or any(not line[:1].isspace() for line in rest)
+
+
+def _trailing_comment(text: bytes) -> str | None:
+    """A comment after an item on its line, as rustfmt writes it: one space, the comment (a
+    ``//`` comment or a one-line block comment), trailing spaces dropped. rustfmt formats the
+    item as if the comment were not there (checked: a long line stays long)."""
+    text = text.strip()
+    if text.startswith(b"//"):
+        if text.startswith((b"///", b"//!")) and not text.startswith(b"////"):
+            return None  # a doc comment: it belongs to what follows (or is an error)
+    elif not (text.startswith(b"/*") and text.endswith(b"*/") and _block_comment_ok(text)):
+        return None
+    if b"\n" in text:
+        return None
+    try:
+        return " " + text.decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def _gap_lines(gap: bytes, *, inner_docs: bool) -> list[str] | None:
+    """Lines of a gap that starts at a line start and ends before the next item's first token,
+    blank runs collapsed to one ``""``; None unless every comment is a plain ``//`` line or a
+    block comment rustfmt keeps (:func:`_block_comment_ok`), each on lines of its own from
+    column 0 (an indented, misplaced-doc or code-adjacent comment is rustfmt's to place)."""
     out: list[str] = []
-    for line in lines:
+    pos = 0
+    while True:
+        eol = gap.find(b"\n", pos)
+        if eol < 0:
+            # the next item's line: only indentation before it
+            return out if _blank(gap[pos:]) else None
+        line = gap[pos:eol]
         if _blank(line):
             if not out or out[-1] != "":
                 out.append("")
+            pos = eol + 1
             continue
-        if not line.startswith(b"//") or line != line.rstrip():
+        if line.startswith(b"/*"):
+            end = _block_end(gap, pos)
+            if end < 0 or gap[end : end + 1] != b"\n":
+                return None  # something after the comment on its line (or the item itself)
+            text, eol = gap[pos:end], end
+        elif line.startswith(b"//") and _line_comment_ok(line, inner_docs=inner_docs):
+            text = line
+        else:
             return None
-        if (line.startswith(b"///") and not line.startswith(b"////")) or (
-            line.startswith(b"//!") and not inner_docs
-        ):
+        if text.startswith(b"/*") and not _block_comment_ok(text, inner_docs=inner_docs):
             return None
         try:
-            out.append(line.decode())
+            out.extend(text.decode().split("\n"))
         except UnicodeDecodeError:
             return None
-    return out
+        pos = eol + 1
 
 
-def _inner_gap(gap: bytes, *, inner_docs: bool = False) -> str | None:
-    """Text between two top-level items as rustfmt writes it (at most one blank line)."""
-    lines = gap.split(b"\n")
-    if len(lines) == 1:
+def _split_trailing(gap: bytes, trailing_ok: bool) -> tuple[str, bytes] | None:
+    """("" or the comment after the previous item on its line, the gap from the next line)."""
+    eol = gap.find(b"\n")
+    if eol < 0:
+        return None
+    first = gap[:eol]
+    if _blank(first):
+        return "", gap[eol + 1 :]
+    if not trailing_ok:
+        return None
+    comment = _trailing_comment(first)
+    if comment is None:
+        return None
+    rest = gap[eol + 1 :]
+    nxt = rest.find(b"\n")
+    if nxt >= 0 and not _blank(rest[:nxt]):
+        # rustfmt aligns a comment on the next line with the trailing one (checked): its own
+        # rules, left to it
+        return None
+    return comment, rest
+
+
+def _inner_gap(gap: bytes, *, inner_docs: bool = False, trailing_ok: bool = False) -> str | None:
+    """Text between two top-level items as rustfmt writes it (at most one blank line).
+    ``trailing_ok``: the previous item may keep a comment on its last line (not so after a
+    ``use``/``mod x;``/``extern crate``, which rustfmt reorders with rules of its own)."""
+    if b"\n" not in gap:
         return "\n" if _blank(gap) else None  # `fn a() {} fn b() {}`: one per line
-    if not (_blank(lines[0]) and _blank(lines[-1])):
-        return None  # something after the item on its line, or before the next one on its line
-    middle = _comment_lines(lines[1:-1], inner_docs=inner_docs)
+    split = _split_trailing(gap, trailing_ok)
+    if split is None:
+        return None
+    trailing, rest = split
+    middle = _gap_lines(rest, inner_docs=inner_docs)
     if middle is None:
         return None
-    return "\n" + "".join(line + "\n" for line in middle)
+    return trailing + "\n" + "".join(line + "\n" for line in middle)
 
 
 def _leading_gap(gap: bytes) -> str | None:
-    lines = gap.split(b"\n")
-    if not _blank(lines[-1]):
-        return None
-    middle = _comment_lines(lines[:-1], inner_docs=True)
+    middle = _gap_lines(gap, inner_docs=True)
     if middle is None:
         return None
     while middle and middle[0] == "":
@@ -255,16 +359,18 @@ def _leading_gap(gap: bytes) -> str | None:
     return "".join(line + "\n" for line in middle)
 
 
-def _trailing_gap(gap: bytes) -> str | None:
-    lines = gap.split(b"\n")
-    if not _blank(lines[0]):
+def _trailing_gap(gap: bytes, *, trailing_ok: bool = False) -> str | None:
+    split = _split_trailing(gap if b"\n" in gap else gap + b"\n", trailing_ok)
+    if split is None:
         return None
-    middle = _comment_lines(lines[1:], inner_docs=False)
+    trailing, rest = split
+    middle = _gap_lines(rest + b"\n" if rest and not rest.endswith(b"\n") else rest,
+                        inner_docs=False)  # fmt: skip
     if middle is None:
         return None
     while middle and middle[-1] == "":
         middle.pop()  # and at its end: one final newline
-    return "\n" + "".join(line + "\n" for line in middle)
+    return trailing + "\n" + "".join(line + "\n" for line in middle)
 
 
 _INNER_ATTR = -4  # `#![..]` before the first item: formatted by rustfmt, in the batch's head
@@ -360,6 +466,16 @@ def _segments(
     return segments
 
 
+def _trailing_ok(units: list[_Unit], prev_kind: int, kind: int, reorderable: set[int]) -> bool:
+    """Whether the last unit may keep a comment on its last line: an item, and not one of a
+    run rustfmt reorders (it leaves such comments in place while moving the items, checked:
+    ``use c;`` / ``use b; // y`` became ``use b;`` / ``use c; // y``). A ``use``/``mod x;`` that
+    is alone (its unit holds one item and the next item is of another kind) keeps it."""
+    if prev_kind < 0 or not units:
+        return False
+    return prev_kind not in reorderable or (units[-1].items == 1 and kind != prev_kind)
+
+
 class Formatter:
     """Formats files; one per run (it holds the config cache and the known-formatted table)."""
 
@@ -430,7 +546,9 @@ class Formatter:
         result = self._format(path, content, config)
         if result.outcome is Outcome.CHANGED and result.formatted is not None:
             try:
-                check_tokens(content, result.formatted, backend=self.backend)
+                check_tokens(
+                    content, result.formatted, backend=self.backend, edition=config.edition
+                )
             except SafetyNetError as exc:
                 log.error("safety net: %s: %s", path, exc)
                 result = FileResult(
@@ -459,13 +577,8 @@ class Formatter:
         return self._key(content, self.config_for(path))
 
     def _plan(self, content: bytes, config: FmtConfig) -> _Plan:
-        from rustg.gpu.items import ItemKind, index_file
-
-        if not config.native_allowed:
-            return _Plan(Route.FILE, f"config: {', '.join(config.unsupported)}")
-        if b"\r" in content or config.newline_for(content) != b"\n":
-            return _Plan(Route.FILE, "line endings")
         from rustg.gpu.hot import one_numba_thread
+        from rustg.gpu.items import ItemKind, index_file
 
         # One file is small work (files run in parallel threads instead), and a parallel
         # region for it waits on descheduled workers when the machine is loaded: indexing a
@@ -478,6 +591,11 @@ class Formatter:
         rows = [i for i in index.file_items(0) if int(index.depth[i]) == 0]
         if not rows:
             return _Plan(Route.FILE, "no items")
+        # Counted for every route: the coverage figure's denominator is every top-level item.
+        if not config.native_allowed:
+            return _Plan(Route.FILE, f"config: {', '.join(config.unsupported)}", items=len(rows))
+        if b"\r" in content or config.newline_for(content) != b"\n":
+            return _Plan(Route.FILE, "line endings", items=len(rows))
         segments = _segments(tokens, tree, index, rows)
         if segments is None:
             return _Plan(Route.FILE, "code between items", items=len(rows))
@@ -506,7 +624,14 @@ class Formatter:
             if kind == int(ItemKind.MOD) and not _is_mod_decl(content, start, end):
                 kind = _MOD_BLOCK  # `mod x { .. }` is not reordered
             gap = content[previous_end:start]
-            before = _leading_gap(gap) if not units else _inner_gap(gap, inner_docs=head)
+            # a comment on the previous item's last line: kept there, except after items
+            # rustfmt reorders (it moves such comments by rules of its own; checked)
+            trailing_ok = _trailing_ok(units, prev_kind, kind, reorderable)
+            before = (
+                _leading_gap(gap)
+                if not units
+                else _inner_gap(gap, inner_docs=head, trailing_ok=trailing_ok)
+            )
             if units and kind == _INNER_ATTR and prev_kind == _INNER_ATTR:
                 # rustfmt keeps no blank line between inner attributes (comments: its own rules)
                 before = "\n" if _blank(gap) else None
@@ -527,7 +652,9 @@ class Formatter:
                 units.append(_Unit(start, end, int(kind >= 0), native, before))
             prev_kind = kind
             previous_end = end
-        trailing = _trailing_gap(content[previous_end:])
+        trailing = _trailing_gap(
+            content[previous_end:], trailing_ok=_trailing_ok(units, prev_kind, -1, reorderable)
+        )
         if trailing is None:
             return _Plan(Route.FILE, "unplaced comments after the last item", items=len(rows))
         plan = _Plan(Route.ITEMS, "items", units, len(rows), trailing)
@@ -538,27 +665,36 @@ class Formatter:
             plan.route, plan.reason = Route.FILE, "no native unit"
         return plan
 
+    def _whole_file(
+        self, path: Path, content: bytes, config: FmtConfig, plan: _Plan, reason: str
+    ) -> FileResult:
+        try:
+            formatted = format_source(content, config, cwd=path.resolve().parent)
+        except RustfmtError as exc:
+            return FileResult(
+                path, content, None, Outcome.RUSTFMT_FAILED, Route.FILE, plan.items, 0,
+                message=str(exc), reason=reason,
+            )  # fmt: skip
+        outcome = Outcome.UNCHANGED if formatted == content else Outcome.CHANGED
+        return FileResult(
+            path, content, formatted, outcome, Route.FILE, plan.items, 0, reason=reason
+        )
+
     def _format(self, path: Path, content: bytes, config: FmtConfig) -> FileResult:
         cwd = path.resolve().parent
-        plan = self._plan(content, config)
+        # rustc reads sources with "\r\n" normalised to "\n" (string literals included), and
+        # rustfmt applies newline_style to its whole output at the end (rustfmt.py): so a
+        # CRLF file is the LF file formatted, then every "\n" written as the resolved ending.
+        # A lone "\r" stays the file route's.
+        newline = config.newline_for(content)
+        text = content.replace(b"\r\n", b"\n") if b"\r" in content else content
+        plan = self._plan(text, config)
         if plan.route is Route.FILE:
-            try:
-                formatted = format_source(content, config, cwd=cwd)
-            except RustfmtError as exc:
-                return FileResult(
-                    path, content, None, Outcome.RUSTFMT_FAILED, Route.FILE, plan.items, 0,
-                    message=str(exc), reason=plan.reason,
-                )  # fmt: skip
-            outcome = Outcome.UNCHANGED if formatted == content else Outcome.CHANGED
-            return FileResult(
-                path, content, formatted, outcome, Route.FILE, plan.items, 0, reason=plan.reason
-            )
+            return self._whole_file(path, content, config, plan, plan.reason)
         delegated = [u for u in plan.units if u.native is None]
         if delegated:
             try:
-                outputs = format_units(
-                    [content[u.start : u.end] for u in delegated], config, cwd=cwd
-                )
+                outputs = format_units([text[u.start : u.end] for u in delegated], config, cwd=cwd)
             except RustfmtError as exc:
                 # One process for the batch; on failure the whole file names the problem.
                 try:
@@ -581,7 +717,15 @@ class Formatter:
             assert unit.native is not None
             pieces += (unit.before, unit.native)
         pieces.append(plan.trailing)
-        formatted = "".join(pieces).encode()
+        joined = "".join(pieces)
+        if config.error_on_line_overflow and any(
+            _width(line) > config.max_width for line in joined.split("\n")
+        ):
+            # rustfmt would fail on this output: let it say so, on the whole file
+            return self._whole_file(path, content, config, plan, "error_on_line_overflow")
+        formatted = joined.encode()
+        if newline != b"\n":
+            formatted = formatted.replace(b"\n", newline)
         outcome = Outcome.UNCHANGED if formatted == content else Outcome.CHANGED
         return FileResult(
             path, content, formatted, outcome, plan.route, plan.items, native_items,

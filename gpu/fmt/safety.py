@@ -15,6 +15,14 @@ trailing commas              a ``,`` right before ``)``/``]``/``}``/``>`` or ``|
 closure bodies               ``|..| { e }`` (no top-level ``;``) loses its braces
 empty statements             a ``;`` right after ``;``, ``{`` or ``}`` ... ``;;`` is dropped
 remove_nested_parens         ``((e))`` becomes ``(e)``
+loop statement semicolons    ``;`` after the ``}`` of a statement starting with
+                             ``for``/``while``/``loop`` is dropped
+vec! brackets                ``vec!(..)`` is spelled ``vec![..]``
+string continuations         whitespace after a ``\\`` line continuation in a string literal
+                             (not part of its value; rustfmt re-indents it) is ignored
+empty generic arguments      ``<>`` is dropped (``Result<>`` becomes ``Result``)
+2015 imports                 edition 2015: ``use ::a`` becomes ``use a``
+comments in use lists        moved out of the item and sorted (rustfmt sorts them along)
 byte order mark              a leading UTF-8 BOM is dropped (ignored like whitespace)
 newline_style                ``\r\n`` inside literals and comments compares equal to ``\n``
 merge_derives                consecutive ``#[derive(..)]`` are merged into one list
@@ -32,6 +40,7 @@ built and canonicalised in Python.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,18 +128,35 @@ def _tokens(stream: _Stream) -> list[tuple[int, bytes]]:
             text = b"".join(text.split())
         elif b"\r\n" in text:
             text = text.replace(b"\r\n", b"\n")  # as in _stream: newline_style
+        if k in _ESCAPED_STRINGS and b"\\\n" in text:
+            text = _continuation_whitespace(text)
         out.append((k, text))
     return out
 
 
-def check_tokens(original: bytes, formatted: bytes, *, backend: Any = None) -> None:
+_ESCAPED_STRINGS = frozenset((int(TokenKind.STR), int(TokenKind.BYTE_STR), int(TokenKind.C_STR)))
+# An escape, or a line continuation (`\` newline: the newline and the whitespace after it are
+# not part of the string). Escapes are matched as pairs so that `\\` is never a continuation.
+_ESCAPE = re.compile(rb"\\(\n[ \t\n\r]*|.)", re.DOTALL)
+
+
+def _continuation_whitespace(text: bytes) -> bytes:
+    """rustfmt re-indents the lines after a ``\\`` line continuation in a string literal
+    (futures-macro's select.rs, scrambled): that whitespace is no part of the value, so it is
+    not compared."""
+    return _ESCAPE.sub(lambda m: b"\\\n" if m.group(1)[:1] == b"\n" else m.group(0), text)
+
+
+def check_tokens(
+    original: bytes, formatted: bytes, *, backend: Any = None, edition: str | None = None
+) -> None:
     """Raise :class:`SafetyNetError` unless ``formatted`` holds ``original``'s tokens (modulo
-    the recognised rustfmt changes of the module docstring)."""
+    the recognised rustfmt changes of the module docstring). ``edition``: the file's."""
     a = _stream(_lex(original, backend))
     b = _stream(_lex(formatted, backend))
     if np.array_equal(a.kinds, b.kinds) and np.array_equal(a.body, b.body):
         return
-    ca, cb = canonical(_tokens(a)), canonical(_tokens(b))
+    ca, cb = canonical(_tokens(a), edition=edition), canonical(_tokens(b), edition=edition)
     if ca == cb:
         return
     i = next((i for i, (x, y) in enumerate(zip(ca, cb, strict=False)) if x != y), None)
@@ -176,16 +202,22 @@ def _matches(toks: list[Tok]) -> list[int]:
     return match
 
 
-def canonical(toks: list[Tok]) -> list[Tok]:
-    """Apply every recognised rustfmt change (module docstring) until nothing changes."""
+def canonical(toks: list[Tok], *, edition: str | None = None) -> list[Tok]:
+    """Apply every recognised rustfmt change (module docstring) until nothing changes.
+    ``edition``: the file's (``"2015"`` enables the 2015-only import rewrite)."""
+    if edition == "2015":
+        toks = _use_leading_colons(toks)
     for step in (
         _macro_rules,
         _nested_parens,
+        _vec_brackets,
+        _empty_generics,
         _jump_semis,
         _unwrap_blocks,
         _match_commas,
         _trailing_commas,
         _empty_semis,
+        _block_statement_semis,  # after `;;` is one `;`
     ):
         toks = step(toks)
     toks = _derives(toks)
@@ -259,6 +291,85 @@ def _jump_semis(toks: list[Tok]) -> list[Tok]:
         if first < i and toks[first][0] == _IDENT and toks[first][1] in _JUMPS:
             drop.add(i)
     return [t for i, t in enumerate(toks) if i not in drop]
+
+
+_LOOPS = frozenset((b"loop", b"while", b"for"))
+_ELSE = (_IDENT, b"else")
+_COLON = (int(TokenKind.COLON), b":")
+_LT = (int(TokenKind.LT), b"<")
+
+
+def _block_statement_semis(toks: list[Tok]) -> list[Tok]:
+    """``for .. { .. };``, ``while .. { .. };``, ``loop { .. };``: rustfmt drops the ``;`` of
+    a loop statement (stmt.rs semicolon_for_stmt; rustc-serialize's base64.rs and json.rs),
+    and keeps it after ``if``/``match``/blocks (checked). The statement must start with the
+    keyword: ``let x = loop { .. };`` keeps its ``;``."""
+    match = _matches(toks)
+    drop: set[int] = set()
+    for i, tok in enumerate(toks):
+        if tok != _SEMI or i == 0 or toks[i - 1] != _CLOSE_BRACE or match[i - 1] < 0:
+            continue
+        j = match[i - 1] - 1
+        while j >= 0 and toks[j] not in (_SEMI, _OPEN_BRACE) and toks[j][0] not in _OPEN:
+            if toks[j] == _CLOSE_BRACE:
+                if _next_code(toks, j) != _ELSE or match[j] < 0:
+                    break  # the end of the previous statement
+                j = match[j]  # `} else {`: an earlier branch of the same `if`
+            elif toks[j][0] in _CLOSE and match[j] >= 0:
+                j = match[j]
+            j -= 1
+        first = j + 1
+        while first < i and toks[first][0] in _COMMENT_KINDS:
+            first += 1
+        if toks[first][0] == _IDENT and toks[first][1] in _LOOPS:
+            drop.add(i)
+    return [t for i, t in enumerate(toks) if i not in drop]
+
+
+def _use_leading_colons(toks: list[Tok]) -> list[Tok]:
+    """Edition 2015: ``use ::a::b;`` is printed ``use a::b;`` (2015 paths in imports are
+    crate-relative either way; slog's tests.rs ``use ::*``, unicase's ``use ::Ascii``)."""
+    drop: set[int] = set()
+    for i in range(len(toks) - 2):
+        if toks[i] == (_IDENT, b"use") and toks[i + 1] == _COLON and toks[i + 2] == _COLON:
+            drop.update((i + 1, i + 2))
+    return [t for i, t in enumerate(toks) if i not in drop]
+
+
+_BANG = (int(TokenKind.BANG), b"!")
+_OPEN_BRACKET = (int(TokenKind.OPEN_BRACKET), b"[")
+_CLOSE_BRACKET = (int(TokenKind.CLOSE_BRACKET), b"]")
+
+
+def _vec_brackets(toks: list[Tok]) -> list[Tok]:
+    """``vec!(..)`` is printed ``vec![..]`` (rustfmt's FORCED_BRACKET_MACROS; only the bare
+    name: rustc-serialize's json.rs)."""
+    match = _matches(toks)
+    out = list(toks)
+    for i in range(len(toks) - 2):
+        if (
+            toks[i] == (_IDENT, b"vec")
+            and toks[i + 1] == _BANG
+            and toks[i + 2] == _OPEN_PAREN
+            and match[i + 2] > i + 2
+            and (i == 0 or toks[i - 1] != _COLON)
+        ):
+            out[i + 2], out[match[i + 2]] = _OPEN_BRACKET, _CLOSE_BRACKET
+    return out
+
+
+def _empty_generics(toks: list[Tok]) -> list[Tok]:
+    """``Result<>`` is printed ``Result`` (empty generic arguments dropped; wasm-bindgen's
+    ui-tests/invalid-imports.rs)."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(toks):
+        if toks[i] == _LT and i + 1 < len(toks) and toks[i + 1] == _GT:
+            i += 2
+            continue
+        out.append(toks[i])
+        i += 1
+    return out
 
 
 def _macro_rules(toks: list[Tok]) -> list[Tok]:
@@ -435,7 +546,12 @@ def _unit_end(toks: list[Tok], i: int) -> int:
 
 
 def _canon_use_tree(tree: list[Tok]) -> list[Tok]:
-    """Sort brace lists recursively; ``{x}`` with one non-``self`` element loses its braces."""
+    """Sort brace lists recursively; ``{x}`` with one non-``self`` element loses its braces.
+    Comments in the item are taken out and put after it, sorted: rustfmt moves a comment in
+    a use list with the list's sorting (winapi's um/sapi.rs: ``//SPPHRASESIZE_500,`` went
+    from the middle of the list to its start)."""
+    comments = sorted(t for t in tree if t[0] in _COMMENT_KINDS)
+    tree = [t for t in tree if t[0] not in _COMMENT_KINDS]
     match = _matches(tree)
 
     def walk(lo: int, hi: int) -> list[Tok]:
@@ -476,7 +592,7 @@ def _canon_use_tree(tree: list[Tok]) -> list[Tok]:
             i += 1
         return out
 
-    return walk(0, len(tree))
+    return walk(0, len(tree)) + comments
 
 
 def _use_trees(toks: list[Tok]) -> list[Tok]:

@@ -30,7 +30,7 @@ from rustg.gpu.fmt.driver import (
     write_result,
 )
 from rustg.gpu.fmt.known import KnownFormatted
-from rustg.gpu.fmt.rustfmt import format_source
+from rustg.gpu.fmt.rustfmt import RustfmtError, format_source
 from rustg.gpu.fmt.safety import SafetyNetError, check_tokens
 
 NO_HOME: dict[str, str] = {}
@@ -79,9 +79,52 @@ def test_safety_net_accepts_crlf_normalised_inside_literals() -> None:
     check_tokens(source, formatted)
 
 
+# Rewrites found on corpus files (bench_fmt's safety-net internal errors), each one allowance
+# in gpu/fmt/safety.py: (its function, edition, input). Checked against real rustfmt, which
+# must change the input, and the net must reject the change without that allowance.
+CORPUS_REWRITES = {
+    "_block_statement_semis": (
+        "2021",
+        b"fn f(c: bool) { for b in c { w(b) }; while c { x() }; if c { y() }; let y = 1; }\n",
+    ),
+    "_use_leading_colons": ("2015", b"use ::Ascii;\nfn f() { use ::*; }\n"),
+    "_empty_generics": ("2018", b"fn f() -> Result<> { g() }\n"),
+    "_vec_brackets": ("2015", b"fn f() { let v = vec!(1, 2); }\n"),
+    "_continuation_whitespace": (
+        "2021",
+        b'fn f() {\n    quote! { panic!("all futures,\\\n                    but no") }\n}\n',
+    ),
+    "_canon_use_tree": (
+        "2021",
+        b"use a::{\n    Zed,\n    //Removed,\n    Alpha,\n};\n",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CORPUS_REWRITES))
+def test_safety_net_accepts_corpus_rewrites(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rustg.gpu.fmt import safety
+
+    edition, source = CORPUS_REWRITES[name]
+    formatted = format_source(source, FmtConfig(edition=edition), cwd=Path("/"))
+    assert formatted != source
+    check_tokens(source, formatted, edition=edition)
+    monkeypatch.setattr(safety, name, lambda toks: toks)
+    with pytest.raises(SafetyNetError):
+        check_tokens(source, formatted, edition=edition)
+
+
 @pytest.mark.parametrize(
     ("before", "after"),
     [
+        # not the shapes rustfmt makes: the allowances are that narrow
+        (b"fn f() { let x = loop { break 1 }; }\n", b"fn f() { let x = loop { break 1 } }\n"),
+        (b"fn f() { if c { a() }; }\n", b"fn f() { if c { a() } }\n"),
+        (b"use ::a;\n", b"use a;\n"),  # not 2015 (the edition default here is 2021)
+        (b"fn f() { g::vec!(1) }\n", b"fn f() { g::vec![1] }\n"),  # not the bare vec!
+        (b"fn f() -> R<T> {}\n", b"fn f() -> R {}\n"),  # generic arguments lost
+        (b"use a::{b, /* c */ d};\n", b"use a::{b, d};\n"),  # a comment in a use list lost
         (b"fn f() { a(); b(); }\n", b"fn f() {\n    a();\n}\n"),  # a statement lost
         (b"fn f() { a(); b(); }\n", b"fn f() {\n    b();\n    a();\n}\n"),  # reordered
         (b"fn f() { x }\n", b"fn f() {\n    y\n}\n"),  # respelled
@@ -89,12 +132,16 @@ def test_safety_net_accepts_crlf_normalised_inside_literals() -> None:
         (b"// keep me\nfn f() {}\n", b"fn f() {}\n"),  # a comment lost
         (b"fn f(a: u8, b: u8) {}\n", b"fn f(a: u8 b: u8) {}\n"),  # a separating comma lost
         (b'fn f() { "a b" }\n', b'fn f() {\n    "a  b"\n}\n'),  # whitespace inside a string
+        (
+            b'fn f() { "a\\\\\n b" }\n',
+            b'fn f() { "a\\\\\nb" }\n',
+        ),  # `\\` then newline: not a continuation
         (b"use a::{b, c};\n", b"use a::{b};\n"),  # a use lost
     ],
 )
 def test_safety_net_rejects_real_changes(before: bytes, after: bytes) -> None:
     with pytest.raises(SafetyNetError):
-        check_tokens(before, after)
+        check_tokens(before, after, edition="2021")
 
 
 def test_gap_normalisation() -> None:
@@ -102,9 +149,21 @@ def test_gap_normalisation() -> None:
     assert _inner_gap(b" ") == "\n"
     assert _inner_gap(b"\n\n\n\n") == "\n\n"
     assert _inner_gap(b"\n\n// a\n\n\n// b\n") == "\n\n// a\n\n// b\n"
-    assert _inner_gap(b" // trailing\n") is None  # rustfmt's to place
+    assert _inner_gap(b" // trailing\n") is None  # after a use (the default): rustfmt's
+    assert _inner_gap(b"  // trailing  \n", trailing_ok=True) == " // trailing\n"
+    assert _inner_gap(b" /* t */\n\n", trailing_ok=True) == " /* t */\n\n"
+    assert _inner_gap(b" // t\n// next line\n", trailing_ok=True) is None  # aligned by rustfmt
+    assert _inner_gap(b" /* a */ // b\n", trailing_ok=True) is None
+    assert _inner_gap(b" /// doc\n", trailing_ok=True) is None
     assert _inner_gap(b"\n    // indented\n") is None
-    assert _inner_gap(b"\n/* block */\n") is None
+    assert _inner_gap(b"\n/* block */\n") == "\n/* block */\n"
+    assert _inner_gap(b"\n/*\nfn b() {\n    x\n}\n*/\n\n\n") == "\n/*\nfn b() {\n    x\n}\n*/\n\n"
+    assert _inner_gap(b"\n/*\n * x\n */\n") == "\n/*\n * x\n */\n"  # a ` * ` column: kept
+    assert _inner_gap(b"\n/*\n * x\n  y\n */\n") is None  # rustfmt strips the least indent
+    assert _inner_gap(b"\n/* a */ /* b */\n") is None
+    assert _inner_gap(b"\n/* a */ fn\n") is None
+    assert _inner_gap(b"\n/* a\t*/\n") is None
+    assert _trailing_gap(b" // end  ", trailing_ok=True) == " // end\n"
     assert _inner_gap(b"\n/// dangling doc\n") is None
     assert _leading_gap(b"\n\n//! crate doc\n\n\n") == "//! crate doc\n\n"
     assert _trailing_gap(b"\n\n// end\n\n\n") == "\n\n// end\n"
@@ -328,3 +387,36 @@ def test_daemon_style_formatter_reprints_only_changed_items(tmp_path: Path) -> N
         assert known.get(formatter.known_key(path, edited)) is None
     finally:
         known.close()
+
+
+def test_crlf_file_is_formatted_natively_as_rustfmt_does(tmp_path: Path) -> None:
+    source = b'fn  f() {\r\n    let s = "a\r\nb";\r\n}\r\n\r\n\r\nconst X: u8 = 1;   // one\r\n'
+    path = _source_file(tmp_path, source)
+    result = Formatter(env=NO_HOME).format_file(path)
+    expected = format_source(source, FmtConfig(edition="2021"), cwd=tmp_path)
+    assert b"\r\n" in expected and result.formatted == expected
+    # the const natively; the fn (a multi-line literal) by rustfmt, in the same assembly
+    assert result.route is Route.ITEMS and result.native_items == 1
+    assert result.outcome is Outcome.CHANGED
+    lone = _source_file(tmp_path, b"fn f() {}\r\nconst X: u8 = 1;\r", "lone.rs")
+    assert Formatter(env=NO_HOME).format_file(lone).reason == "line endings"
+
+
+def test_error_on_line_overflow_is_rustfmts_to_report(tmp_path: Path) -> None:
+    (tmp_path / "rustfmt.toml").write_text("error_on_line_overflow = true\nmax_width = 40\n")
+    short = tmp_path / "short.rs"
+    short.write_bytes(b"fn  f() {}\n")
+    result = Formatter(env=NO_HOME).format_file(short)
+    assert result.route is Route.NATIVE and result.formatted == b"fn f() {}\n"
+    # A comment line over max_width: the assembly would hold it; rustfmt decides (stable
+    # rustfmt 1.9 ignores this unstable option with a warning, nightly fails).
+    long = tmp_path / "long.rs"
+    long.write_bytes(b"fn  f() {}\n// a comment line that is longer than forty columns\n")
+    result = Formatter(env=NO_HOME).format_file(long)
+    assert result.route is Route.FILE and result.reason == "error_on_line_overflow"
+    config = Formatter(env=NO_HOME).config_for(long)
+    try:
+        expected: bytes | None = format_source(long.read_bytes(), config, cwd=tmp_path)
+    except RustfmtError:
+        expected = None
+    assert result.formatted == expected

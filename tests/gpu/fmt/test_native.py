@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from rustg.gpu.fmt.config import FmtConfig
+from rustg.gpu.fmt.config import FmtConfig, SmallHeuristics
 from rustg.gpu.fmt.native import ItemMemo, format_top_level_items, native_config_supported
+from rustg.gpu.fmt.native_print import Widths
 from rustg.gpu.items import index_file
 
 DATA = Path(__file__).parent / "data" / "native"
@@ -69,7 +70,9 @@ def test_unmodelled_options_refuse_everything() -> None:
     source = (DATA / "covered_items.rs").read_bytes()
     n = len(_item_texts(source))
     for config in (
-        FmtConfig(edition="2021", max_width=80),
+        FmtConfig(edition="2021", max_width=300),
+        FmtConfig(edition="2021", use_small_heuristics=SmallHeuristics.OFF),
+        FmtConfig(edition="2021", use_small_heuristics=SmallHeuristics.MAX),
         FmtConfig(edition="2021", hard_tabs=True),
         FmtConfig(edition="2021", tab_spaces=2),
         FmtConfig(edition="2024"),
@@ -138,9 +141,15 @@ def test_memo_keys_include_the_config() -> None:
     memo = ItemMemo()
     tokens, tree, items = index_file(source)
     assert format_top_level_items(source, tokens, tree, items, CONFIG, memo=memo) == ["fn f() {}"]
-    narrow = FmtConfig(edition="2021", raw={"max_width": 80}, max_width=80)
+    narrow = FmtConfig(edition="2021", raw={"max_width": 300}, max_width=300)
     assert format_top_level_items(source, tokens, tree, items, narrow, memo=memo) == [None]
     assert memo.hits == 0
+
+
+def test_widths_follow_rustfmt_print_config() -> None:
+    """``rustfmt --print-config current`` (1.9) for these max_width / heuristics values."""
+    assert Widths.default_for(79) == Widths(79, 60, 70, 18, 35, 60, 60)
+    assert Widths.default_for(120) == Widths(120, 72, 84, 22, 42, 72, 72)
 
 
 def test_full_memo_starts_over() -> None:
