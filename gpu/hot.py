@@ -152,6 +152,19 @@ class WorkspaceView:
 # Splitting a batch into slots, and slots into a view
 
 
+@numba.njit(cache=True, nogil=True)
+def _relative(a: Any, seg: Any, base: Any, keep_negative: bool) -> Any:  # pragma: no cover
+    """``a`` with each segment's rows ``seg[f]..seg[f+1]`` made relative to ``base[f]``;
+    negative values (no link) stay -1 when ``keep_negative``. One pass, no per-row base array."""
+    out = np.empty(len(a), dtype=np.int32)
+    for f in range(len(seg) - 1):
+        b = base[f]
+        for i in range(seg[f], seg[f + 1]):
+            v = a[i]
+            out[i] = -1 if (keep_negative and v < 0) else v - b
+    return out
+
+
 def _split(
     tokens: TokenArrays, tree: TokenTree, items: ItemIndex
 ) -> list[tuple[TokenArrays, TokenTree, ItemIndex]]:
@@ -166,32 +179,27 @@ def _split(
     ao = items.attr_offsets.astype(np.int64)
     n_files = len(fto) - 1
 
-    def rel(a: npt.NDArray[Any], base: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
-        return np.where(a >= 0, a - base, -1).astype(np.int32)
-
-    tok_base = np.repeat(fto[:-1], np.diff(fto))  # per token: its file's first row
-    byte_base = np.repeat(fo[:-1], np.diff(fto)).astype(np.int32)
-    start = tokens.start - byte_base
-    end = tokens.end - byte_base
-    utf8 = rel(tokens.file_utf8_error, fo[:-1])
-    match, parent = rel(tree.match, tok_base), rel(tree.parent, tok_base)
+    files = np.arange(n_files + 1, dtype=np.int64)
+    # per segment (file) of rows: values minus the file's base, -1 kept
+    start = _relative(tokens.start, fto, fo, False)
+    end = _relative(tokens.end, fto, fo, False)
+    utf8 = _relative(tokens.file_utf8_error, files, fo, True)
+    match, parent = _relative(tree.match, fto, fto, True), _relative(tree.parent, fto, fto, True)
     # Tree anomalies are sorted by their key row (the stray close of an unexpected close, the
     # open otherwise), so each file's are one contiguous range.
     key = np.where(tree.diag_kind == DelimIssue.UNEXPECTED_CLOSE, tree.diag_close, tree.diag_open)
-    d_off = np.searchsorted(key, fto, side="left")
-    d_base = np.repeat(fto[:-1], np.diff(d_off))
-    diag_open, diag_close = rel(tree.diag_open, d_base), rel(tree.diag_close, d_base)
-    it_tok = np.repeat(fto[:-1], np.diff(fio))  # per item: its file's first token row
-    it_base = np.repeat(fio[:-1], np.diff(fio))
+    d_off = np.searchsorted(key, fto, side="left").astype(np.int64)
+    diag_open = _relative(tree.diag_open, d_off, fto, True)
+    diag_close = _relative(tree.diag_close, d_off, fto, True)
     cols = {
-        c: rel(getattr(items, c), it_tok)
+        c: _relative(getattr(items, c), fio, fto, True)
         for c in ("head", "start", "end", "name_first", "name_last", "trait_first",
                   "trait_last", "vis_open", "body")
     }  # fmt: skip
-    it_parent = rel(items.parent, it_base)
+    it_parent = _relative(items.parent, fio, fio, True)
     a_off = ao[fio]  # each file's first attribute
-    a_base = np.repeat(fto[:-1], np.diff(a_off))
-    attr_start, attr_end = rel(items.attr_start, a_base), rel(items.attr_end, a_base)
+    attr_start = _relative(items.attr_start, a_off, fto, True)
+    attr_end = _relative(items.attr_end, a_off, fto, True)
     out = []
     for f in range(n_files):
         b0, b1 = int(fo[f]), int(fo[f + 1])
