@@ -234,7 +234,10 @@ class LintEngine:
         known = set(self.metas)
         categories = {str(c) for c in Category}
         for f, ctx in enumerate(ctxs):
+            gpu = ctx.has_gpu_items
             for file_rule in self._file_rules:
+                if not gpu and getattr(file_rule, "gpu_only", False):
+                    continue
                 try:
                     found[f].extend(file_rule.check(ctx))
                 except Exception as exc:  # one broken (user) rule must not hide the others

@@ -81,6 +81,10 @@ class SeqRule:
 
 class FileRule:
     meta: ClassVar[RuleMeta]
+    #: True when every finding starts from a kernel or device item (``#[rustg::kernel]`` /
+    #: ``#[rustg::device]``) or from their GPU regions: the engine skips the rule in files
+    #: without one (most files; a call costs ~7 us even when it finds nothing).
+    gpu_only: ClassVar[bool] = False
 
     def check(self, ctx: Any) -> list[Finding]:
         raise NotImplementedError(type(self).__name__)

@@ -179,6 +179,7 @@ support; a `dyn Trait` in a kernel or device fn (body or signature) fails the GP
 Use a generic device fn (`fn apply<F: Fn(f32) -> f32>`) instead.
 """,
     )
+    gpu_only = True
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []
@@ -211,6 +212,7 @@ support.
     fn apply(f: fn(f32) -> f32, x: f32) -> f32 { f(x) } // gpu_fn_pointer
 """,
     )
+    gpu_only = True
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []
@@ -255,6 +257,7 @@ garbage), `BarrierDivergence` on the emulator.
 Move the barrier out of the condition (all threads call it; only some do work).
 """,
     )
+    gpu_only = True
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []
@@ -322,6 +325,7 @@ grid is rounded up to whole blocks). Compare the index against a length first.
     }
 """,
     )
+    gpu_only = True
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []
@@ -398,6 +402,7 @@ derive `Copy` are not.
 Pass buffers as `Slice`/`SliceMut`, and derive `Clone, Copy` on parameter structs.
 """,
     )
+    gpu_only = True
 
     def check(self, ctx: Any) -> list[Finding]:
         from rustg.gpu.items import AttrKind, ItemKind
@@ -471,6 +476,7 @@ not written yet.
     let left = tile[t - 1]; // gpu_shared_race: no sync_threads() since the write
 """,
     )
+    gpu_only = True
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []
@@ -581,6 +587,7 @@ be generic (`fn k<T>`), `async`, or return a value (results go through a `SliceM
     pub fn k<T: Copy>(x: Slice<T>) -> u32 { 0 } // gpu_kernel_signature (twice)
 """,
     )
+    gpu_only = True
 
     def check(self, ctx: Any) -> list[Finding]:
         from rustg.gpu.items import ItemKind

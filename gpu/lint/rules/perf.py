@@ -28,6 +28,7 @@ needed (then allow this rule on the fn).
     pub fn k(mut y: SliceMut<f64>) { y[0] = 1.0f64 * 2.0; } // perf_f64_in_kernel
 """,
     )
+    gpu_only = True
 
     def check(self, ctx: Any) -> list[Finding]:
         if not ctx.has_gpu_rows:
@@ -68,6 +69,7 @@ slow multi-instruction sequence on the GPU (tens of cycles). In a hot loop, hois
     }
 """,
     )
+    gpu_only = True
 
     def check(self, ctx: Any) -> list[Finding]:
         if not ctx.has_gpu_rows:
@@ -113,6 +115,7 @@ over the stride instead.
     let v = x[t * 4]; // perf_strided_access
 """,
     )
+    gpu_only = True
 
     def check(self, ctx: Any) -> list[Finding]:
         out = []

@@ -129,6 +129,7 @@ Sizes are counted for primitive element types with a literal `N`.
     let b = rustg::shared_array!(f32, 8192); // 64 KiB in all: shared_memory_over_budget
 """,
     )
+    gpu_only = True
 
     def check(self, ctx: Any) -> list[Finding]:
         it = ctx.items

@@ -322,6 +322,7 @@ class KernelWithoutDoc(FileRule):
     pub fn saxpy(a: f32, x: Slice<f32>, mut y: SliceMut<f32>) {} // kernel_without_doc
 """,
     )
+    gpu_only = True
 
     def check(self, ctx: Any) -> list[Finding]:
         it = ctx.items

@@ -211,6 +211,24 @@ def test_a_crashing_rule_is_reported_not_fatal() -> None:
     assert rules_of(out["f.rs"]) == ["broken", "dbg_macro"]
 
 
+def test_gpu_only_rules_are_skipped_in_files_without_gpu_items() -> None:
+    seen: list[str] = []
+
+    class Counting(ForbidWord):
+        meta = RuleMeta("counting", Category.STYLE, Level.WARN, "x", docs="    x\n")
+        gpu_only = True
+
+        def check(self, ctx: Any) -> list[Finding]:
+            seen.append(ctx.path)
+            return []
+
+    host = b"fn f() { let v: Vec<u32> = Vec::new(); }\n"
+    gpu = b"#[rustg::device]\nfn g(x: f32) -> f32 { x * 2.0f64 as f32 }\n"
+    out = LintEngine(extra_rules=[Counting()]).lint_sources({"host.rs": host, "gpu.rs": gpu})
+    assert seen == ["gpu.rs"]
+    assert rules_of(out["gpu.rs"]) == ["perf_f64_in_kernel"]  # a built-in gpu_only rule ran
+
+
 def _random_stream(n: int, seed: int) -> tuple[Stream, SeqTable]:
     rng = np.random.default_rng(seed)
     words = ["a", "b", "c", ".", "(", ")", "!"]
