@@ -209,7 +209,7 @@ class LintEngine:
         for f, ctx in enumerate(ctxs):
             sig = ctx.sig
             streams.append(
-                (ctx.kind[sig], ctx.hashes[sig], ctx.regions()[sig], np.full(len(sig), f, np.int32))
+                (ctx.kind[sig], ctx.sig_hashes, ctx.regions()[sig], np.full(len(sig), f, np.int32))
             )
         stream = Stream(*(np.concatenate([s[i] for s in streams]) for i in range(4)))
         self.stats.tokens += int(stream.kind.shape[0])
