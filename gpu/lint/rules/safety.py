@@ -112,10 +112,15 @@ under a `# Safety` heading.
         sel = (it.kind == ItemKind.FN) & ((it.flags & np.uint32(ItemFlag.UNSAFE)) != 0)
         sel &= it.vis == 1  # `pub` exactly
         out = []
+        src = ctx.source
         for i in np.flatnonzero(sel).tolist():
-            docs = [a.doc or "" for a in it.attributes(ctx.tokens, i) if a.doc is not None]
-            if any("# Safety" in d or "# SAFETY" in d for d in docs):
-                continue
+            # Doc text is verbatim source bytes of the item's attribute rows: parse the
+            # attributes only when those bytes hold the heading at all.
+            attrs = src[int(ctx.start[int(it.start[i])]) : int(ctx.start[int(it.head[i])])]
+            if b"# Safety" in attrs or b"# SAFETY" in attrs:
+                docs = [a.doc or "" for a in it.attributes(ctx.tokens, i) if a.doc is not None]
+                if any("# Safety" in d or "# SAFETY" in d for d in docs):
+                    continue
             nf = int(it.name_first[i])
             out.append(
                 Finding(
