@@ -237,6 +237,7 @@ _B_TEST = int(Region.TEST).bit_length() - 1
 _B_UNSAFE = int(Region.UNSAFE).bit_length() - 1
 _B_LOOP = int(Region.LOOP).bit_length() - 1
 _B_FN = int(Region.FN).bit_length() - 1
+_N_BITS = max(int(r).bit_length() for r in Region)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -246,49 +247,49 @@ def _region_bits(kind, keyword, match, parent, nxt, sig, it_kind, it_body, it_fl
     bits through a difference array per bit and one running sum. One pass over the items, the
     ``unsafe`` keywords and the loops (the NumPy version was ~40 small array calls a file)."""
     n = len(kind)
-    diff = np.zeros((8, n + 1), dtype=np.int32)
+    diff = np.zeros((n + 1, _N_BITS), dtype=np.int32)  # a row's counters side by side
     for i in range(len(it_kind)):
         fl = it_flags[i]
         if it_kind[i] == _I_FN:
             b = it_body[i]
             if b >= 0 and kind[b] == _K_OPEN_BRACE:
                 c = match[b] if match[b] >= 0 else n - 1
-                diff[_B_FN, b] += 1
-                diff[_B_FN, c + 1] -= 1
+                diff[b, _B_FN] += 1
+                diff[c + 1, _B_FN] -= 1
                 if fl & _F_KERNEL:
-                    diff[_B_KERNEL, b] += 1
-                    diff[_B_KERNEL, c + 1] -= 1
+                    diff[b, _B_KERNEL] += 1
+                    diff[c + 1, _B_KERNEL] -= 1
                 if fl & _F_DEVICE:
-                    diff[_B_DEVICE, b] += 1
-                    diff[_B_DEVICE, c + 1] -= 1
+                    diff[b, _B_DEVICE] += 1
+                    diff[c + 1, _B_DEVICE] -= 1
                 if fl & _F_TESTS:
-                    diff[_B_TEST, b] += 1
-                    diff[_B_TEST, c + 1] -= 1
+                    diff[b, _B_TEST] += 1
+                    diff[c + 1, _B_TEST] -= 1
                 if fl & _F_UNSAFE:
-                    diff[_B_UNSAFE, b] += 1
-                    diff[_B_UNSAFE, c + 1] -= 1
+                    diff[b, _B_UNSAFE] += 1
+                    diff[c + 1, _B_UNSAFE] -= 1
         if fl & _F_CFG_TEST:  # #[cfg(test)] items (usually `mod tests`): all test code
-            diff[_B_TEST, it_start[i]] += 1
-            diff[_B_TEST, it_end[i] + 1] -= 1
+            diff[it_start[i], _B_TEST] += 1
+            diff[it_end[i] + 1, _B_TEST] -= 1
     for r in sig:  # unsafe { ... } blocks: `unsafe` directly followed by `{`
         if keyword[r] == _KW_UNSAFE:
             o = nxt[r]
             if o < n and kind[o] == _K_OPEN_BRACE:
                 c = match[o] if match[o] >= 0 else n - 1
-                diff[_B_UNSAFE, o] += 1
-                diff[_B_UNSAFE, c + 1] -= 1
+                diff[o, _B_UNSAFE] += 1
+                diff[c + 1, _B_UNSAFE] -= 1
     if len(loops):
         for o in _body_open(kind, match, parent, loops, 100_000):
             if o >= 0:
                 c = match[o] if match[o] >= 0 else n - 1
-                diff[_B_LOOP, o] += 1
-                diff[_B_LOOP, c + 1] -= 1
+                diff[o, _B_LOOP] += 1
+                diff[c + 1, _B_LOOP] -= 1
     out = np.zeros(n, dtype=np.uint8)
-    run = np.zeros(8, dtype=np.int32)
+    run = np.zeros(_N_BITS, dtype=np.int32)
     for i in range(n):
         v = 0
-        for b in range(8):
-            run[b] += diff[b, i]
+        for b in range(_N_BITS):
+            run[b] += diff[i, b]
             if run[b] > 0:
                 v |= 1 << b
         out[i] = v
