@@ -219,6 +219,7 @@ def _loop_keywords(sig, kind, kw, nxt, prv):  # pragma: no cover - compiled
 
 
 _I_FN = int(ItemKind.FN)
+_I_EXTERN_BLOCK = int(ItemKind.EXTERN_BLOCK)
 _GPU_BITS = int(Region.KERNEL | Region.DEVICE)
 _GPU_FLAGS = int(ItemFlag.KERNEL | ItemFlag.DEVICE)
 #: ``word_rows`` scans the file for its first calls (the built-in rules ask ~5 per file: a
@@ -479,11 +480,11 @@ class LintFile:
 
     @cached_property
     def fn_items(self) -> npt.NDArray[np.int64]:
-        return np.flatnonzero(self.items.kind == ItemKind.FN)
+        return np.flatnonzero(self.items.kind == _I_FN)
 
     def item_name(self, i: int) -> str:
         nf, nl = int(self.items.name_first[i]), int(self.items.name_last[i])
-        if nf >= 0 and nf == nl and self.items.kind[i] != ItemKind.EXTERN_BLOCK:
+        if nf >= 0 and nf == nl and self.items.kind[i] != _I_EXTERN_BLOCK:
             return self.text(nf)  # the common case, without the general decoder
         return self.items.name(self.tokens, i)
 
