@@ -8,8 +8,10 @@
    The sets of files that would change, and of files rustfmt refuses, are asserted identical.
 2. **Native coverage**: the fraction of top-level items whose text came from the native printer,
    and the files per route.
-3. **Daemon latency**: a real ``rustgd`` on a temporary workspace with a ~1,000-line file; the
-   ``format`` request with the editor's buffer (changed every time: no fast path), p50/p95.
+3. **Daemon latency**: a real ``rustgd`` on a temporary workspace with a ~1,000-line file, once
+   its first check is done; the ``format`` request with the editor's buffer, one function
+   edited each time in a way not seen before (no fast path, and the daemon's item memo misses
+   on that function), p50/p95. ``--daemon-only`` runs just this part.
 
 Targets (issue 6): ≥ 20 times rustfmt on the corpus with identical results; native coverage ≥ 90 %;
 daemon format p95 ≤ 10 ms for a 1,000-line file. Writes ``bench/results/fmt-<date>.json``.
@@ -65,14 +67,18 @@ def anchor_check(files: list[Path], jobs: int) -> tuple[float, set[Path], set[Pa
     configs = {f: load_fmt_config(f) for f in files}  # resolved before timing, as ours is cached
 
     def one(path: Path) -> tuple[Path, int]:
+        source = path.read_bytes()
         proc = subprocess.run(
             ["rustfmt", "--check", "--quiet", *configs[path].rustfmt_args()],
-            input=path.read_bytes(), capture_output=True, cwd=path.parent, check=False,
+            input=source, capture_output=True, cwd=path.parent, check=False,
         )  # fmt: skip
-        # --check over stdin exits 0 even with a diff (printed on stdout); non-zero: failed
+        # --check over stdin exits 0 even with a diff (printed on stdout); non-zero: failed.
+        # A file rustfmt skips (`#![cfg_attr(rustfmt, rustfmt_skip)]`) is echoed whole on
+        # stdout instead of a diff; `rustfmt --check FILE` reports it unchanged (checked on
+        # unicode-bidi's tables.rs): so is it here.
         if proc.returncode != 0:
             return path, 2
-        return path, 1 if proc.stdout else 0
+        return path, 1 if proc.stdout and proc.stdout != source else 0
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -163,8 +169,14 @@ def daemon_latency(requests: int, console: Console) -> dict[str, Any]:
                     idle_since = None
                 time.sleep(0.05)
             for i in range(requests + 5):
-                # an unformatted edit somewhere new each time: a real format, never a cache hit
-                content = body.replace(f"pub fn f{i % 100}(", f"pub  fn  f{i % 100} (", 1)
+                # an unformatted edit somewhere new each time, never seen before (no fast-path
+                # or item-memo hit for the edited item): the rest of the file is as last time
+                k = i % 100
+                content = body.replace(
+                    f"pub fn f{k}(a: u32, b: u32) -> u32 {{\n    let c = a.wrapping_mul({k})",
+                    f"pub  fn  f{k} (a: u32, b: u32) -> u32 {{\n    let c = a.wrapping_mul({i})",
+                    1,
+                )
                 content += f"// edit {i}\n"
                 t0 = time.perf_counter()
                 sock.send(p.encode(p.FormatRequest(id=i + 1, file="src/lib.rs", content=content)))
@@ -256,6 +268,14 @@ def main() -> int:
             for name, run in (("cold", cold), ("warm", warm))
         },
         "identical_results": identical,
+        # every file on which the two disagree (would change / failed), for the next session
+        "differences": {
+            "changed_only_ours": sorted(str(p) for p in cold["changed"] - anchor_changed),
+            "changed_only_rustfmt": sorted(str(p) for p in anchor_changed - cold["changed"]),
+            "failed_only_ours": sorted(str(p) for p in cold["failed"] - anchor_failed),
+            "failed_only_rustfmt": sorted(str(p) for p in anchor_failed - cold["failed"]),
+            "warm_not_cold": sorted(str(p) for p in warm["changed"] ^ cold["changed"]),
+        },
         "native_coverage": {
             "items": cold["items"],
             "native_items": cold["native_items"],

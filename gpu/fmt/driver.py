@@ -200,6 +200,7 @@ class _Plan:
 
 
 _SPACE = frozenset(b" \t\n\r\x0b\x0c")
+_BOM = b"\xef\xbb\xbf"
 
 
 def _width(line: str) -> int:
@@ -544,6 +545,10 @@ class Formatter:
             if known is not None:  # checked before, safety net passed: still not formatted
                 return FileResult(path, content, known, Outcome.CHANGED, Route.CACHED)
         result = self._format(path, content, config)
+        if content.startswith(_BOM) and result.formatted == content[len(_BOM) :]:
+            # rustfmt drops a BOM only with other changes: `rustfmt --check` reports such a file
+            # unchanged and `rustfmt` leaves it alone (checked on backtrace's windows.rs).
+            result.formatted, result.outcome = content, Outcome.UNCHANGED
         if result.outcome is Outcome.CHANGED and result.formatted is not None:
             try:
                 check_tokens(

@@ -420,3 +420,13 @@ def test_error_on_line_overflow_is_rustfmts_to_report(tmp_path: Path) -> None:
     except RustfmtError:
         expected = None
     assert result.formatted == expected
+
+
+def test_a_bom_alone_is_no_change(tmp_path: Path) -> None:
+    """rustfmt drops a BOM only along with other changes (checked with rustfmt 1.9)."""
+    kept = _source_file(tmp_path, b"\xef\xbb\xbffn f() {}\n")
+    result = Formatter(env=NO_HOME).format_file(kept)
+    assert result.outcome is Outcome.UNCHANGED and result.formatted == kept.read_bytes()
+    changed = _source_file(tmp_path, b"\xef\xbb\xbffn  f() {}\n", "changed.rs")
+    result = Formatter(env=NO_HOME).format_file(changed)
+    assert result.outcome is Outcome.CHANGED and result.formatted == b"fn f() {}\n"
