@@ -30,13 +30,14 @@ from .daemon_client import (
     add_tcp_options,
     add_workspace_options,
     apply_manifest_path,
+    daemon_running,
     open_daemon_client,
     query_status,
     resolve_paths,
     use_tcp,
 )
 from .engine_commands import add_engine_commands
-from .errors import EXIT_FAILURE, EXIT_OK, CliError, NoDaemon, main_wrapper
+from .errors import EXIT_FAILURE, EXIT_OK, CliError, main_wrapper
 from .fmt_commands import add_fmt_commands
 from .follow import Update, follow
 from .lint_commands import add_lint_commands
@@ -65,21 +66,11 @@ def _print_diagnostics(console: Console, diagnostics: list[p.Diagnostic], as_jso
     return EXIT_FAILURE if errors else EXIT_OK
 
 
-def _daemon_running(paths: WorkspacePaths) -> bool:
-    if not is_locked(paths.lock_file):
-        return False
-    try:
-        trio.run(query_status, paths)
-    except NoDaemon:
-        return False
-    return True
-
-
 def cmd_check(args: argparse.Namespace, console: Console) -> int:
     """Through the daemon when one runs (its state holds the kernels job's results too);
     standalone: cargo check, then the kernels checked to PTX (cached), unless --no-kernels."""
     paths = resolve_paths(args.workspace)
-    if not args.kernels and not args.no_daemon and _daemon_running(paths):
+    if not args.kernels and not args.no_daemon and daemon_running(paths):
         return _check_through_daemon(paths, console, args.json)
     if not args.no_kernels:
         return cmd_build(args, console)

@@ -135,6 +135,19 @@ async def open_daemon_client(
         yield DaemonClient(paths, sub, dealer)
 
 
+def daemon_running(paths: WorkspacePaths) -> bool:
+    """Whether a daemon holds this workspace's lock and answers (a stale lock is not one)."""
+    from rustg.daemon.lock import is_locked
+
+    if not is_locked(paths.lock_file):
+        return False
+    try:
+        trio.run(query_status, paths)
+    except NoDaemon:
+        return False
+    return True
+
+
 async def query_status(paths: WorkspacePaths, timeout: float = 2.0) -> p.StatusReply:
     async with open_daemon_client(paths) as client:
         reply = await client.request(p.StatusRequest(), timeout=timeout)

@@ -117,3 +117,32 @@ async def _drive(
         await client.request(p.Ping(), timeout=2.0)
         if sync.sync_state is p.SyncState.LIVE:
             queue.extend(sync.resync("daemon was silent"))
+
+
+async def settled_state(
+    paths: WorkspacePaths,
+    after_generation: int = 0,
+    ready: Callable[[p.WorkspaceState], bool] | None = None,
+) -> tuple[p.WorkspaceState, p.DaemonInfo | None]:
+    """The daemon's state once it has nothing left to do for ``after_generation`` or newer
+    (``rg-watch --once``), or as soon as ``ready(state)`` says what the caller needs is there
+    (``cargo g lint``: the lint job, not cargo). No daemon: ``NoDaemon``."""
+    info_box: list[p.DaemonInfo | None] = [None]
+
+    def settled(state: p.WorkspaceState) -> bool:
+        return state.idle_at(after_generation) or (ready is not None and ready(state))
+
+    def on_update(update: Update) -> bool:
+        info_box[0] = update.info or info_box[0]
+        return update.state is not None and settled(update.state)
+
+    while True:
+        await follow(paths, on_update, reconnect=False)
+        # Confirmed with a fresh snapshot: the event stream cannot show saves still debouncing.
+        async with open_daemon_client(paths) as client:
+            reply = await client.request(p.SnapshotRequest())
+        assert isinstance(reply, p.Snapshot)
+        state = p.WorkspaceState.from_snapshot(reply)
+        if settled(state):
+            return state, info_box[0]
+        await trio.sleep(0.02)

@@ -53,6 +53,9 @@ def add_lint_commands(
     lint.add_argument(
         "--backend", choices=("cpu", "cuda", "auto"), default=None, help="array backend"
     )
+    lint.add_argument(
+        "--no-daemon", action="store_true", help="lint here even when a daemon holds the results"
+    )
     handlers["lint"] = cmd_lint
 
 
@@ -158,6 +161,15 @@ def cmd_lint(args: argparse.Namespace, console: Console) -> int:
 
     fmt = "json" if args.json else args.format
     root = _root(args)
+    simple_run = not (args.fix or args.list_rules or args.explain or args.test_rules)
+    if simple_run and fmt != "sarif" and not args.no_daemon:
+        from rustg.daemon.workspace import WorkspacePaths
+
+        from .daemon_client import daemon_running
+
+        paths = WorkspacePaths.for_root(root)
+        if daemon_running(paths):
+            return _lint_through_daemon(paths, collect_files(root, args.paths), fmt, console)
     engine = _engine(args, root)
     if args.list_rules:
         console.print(render_rules(engine.metas, engine.levels))
@@ -211,6 +223,48 @@ def cmd_lint(args: argparse.Namespace, console: Console) -> int:
         if args.fix:
             summary += f"; fixed {fixed_files} file(s)"
         console.print(summary)
+    return EXIT_FAILURE if deny else EXIT_OK
+
+
+def _lint_through_daemon(paths: Any, files: dict[str, Path], fmt: str, console: Console) -> int:
+    """The daemon's lint results (its lint job keeps the whole workspace linted on every save),
+    once it is idle: what a standalone run would print, without linting anything again."""
+    import trio
+
+    from rustg import protocol as p
+    from rustg.gpu.lint.report import json_document
+    from rustg.protocol import Severity
+
+    from .follow import settled_state
+
+    def lint_current(state: p.WorkspaceState) -> bool:
+        # The lint job ran for the newest save; cargo may still be checking: not waited for.
+        job = state.jobs.get("lint")
+        return (
+            state.pending == 0 and job is not None and job.state.finished
+            and job.generation >= state.generation
+        )  # fmt: skip
+
+    state, _ = trio.run(settled_state, paths, 0, lint_current)
+    found = state.diagnostics.get("rustg-lint", {})
+    diags = {rel: list(found[rel]) for rel in files if found.get(rel)}
+    deny = sum(d.severity is Severity.ERROR for ds in diags.values() for d in ds)
+    warn = sum(d.severity is Severity.WARNING for ds in diags.values() for d in ds)
+    if fmt == "json":
+        console.file.write(json.dumps(json_document(diags), indent=2) + "\n")
+    else:
+        sources: dict[str, bytes] = {}
+        for rel in diags:
+            try:
+                sources[rel] = files[rel].read_bytes()
+            except OSError:
+                continue  # deleted since: the frame falls back to file:line
+        _human(console, diags, sources, paths.root)
+        style = "bold red" if deny else ("bold yellow" if warn else "bold green")
+        console.print(
+            f"[{style}]{deny} error(s)[/], {warn} warning(s) in {len(files)} file(s)"
+            f" [dim](from rustgd, generation {state.generation})[/]"
+        )
     return EXIT_FAILURE if deny else EXIT_OK
 
 

@@ -22,9 +22,9 @@ from rich.live import Live
 
 from rustg import protocol as p
 
-from .daemon_client import add_tcp_options, open_daemon_client, resolve_paths, use_tcp
+from .daemon_client import add_tcp_options, resolve_paths, use_tcp
 from .errors import EXIT_OK, CliError, main_wrapper
-from .follow import Update, follow
+from .follow import Update, follow, settled_state
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,34 +61,13 @@ def snapshot_document(state: p.WorkspaceState, info: p.DaemonInfo | None) -> dic
     }
 
 
-async def _settled_snapshot(paths: Any, after_generation: int) -> p.Snapshot | None:
-    """Confirm with a fresh snapshot: the event stream cannot show saves still debouncing."""
-    async with open_daemon_client(paths) as client:
-        reply = await client.request(p.SnapshotRequest())
-    assert isinstance(reply, p.Snapshot)
-    state = p.WorkspaceState.from_snapshot(reply)
-    return reply if state.idle_at(after_generation) else None
-
-
 def run_once(paths: Any, after_generation: int, timeout: float) -> int:
     result: dict[str, Any] = {}
 
     async def main() -> None:
-        info_box: list[p.DaemonInfo | None] = [None]
-
-        def on_update(update: Update) -> bool:
-            info_box[0] = update.info or info_box[0]
-            return update.state is not None and update.state.idle_at(after_generation)
-
         with trio.fail_after(timeout):
-            while True:
-                await follow(paths, on_update, reconnect=False)
-                snapshot = await _settled_snapshot(paths, after_generation)
-                if snapshot is not None:
-                    state = p.WorkspaceState.from_snapshot(snapshot)
-                    result.update(snapshot_document(state, info_box[0]))
-                    return
-                await trio.sleep(0.02)
+            state, info = await settled_state(paths, after_generation)
+        result.update(snapshot_document(state, info))
 
     try:
         trio.run(main)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -36,3 +37,25 @@ def test_save_streams_lint_findings_then_clears(example_daemon: DaemonHarness) -
     h.write(LIB, original)
     cleared = h.once(after_generation=doc["generation"] + 1)
     assert [d for d in lint(cleared) if d["code"] == "rustg::dbg_macro"] == []
+
+
+def test_cargo_g_lint_answers_from_the_daemon_as_a_standalone_run_would(
+    example_daemon: DaemonHarness,
+) -> None:
+    h = example_daemon
+    h.start()
+    first = h.once()
+    original = (h.workspace / LIB).read_text()
+    h.write(
+        LIB, original + ADDED + "\n#[rustg::kernel]\npub fn k(x: u32) {\n    let _v = vec![x];\n}\n"
+    )
+    h.once(after_generation=first["generation"] + 1)  # the daemon has seen the save
+    through = h.run("cargo-g", "lint", "--json")
+    alone = h.run("cargo-g", "lint", "--json", "--no-daemon")
+    assert through.returncode == alone.returncode == 1  # gpu_alloc_macro is deny-level
+    assert json.loads(through.stdout) == json.loads(alone.stdout)
+    codes = {d["rule"] for d in json.loads(through.stdout)}
+    assert {"dbg_macro", "gpu_alloc_macro"} <= codes, codes
+    human = h.run("cargo-g", "lint", str(h.workspace / LIB))
+    assert "(from rustgd, generation" in human.stdout
+    assert "dbg!(x)" in human.stdout  # a code frame, read from the file
