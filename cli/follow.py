@@ -8,6 +8,7 @@ the callback returns True to stop following.
 from __future__ import annotations
 
 import math
+import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,9 +16,10 @@ from dataclasses import dataclass
 import trio
 
 from rustg import protocol as p
+from rustg.daemon.lock import is_locked
 from rustg.daemon.workspace import WorkspacePaths
 
-from .daemon_client import DaemonClient, open_daemon_client
+from .daemon_client import TCP_ENV, DaemonClient, open_daemon_client
 from .errors import NoDaemon
 
 #: Silence (no event, not even a heartbeat) after which the daemon is probed.
@@ -53,7 +55,9 @@ async def follow(paths: WorkspacePaths, on_update: OnUpdate, *, reconnect: bool 
     while True:
         try:
             async with open_daemon_client(paths, subscribe=True) as client:
-                hello = await client.request(p.Hello(client="rustg-follow"), timeout=2.0)
+                hello = await client.request(
+                    p.Hello(client="rustg-follow"), timeout=_hello_timeout(paths)
+                )
                 assert isinstance(hello, p.Welcome)
                 info = hello.daemon
                 if await _follow_connected(client, info, on_update):
@@ -64,6 +68,19 @@ async def follow(paths: WorkspacePaths, on_update: OnUpdate, *, reconnect: bool 
         if on_update(Update(state=None, connected=False, info=info)):
             return
         await trio.sleep(RETRY_S)
+
+
+#: A daemon holding its lock is alive: on a loaded machine, right after its start (initial
+#: parse, lint, cargo), its first answer can take seconds; wait for it. Without the lock the
+#: socket is stale: ask briefly.
+HELLO_LIVE_S = 15.0
+HELLO_UNLOCKED_S = 2.0
+
+
+def _hello_timeout(paths: WorkspacePaths) -> float:
+    if os.environ.get(TCP_ENV):
+        return HELLO_LIVE_S  # a remote daemon: no lock file here to look at
+    return HELLO_LIVE_S if is_locked(paths.lock_file) else HELLO_UNLOCKED_S
 
 
 async def _follow_connected(client: DaemonClient, info: p.DaemonInfo, on_update: OnUpdate) -> bool:
