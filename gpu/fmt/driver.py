@@ -623,12 +623,19 @@ class Formatter:
         prev_kind = -1
         previous_end = 0
         head = True  # only inner attributes so far: `//!` lines may still come
+        prev_skip = False
         for seg_kind, start, end, item in segments:
             native = natives[item] if item >= 0 else None
             kind = seg_kind
             if kind == int(ItemKind.MOD) and not _is_mod_decl(content, start, end):
                 kind = _MOD_BLOCK  # `mod x { .. }` is not reordered
             gap = content[previous_end:start]
+            skip = b"rustfmt::skip" in content[start:end] or b"rustfmt_skip" in content[start:end]
+            if (skip or prev_skip) and gap.count(b"\n") > 2:
+                # rustfmt keeps every blank line around a skipped item (a scrambled
+                # unicode-normalization lib.rs): not the one-blank-line rule
+                return _Plan(Route.FILE, "blank lines around rustfmt::skip", items=len(rows))
+            prev_skip = skip
             # a comment on the previous item's last line: kept there, except after items
             # rustfmt reorders (it moves such comments by rules of its own; checked)
             trailing_ok = _trailing_ok(units, prev_kind, kind, reorderable)
@@ -657,6 +664,8 @@ class Formatter:
                 units.append(_Unit(start, end, int(kind >= 0), native, before))
             prev_kind = kind
             previous_end = end
+        if prev_skip and content[previous_end:].count(b"\n") > 2:
+            return _Plan(Route.FILE, "blank lines around rustfmt::skip", items=len(rows))
         trailing = _trailing_gap(
             content[previous_end:], trailing_ok=_trailing_ok(units, prev_kind, -1, reorderable)
         )

@@ -10,10 +10,12 @@ What is covered is decided per item by :mod:`rustg.gpu.fmt.native_print` (monoto
 decisions only, see there), plus one file-level rule here: rustfmt reorders consecutive ``use``
 items, ``extern crate`` items and ``mod x;`` declarations (``reorder_imports``,
 ``reorder_modules``), so an item of such a group is only printed when its whole group is
-already in rustfmt's order (then nothing moves). Groups are split by a blank line (checked with
-rustfmt 1.9: ``use d; use c; <blank> use b; use a;`` sorts each half); this module treats
-anything else between two items (a comment, a single newline) as the same group, which can only
-make a group larger than rustfmt's and so the check stricter.
+already in rustfmt's order (then nothing moves), or, for a group the driver assembles as one
+run, when its order is known (:func:`_sorted_order`: the texts are then returned sorted).
+Groups are split by a blank line (checked with rustfmt 1.9: ``use d; use c; <blank>
+use b; use a;`` sorts each half); this module treats anything else between two items (a
+comment, a single newline) as the same group, which can only make a group larger than
+rustfmt's and so the check stricter.
 
 Items are independent, so they are printed one after another from the shared token arrays (the
 per-item cost is the reading of its own tokens; see bench/fmt_native_coverage.py for MB/s).
@@ -27,6 +29,7 @@ only that item (the group check below is redone on every call: it looks across i
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
@@ -193,9 +196,68 @@ def _check_groups(  # noqa: PLR0917
                     break
                 j += 1
         if kind and j - i > 1 and not _group_sorted(kind, out[i:j], meta[i:j]):
+            order = _sorted_order(source, tokens, items, top[i:j], kind, out[i:j], meta[i:j])
+            texts = out[i:j]
             for g in range(i, j):
-                out[g] = None
+                out[g] = None if order is None else texts[order[g - i]]
         i = j
+
+
+def _sorted_order(  # noqa: PLR0917
+    source: bytes,
+    tokens: Any,
+    items: Any,
+    rows: Any,
+    kind: int,
+    texts: list[str | None],
+    meta: list[tuple[int, Any, bool]],
+) -> list[int] | None:
+    """The order rustfmt puts an unsorted group in, or None where it is not provably known.
+
+    Only for a group that is exactly the driver's run (members separated by one newline and
+    nothing else: a comment or a macro call between them would split the driver's run but not
+    this group), every member printed, none with attributes or docs (rustfmt moves them along
+    by rules not modelled), the same visibility, and keys strictly ordered (no ties). Then
+    the i-th output position holds the i-th smallest member, which is what the driver's
+    concatenation of the run needs."""
+    if any(t is None for t in texts) or any(m[2] for m in meta):
+        return None
+    for a_row, b_row in itertools.pairwise(rows.tolist()):
+        gap = source[
+            int(tokens.end[int(items.end[a_row])]) : int(tokens.start[int(items.start[b_row])])
+        ]
+        if gap.strip() or gap.count(b"\n") != 1:
+            return None
+    word = {_USE: "use ", _MOD: "mod ", _EXTERN_CRATE: "extern crate "}[kind]
+    heads = set()
+    for text in texts:
+        assert text is not None
+        if text.startswith(("#", "/")) or word not in text:
+            return None
+        heads.add(text[: text.find(word)])
+    if len(heads) != 1:
+        return None
+
+    def cmp(x: int, y: int) -> int:
+        a, b = meta[x][1], meta[y][1]
+        if kind == _USE:
+            c = compare_use_keys(a, b)
+        elif kind == _MOD:
+            if not (a.isascii() and b.isascii()) or "r#" in a + b:
+                raise Unsupported("mod name")
+            c = (a > b) - (a < b)
+        else:
+            if " as " in a or " as " in b:
+                raise Unsupported("extern crate alias")
+            c = (a > b) - (a < b)
+        if c == 0 and x != y:
+            raise Unsupported("equal keys")
+        return c
+
+    try:
+        return sorted(range(len(texts)), key=functools.cmp_to_key(cmp))
+    except Unsupported:
+        return None
 
 
 def _group_sorted(kind: int, texts: list[str | None], meta: list[tuple[int, Any, bool]]) -> bool:

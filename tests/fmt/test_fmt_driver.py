@@ -430,3 +430,11 @@ def test_a_bom_alone_is_no_change(tmp_path: Path) -> None:
     changed = _source_file(tmp_path, b"\xef\xbb\xbffn  f() {}\n", "changed.rs")
     result = Formatter(env=NO_HOME).format_file(changed)
     assert result.outcome is Outcome.CHANGED and result.formatted == b"fn f() {}\n"
+
+
+def test_blank_lines_around_a_skipped_item_are_rustfmts(tmp_path: Path) -> None:
+    source = b"mod a;\n\n\n\n#[rustfmt::skip]\nmod tables;\n\n\n\nfn f() {}\n"
+    path = _source_file(tmp_path, source)
+    result = Formatter(env=NO_HOME).format_file(path)
+    assert result.reason == "blank lines around rustfmt::skip"
+    assert result.formatted == format_source(source, FmtConfig(edition="2021"), cwd=tmp_path)

@@ -5,8 +5,9 @@ rustfmt's output for it (``rustfmt --edition 2021``, generated once and checked 
 top-level item the native printer covers, its text must equal the item's text in the output;
 ``covered_*`` cases must be covered completely, ``refused.rs`` not at all (each of its items
 holds something the printer must leave to rustfmt: a trailing comment, a where clause on an empty
-impl, an unsorted use group, derives rustfmt merges, a chain over chain_width, rustfmt::skip,
-a call over fn_call_width, a macro definition, a struct literal arm body rustfmt flattens).
+impl, an unsorted use group with an attribute, derives rustfmt merges, a chain over
+chain_width, rustfmt::skip, a call over fn_call_width, a macro definition, a struct literal
+arm body rustfmt flattens).
 """
 
 from __future__ import annotations
@@ -89,10 +90,25 @@ def test_crlf_input_is_left_to_rustfmt() -> None:
     assert _native(source.replace(b"\r\n", b"\n")) == ["const A: u32 = 1;", "const B: u32 = 2;"]
 
 
-def test_use_group_out_of_order_is_refused_whole() -> None:
-    # rustfmt would move these; a blank line starts a new group, which is sorted.
-    source = b"use b;\nuse a;\n\nuse c;\nuse d;\n"
-    assert _native(source) == [None, None, "use c;", "use d;"]
+def test_use_group_out_of_order_is_returned_sorted() -> None:
+    # rustfmt moves these (checked); a blank line starts a new group, already sorted.
+    source = b"use b;\nuse a;\n\nuse d;\nmod z;\nmod y;\n"
+    assert _native(source) == ["use a;", "use b;", "use d;", "mod y;", "mod z;"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"#[cfg(x)]\nuse b;\nuse a;\n",  # an attribute: refused
+        b"use b;\n// c\nuse a;\n",  # a comment splits the driver's run, not the group
+        b"use b;\nm!();\nuse a;\n",  # so does a macro call
+        b"pub use b;\nuse a;\n",  # visibilities differ
+        b"use b;\nuse b;\nuse a;\n",  # equal keys
+    ],
+)
+def test_use_group_out_of_order_is_refused_whole(source: bytes) -> None:
+    got = _native(source)
+    assert got[:2] == [None, None]
 
 
 _G = "g" * 84

@@ -1,4 +1,5 @@
 use a;
+#[cfg(x)]
 use b;
 
 fn commented() {

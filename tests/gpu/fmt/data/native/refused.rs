@@ -1,3 +1,4 @@
+#[cfg(x)]
 use b;
 use a;
 
