@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from rustg.daemon.lock import is_locked
 from tests.support.rust_workspaces import cargo_env, copy_example
 
 BIN = Path(sys.executable).parent
@@ -41,9 +42,19 @@ class DaemonHarness:
 
     def once(self, after_generation: int = 0) -> dict[str, Any]:
         out = self.run("rg-watch", "--once", "--json", "--after-generation", str(after_generation))
-        assert out.returncode == 0, out.stderr
+        assert out.returncode == 0, out.stderr + self.daemon_log_tail()
         doc: dict[str, Any] = json.loads(out.stdout)
         return doc
+
+    def daemon_log_tail(self, lines: int = 40) -> str:
+        """The end of the daemon's log (for a failing assertion's message)."""
+        log = Path(self.env["XDG_CACHE_HOME"]) / "rustg" / self.runtime_dir.name / "daemon.log"
+        try:
+            tail = log.read_text(errors="replace").splitlines()[-lines:]
+        except OSError as exc:
+            return f"\n(no daemon log: {exc})"
+        alive = "held" if is_locked(self.runtime_dir / "daemon.lock") else "NOT held"
+        return f"\n--- daemon lock {alive}; {log} (last {lines} lines):\n" + "\n".join(tail)
 
     @property
     def runtime_dir(self) -> Path:
