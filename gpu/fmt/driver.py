@@ -49,7 +49,13 @@ import blake3
 import numpy as np
 
 from .config import FmtConfig, FmtConfigError, load_fmt_config
-from .rustfmt import RustfmtError, format_source, format_units, rustfmt_version
+from .rustfmt import (
+    RustfmtError,
+    format_source,
+    format_units,
+    rustfmt_version,
+    rustfmt_version_at,
+)
 from .safety import SafetyNetError, check_tokens
 
 __all__ = [
@@ -512,9 +518,9 @@ class Formatter:
             self._configs[directory] = found
         return found
 
-    def _key(self, content: bytes, config: FmtConfig) -> bytes:
+    def _key(self, content: bytes, config: FmtConfig, version: str | None = None) -> bytes:
         hasher = blake3.blake3(b"rustg-fmt\0")
-        hasher.update(rustfmt_version().encode() + b"\0")
+        hasher.update((version or rustfmt_version()).encode() + b"\0")
         hasher.update(config.digest().encode() + b"\0")
         hasher.update(content)
         return hasher.digest()
@@ -537,14 +543,23 @@ class Formatter:
             return FileResult(
                 path, content, None, Outcome.RUSTFMT_FAILED, Route.FILE, message=str(exc)
             )
-        key = self._key(content, config)
+        try:
+            version = rustfmt_version_at(path.resolve().parent)
+        except RustfmtError as exc:
+            return FileResult(
+                path, content, None, Outcome.RUSTFMT_FAILED, Route.FILE, message=str(exc),
+                reason="rustfmt cannot run here",
+            )  # fmt: skip
+        key = self._key(content, config, version)
         if self.known is not None:
             known = self.known.get(key)
             if known == b"":
                 return FileResult(path, content, content, Outcome.UNCHANGED, Route.CACHED)
             if known is not None:  # checked before, safety net passed: still not formatted
                 return FileResult(path, content, known, Outcome.CHANGED, Route.CACHED)
-        result = self._format(path, content, config)
+        # The native printer models the installed rustfmt; under a toolchain override with
+        # another rustfmt the file is that rustfmt's.
+        result = self._format(path, content, config, native_ok=version == rustfmt_version())
         if content.startswith(_BOM) and result.formatted == content[len(_BOM) :]:
             # rustfmt drops a BOM only with other changes: `rustfmt --check` reports such a file
             # unchanged and `rustfmt` leaves it alone (checked on backtrace's windows.rs).
@@ -579,7 +594,7 @@ class Formatter:
         return result
 
     def known_key(self, path: Path, content: bytes) -> bytes:
-        return self._key(content, self.config_for(path))
+        return self._key(content, self.config_for(path), rustfmt_version_at(path.resolve().parent))
 
     def _plan(self, content: bytes, config: FmtConfig) -> _Plan:
         from rustg.gpu.hot import one_numba_thread
@@ -694,7 +709,9 @@ class Formatter:
             path, content, formatted, outcome, Route.FILE, plan.items, 0, reason=reason
         )
 
-    def _format(self, path: Path, content: bytes, config: FmtConfig) -> FileResult:
+    def _format(
+        self, path: Path, content: bytes, config: FmtConfig, *, native_ok: bool = True
+    ) -> FileResult:
         cwd = path.resolve().parent
         # rustc reads sources with "\r\n" normalised to "\n" (string literals included), and
         # rustfmt applies newline_style to its whole output at the end (rustfmt.py): so a
@@ -702,7 +719,7 @@ class Formatter:
         # A lone "\r" stays the file route's.
         newline = config.newline_for(content)
         text = content.replace(b"\r\n", b"\n") if b"\r" in content else content
-        plan = self._plan(text, config)
+        plan = self._plan(text, config) if native_ok else _Plan(Route.FILE, "toolchain override")
         if plan.route is Route.FILE:
             return self._whole_file(path, content, config, plan, plan.reason)
         delegated = [u for u in plan.units if u.native is None]

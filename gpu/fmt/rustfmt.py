@@ -20,7 +20,14 @@ from pathlib import Path
 
 from .config import FmtConfig
 
-__all__ = ["RustfmtError", "RustfmtMissing", "format_source", "format_units", "rustfmt_version"]
+__all__ = [
+    "RustfmtError",
+    "RustfmtMissing",
+    "format_source",
+    "format_units",
+    "rustfmt_version",
+    "rustfmt_version_at",
+]
 
 #: A unit boundary no real source contains (checked before use).
 MARKER = b"// @@rustg-fmt-unit-boundary@@"
@@ -46,6 +53,42 @@ def rustfmt_version() -> str:
     """``rustfmt --version``: part of every fast-path key (a new rustfmt may format anew)."""
     out = subprocess.run([_binary(), "--version"], capture_output=True, check=True, text=True)
     return out.stdout.strip()
+
+
+_VERSIONS_AT: dict[Path, str | RustfmtError] = {}
+
+
+def _toolchain_dir(start: Path) -> Path | None:
+    """The nearest directory with a rustup ``rust-toolchain(.toml)`` override, if any."""
+    for directory in (start, *start.parents):
+        if (directory / "rust-toolchain").is_file() or (
+            directory / "rust-toolchain.toml"
+        ).is_file():
+            return directory
+    return None
+
+
+def rustfmt_version_at(directory: Path) -> str:
+    """The version of the rustfmt that runs in ``directory``: a rustup toolchain file there
+    or above picks another one (or none: jpeg-decoder pins 1.48.0, not installed, and every
+    rustfmt call under it fails). Raises RustfmtError when it cannot run there."""
+    found = _toolchain_dir(directory)
+    if found is None:
+        return rustfmt_version()
+    known = _VERSIONS_AT.get(found)
+    if known is None:
+        proc = subprocess.run(
+            [_binary(), "--version"], capture_output=True, cwd=found, check=False, text=True
+        )
+        known = (
+            proc.stdout.strip()
+            if proc.returncode == 0
+            else RustfmtError(proc.stderr.strip().split("\n")[0] or "rustfmt failed")
+        )
+        _VERSIONS_AT[found] = known
+    if isinstance(known, RustfmtError):
+        raise known
+    return known
 
 
 def format_source(source: bytes, config: FmtConfig, *, cwd: Path) -> bytes:

@@ -438,3 +438,21 @@ def test_blank_lines_around_a_skipped_item_are_rustfmts(tmp_path: Path) -> None:
     result = Formatter(env=NO_HOME).format_file(path)
     assert result.reason == "blank lines around rustfmt::skip"
     assert result.formatted == format_source(source, FmtConfig(edition="2021"), cwd=tmp_path)
+
+
+def test_a_toolchain_override_rustfmt_cannot_run_under_fails_as_rustfmt_does(
+    tmp_path: Path,
+) -> None:
+    """jpeg-decoder pins toolchain 1.48.0: under rustup, rustfmt fails in its directory, so a
+    file there is not formatted natively either. (Without rustup the file is ignored.)"""
+    import subprocess
+
+    (tmp_path / "rust-toolchain").write_text("1.0.0-not-installed\n")
+    path = _source_file(tmp_path, b"use b;\nuse a;\n")
+    probe = subprocess.run(["rustfmt", "--version"], cwd=tmp_path, capture_output=True, check=False)
+    result = Formatter(env=NO_HOME).format_file(path)
+    if probe.returncode != 0:
+        assert result.outcome is Outcome.RUSTFMT_FAILED
+        assert result.reason == "rustfmt cannot run here"
+    else:
+        assert result.formatted == b"use a;\nuse b;\n"
