@@ -29,9 +29,6 @@ from typing import Final, ParamSpec, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import lmdb
-import redis
-import redis.backoff
-import redis.retry
 
 from ..errors import CacheError, map_exceptions
 
@@ -574,6 +571,13 @@ class RedisTier:
         prefix: str = "rustg:cache:1:",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        # Imported here: only a configured remote tier pays for redis-py (~90 ms of every
+        # `cargo g` start otherwise).
+        import redis
+        import redis.backoff
+        import redis.retry
+
+        self._redis_error: type[Exception] = redis.RedisError
         self.url = url
         self.prefix = prefix
         self.timeout_s = timeout_s
@@ -602,7 +606,7 @@ class RedisTier:
             raise TierUnavailable(self.breaker.last_error or "remote cache down")
         try:
             result = operation(*args, **kwargs)
-        except (redis.RedisError, OSError) as exc:
+        except (self._redis_error, OSError) as exc:
             self.errors += 1
             self.breaker.failure(exc)
             raise TierUnavailable(str(exc)) from exc
