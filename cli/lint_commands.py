@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -195,11 +196,18 @@ def cmd_lint(args: argparse.Namespace, console: Console) -> int:
         return test_rules_command(engine.config, root, console, as_json=fmt == "json")
     files = collect_files(root, args.paths)
     sources: dict[str, bytes] = {}
+    # Said on stderr: stdout stays one document for --format json/sarif.
+    err = Console(stderr=True, highlight=False)
     for rel, path in files.items():
         try:
-            sources[rel] = path.read_bytes()
+            content = path.read_bytes()
         except OSError as exc:
-            console.print(f"[yellow]skipped {rel}: {exc}[/]")
+            err.print(f"[yellow]skipped[/] {escape(rel)}: {escape(str(exc))}")
+            continue
+        if (why := _not_lintable(content)) is not None:
+            err.print(f"[yellow]skipped[/] {escape(rel)}: {why}")
+            continue
+        sources[rel] = content
     findings = engine.lint_sources(sources)
     fixed_files = 0
     if args.fix:
@@ -224,6 +232,18 @@ def cmd_lint(args: argparse.Namespace, console: Console) -> int:
             summary += f"; fixed {fixed_files} file(s)"
         console.print(summary)
     return EXIT_FAILURE if deny else EXIT_OK
+
+
+def _not_lintable(content: bytes) -> str | None:
+    """Why a file is no Rust source to lint (the engine would give it no tokens), or None."""
+    from rustg.gpu.tokens import DEFAULT_MAX_FILE_BYTES
+
+    if len(content) > DEFAULT_MAX_FILE_BYTES:
+        limit = DEFAULT_MAX_FILE_BYTES >> 20
+        return f"{len(content) / 2**20:.1f} MiB, over the engine's {limit} MiB limit"
+    if b"\0" in content:
+        return "a binary file (it holds a NUL byte), not Rust source"
+    return None
 
 
 def _lint_through_daemon(paths: Any, files: dict[str, Path], fmt: str, console: Console) -> int:
