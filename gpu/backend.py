@@ -211,11 +211,21 @@ class Backend:
         return lex_cpu(buffer, offsets, max_file_bytes=self.max_file_bytes, editions=editions)
 
     def lex_bytes(
-        self, source: bytes, *, editions: Editions = None, device: Device | None = None
+        self,
+        source: bytes,
+        *,
+        editions: Editions = None,
+        device: Device | None = None,
+        whole: bool = False,
     ) -> TokenArrays:
-        """Lex one file given as bytes (the single-file re-lex path)."""
+        """Lex one file given as bytes (the single-file re-lex path). ``whole``: whatever its
+        size (the formatter's safety net compares every token; rustfmt's output of a file under
+        ``max_file_bytes`` can be over it), on the CPU."""
         buf = np.frombuffer(source, dtype=np.uint8)
         offsets = np.array([0, len(buf)], dtype=np.int64)
+        if whole:
+            limit = max(self.max_file_bytes, len(buf) + 1)
+            return lex_cpu(buf, offsets, max_file_bytes=limit, editions=editions)
         return self.lex(buf, offsets, editions=editions, device=device)
 
     def read(

@@ -90,7 +90,7 @@ def _lex(source: bytes, backend: Any) -> TokenArrays:
     from rustg.gpu.backend import Device, get_backend
 
     be = backend or get_backend()
-    return be.lex_bytes(source, device=Device.CPU)
+    return be.lex_bytes(source, device=Device.CPU, whole=True)
 
 
 def _stream(arrays: TokenArrays) -> _Stream:

@@ -456,3 +456,17 @@ def test_a_toolchain_override_rustfmt_cannot_run_under_fails_as_rustfmt_does(
         assert result.reason == "rustfmt cannot run here"
     else:
         assert result.formatted == b"use a;\nuse b;\n"
+
+
+def test_safety_net_compares_outputs_larger_than_the_engines_file_limit() -> None:
+    """rustfmt's output of a long one-line table can be several times the input: the net must
+    still lex all of it (it said "tokens do not cover the file" on such a corpus-sized file)."""
+    from rustg.gpu.backend import Backend
+
+    small = Backend("cpu", max_file_bytes=4096)
+    source = b"pub const T: [u8; 1000] = [" + b"1," * 1000 + b"];\n"
+    formatted = b"pub const T: [u8; 1000] = [\n" + b"    1,\n" * 1000 + b"];\n"
+    assert len(source) < small.max_file_bytes < len(formatted)
+    check_tokens(source, formatted, backend=small)
+    with pytest.raises(SafetyNetError):
+        check_tokens(source, formatted.replace(b"    1,\n", b"    2,\n", 1), backend=small)
