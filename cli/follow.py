@@ -71,8 +71,9 @@ async def follow(paths: WorkspacePaths, on_update: OnUpdate, *, reconnect: bool 
 
 
 #: A daemon holding its lock is alive: on a loaded machine, right after its start (initial
-#: parse, lint, cargo), its first answer can take seconds; wait for it. Without the lock the
-#: socket is stale: ask briefly.
+#: parse, lint, cargo; numba compiling after an upgrade), an answer can take seconds; wait for
+#: it, for the first Hello and for the probe after a silence. Without the lock the socket is
+#: stale: ask briefly.
 HELLO_LIVE_S = 15.0
 HELLO_UNLOCKED_S = 2.0
 
@@ -131,7 +132,7 @@ async def _drive(
             queue.extend(sync.event_received(await receive.receive()))
             continue
         # Silence: is anybody there? NoDaemon propagates to the reconnect loop.
-        await client.request(p.Ping(), timeout=2.0)
+        await client.request(p.Ping(), timeout=_hello_timeout(client.paths))
         if sync.sync_state is p.SyncState.LIVE:
             queue.extend(sync.resync("daemon was silent"))
 

@@ -50,7 +50,12 @@ class Demo:
     def settled(self, after: int = 0) -> dict[str, Any]:
         out = self.tool("rg-watch", "--once", "--json", "--after-generation", str(after))
         if out.returncode != 0:
-            raise SystemExit(f"demo: rg-watch --once failed: {out.stderr}")
+            logs = list((Path(self.env["XDG_CACHE_HOME"]) / "rustg").glob("*/daemon.log"))
+            tail = logs[0].read_text(errors="replace").splitlines()[-30:] if logs else []
+            raise SystemExit(
+                f"demo: rg-watch --once failed: {out.stderr}\n--- the daemon's log, last lines:\n"
+                + "\n".join(tail)
+            )
         doc: dict[str, Any] = json.loads(out.stdout)
         return doc
 
