@@ -148,7 +148,24 @@ def daemon_running(paths: WorkspacePaths) -> bool:
     return True
 
 
-async def query_status(paths: WorkspacePaths, timeout: float = 2.0) -> p.StatusReply:
+#: A daemon holding its lock is alive: on a loaded machine, right after its start (initial
+#: parse, lint, format check, cargo; numba compiling after an upgrade), an answer can take
+#: seconds; wait for it. Without the lock the socket is stale: ask briefly.
+ANSWER_LIVE_S = 15.0
+ANSWER_UNLOCKED_S = 2.0
+
+
+def answer_timeout(paths: WorkspacePaths) -> float:
+    """How long to wait for the daemon's answer (Hello, status, the probe after a silence)."""
+    from rustg.daemon.lock import is_locked
+
+    if os.environ.get(TCP_ENV):
+        return ANSWER_LIVE_S  # a remote daemon: no lock file here to look at
+    return ANSWER_LIVE_S if is_locked(paths.lock_file) else ANSWER_UNLOCKED_S
+
+
+async def query_status(paths: WorkspacePaths, timeout: float | None = None) -> p.StatusReply:
+    timeout = answer_timeout(paths) if timeout is None else timeout
     async with open_daemon_client(paths) as client:
         reply = await client.request(p.StatusRequest(), timeout=timeout)
     if not isinstance(reply, p.StatusReply):

@@ -8,7 +8,6 @@ the callback returns True to stop following.
 from __future__ import annotations
 
 import math
-import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,10 +15,9 @@ from dataclasses import dataclass
 import trio
 
 from rustg import protocol as p
-from rustg.daemon.lock import is_locked
 from rustg.daemon.workspace import WorkspacePaths
 
-from .daemon_client import TCP_ENV, DaemonClient, open_daemon_client
+from .daemon_client import DaemonClient, answer_timeout, open_daemon_client
 from .errors import NoDaemon
 
 #: Silence (no event, not even a heartbeat) after which the daemon is probed.
@@ -56,7 +54,7 @@ async def follow(paths: WorkspacePaths, on_update: OnUpdate, *, reconnect: bool 
         try:
             async with open_daemon_client(paths, subscribe=True) as client:
                 hello = await client.request(
-                    p.Hello(client="rustg-follow"), timeout=_hello_timeout(paths)
+                    p.Hello(client="rustg-follow"), timeout=answer_timeout(paths)
                 )
                 assert isinstance(hello, p.Welcome)
                 info = hello.daemon
@@ -68,20 +66,6 @@ async def follow(paths: WorkspacePaths, on_update: OnUpdate, *, reconnect: bool 
         if on_update(Update(state=None, connected=False, info=info)):
             return
         await trio.sleep(RETRY_S)
-
-
-#: A daemon holding its lock is alive: on a loaded machine, right after its start (initial
-#: parse, lint, cargo; numba compiling after an upgrade), an answer can take seconds; wait for
-#: it, for the first Hello and for the probe after a silence. Without the lock the socket is
-#: stale: ask briefly.
-HELLO_LIVE_S = 15.0
-HELLO_UNLOCKED_S = 2.0
-
-
-def _hello_timeout(paths: WorkspacePaths) -> float:
-    if os.environ.get(TCP_ENV):
-        return HELLO_LIVE_S  # a remote daemon: no lock file here to look at
-    return HELLO_LIVE_S if is_locked(paths.lock_file) else HELLO_UNLOCKED_S
 
 
 async def _follow_connected(client: DaemonClient, info: p.DaemonInfo, on_update: OnUpdate) -> bool:
@@ -132,7 +116,7 @@ async def _drive(
             queue.extend(sync.event_received(await receive.receive()))
             continue
         # Silence: is anybody there? NoDaemon propagates to the reconnect loop.
-        await client.request(p.Ping(), timeout=_hello_timeout(client.paths))
+        await client.request(p.Ping(), timeout=answer_timeout(client.paths))
         if sync.sync_state is p.SyncState.LIVE:
             queue.extend(sync.resync("daemon was silent"))
 
