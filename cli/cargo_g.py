@@ -22,7 +22,6 @@ from rich.table import Table
 from rustg import protocol as p
 from rustg.daemon.cargo import CheckOutcome, run_check
 from rustg.daemon.config import load_config
-from rustg.daemon.lock import is_locked
 from rustg.daemon.workspace import WorkspacePaths
 
 from .cache_commands import add_cache_commands
@@ -30,10 +29,9 @@ from .daemon_client import (
     add_tcp_options,
     add_workspace_options,
     apply_manifest_path,
-    daemon_running,
     open_daemon_client,
-    query_status,
     resolve_paths,
+    running_daemon,
     use_tcp,
 )
 from .engine_commands import add_engine_commands
@@ -70,7 +68,7 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
     """Through the daemon when one runs (its state holds the kernels job's results too);
     standalone: cargo check, then the kernels checked to PTX (cached), unless --no-kernels."""
     paths = resolve_paths(args.workspace)
-    if not args.kernels and not args.no_daemon and daemon_running(paths):
+    if not args.kernels and not args.no_daemon and running_daemon(paths) is not None:
         return _check_through_daemon(paths, console, args.json)
     if not args.no_kernels:
         return cmd_build(args, console)
@@ -226,7 +224,7 @@ def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
           role="the shared cache tier (optional)", fix="`apt install redis-server`")  # fmt: skip
     try:
         paths = resolve_paths(args.workspace)
-        status = trio.run(query_status, paths) if is_locked(paths.lock_file) else None
+        status = running_daemon(paths)
         daemon = f"pid {status.daemon.pid}, generation {status.generation}" if status else None
     except (CliError, Exception):  # doctor reports, it does not fail on the thing it diagnoses
         daemon = None

@@ -13,6 +13,7 @@ import msgspec
 import trio
 
 from rustg import protocol as p
+from rustg.daemon.lock import is_locked
 from rustg.daemon.transport import TrioSocket, open_client_sockets, tcp_endpoint
 from rustg.daemon.workspace import WorkspacePaths, find_workspace_root
 
@@ -135,17 +136,15 @@ async def open_daemon_client(
         yield DaemonClient(paths, sub, dealer)
 
 
-def daemon_running(paths: WorkspacePaths) -> bool:
-    """Whether a daemon holds this workspace's lock and answers (a stale lock is not one)."""
-    from rustg.daemon.lock import is_locked
-
+def running_daemon(paths: WorkspacePaths) -> p.StatusReply | None:
+    """The status of the daemon that holds this workspace's lock and answers; None when there
+    is none (no lock, or a stale socket)."""
     if not is_locked(paths.lock_file):
-        return False
+        return None
     try:
-        trio.run(query_status, paths)
+        return trio.run(query_status, paths)
     except NoDaemon:
-        return False
-    return True
+        return None
 
 
 #: A daemon holding its lock is alive: on a loaded machine, right after its start (initial
@@ -157,8 +156,6 @@ ANSWER_UNLOCKED_S = 2.0
 
 def answer_timeout(paths: WorkspacePaths) -> float:
     """How long to wait for the daemon's answer (Hello, status, the probe after a silence)."""
-    from rustg.daemon.lock import is_locked
-
     if os.environ.get(TCP_ENV):
         return ANSWER_LIVE_S  # a remote daemon: no lock file here to look at
     return ANSWER_LIVE_S if is_locked(paths.lock_file) else ANSWER_UNLOCKED_S

@@ -157,8 +157,7 @@ def render_rules(metas: dict[str, Any], levels: dict[str, Any]) -> Table:
 
 
 def cmd_lint(args: argparse.Namespace, console: Console) -> int:
-    from rustg.gpu.lint.model import Level
-    from rustg.gpu.lint.report import json_document, sarif_document, to_diagnostics
+    from rustg.gpu.lint.report import sarif_document, to_diagnostics
 
     fmt = "json" if args.json else args.format
     root = _root(args)
@@ -166,10 +165,10 @@ def cmd_lint(args: argparse.Namespace, console: Console) -> int:
     if simple_run and fmt != "sarif" and not args.no_daemon:
         from rustg.daemon.workspace import WorkspacePaths
 
-        from .daemon_client import daemon_running
+        from .daemon_client import running_daemon
 
         paths = WorkspacePaths.for_root(root)
-        if daemon_running(paths):
+        if running_daemon(paths) is not None:
             return _lint_through_daemon(paths, collect_files(root, args.paths), fmt, console)
     engine = _engine(args, root)
     if args.list_rules:
@@ -213,35 +212,56 @@ def cmd_lint(args: argparse.Namespace, console: Console) -> int:
     if args.fix:
         findings, fixed_files = _fix(engine, files, sources, findings, console)
     diags = {p: to_diagnostics(p, sources[p], fs) for p, fs in findings.items() if fs}
-    deny = sum(f.level is Level.DENY for fs in findings.values() for f in fs)
-    warn = sum(f.level is Level.WARN for fs in findings.values() for f in fs)
-    if fmt == "json":
-        console.file.write(json.dumps(json_document(diags), indent=2) + "\n")
-    elif fmt == "sarif":
+    if fmt == "sarif":
         from rustg.daemon.service import daemon_version
 
         doc = sarif_document(
             diags, engine.metas, version=daemon_version(), root_uri=root.as_uri() + "/"
         )
         console.file.write(json.dumps(doc, indent=2) + "\n")
+        return EXIT_FAILURE if _counts(diags)[0] else EXIT_OK
+    fixed = f"; fixed {fixed_files} file(s)" if args.fix else ""
+    return _print_findings(
+        console, fmt, diags, sources=sources, root=root, n_files=len(sources), tail=fixed
+    )
+
+
+def _counts(diags: dict[str, list[Any]]) -> tuple[int, int]:
+    """(deny-level findings, warn-level findings): rustg-lint reports them as errors, warnings."""
+    from rustg.protocol import Severity
+
+    deny = sum(d.severity is Severity.ERROR for ds in diags.values() for d in ds)
+    warn = sum(d.severity is Severity.WARNING for ds in diags.values() for d in ds)
+    return deny, warn
+
+
+def _print_findings(
+    console: Console, fmt: str, diags: dict[str, list[Any]], *, sources: dict[str, bytes],
+    root: Path, n_files: int, tail: str = "",
+) -> int:  # fmt: skip
+    """Findings as JSON or for humans (code frames, a summary line ending in ``tail``); the
+    exit code: 1 with any deny-level finding. Standalone runs and daemon answers alike."""
+    from rustg.gpu.lint.report import json_document
+
+    deny, warn = _counts(diags)
+    if fmt == "json":
+        console.file.write(json.dumps(json_document(diags), indent=2) + "\n")
     else:
         _human(console, diags, sources, root)
         style = "bold red" if deny else ("bold yellow" if warn else "bold green")
-        summary = f"[{style}]{deny} error(s)[/], {warn} warning(s) in {len(sources)} file(s)"
-        if args.fix:
-            summary += f"; fixed {fixed_files} file(s)"
-        console.print(summary)
+        console.print(f"[{style}]{deny} error(s)[/], {warn} warning(s) in {n_files} file(s){tail}")
     return EXIT_FAILURE if deny else EXIT_OK
 
 
 def _not_lintable(content: bytes) -> str | None:
     """Why a file is no Rust source to lint (the engine would give it no tokens), or None."""
-    from rustg.gpu.tokens import DEFAULT_MAX_FILE_BYTES
+    from rustg.gpu.tokens import DEFAULT_MAX_FILE_BYTES, FileStatus, file_status_of
 
-    if len(content) > DEFAULT_MAX_FILE_BYTES:
+    status = file_status_of(content)
+    if status is FileStatus.TOO_LARGE:
         limit = DEFAULT_MAX_FILE_BYTES >> 20
         return f"{len(content) / 2**20:.1f} MiB, over the engine's {limit} MiB limit"
-    if b"\0" in content:
+    if status is FileStatus.BINARY:
         return "a binary file (it holds a NUL byte), not Rust source"
     return None
 
@@ -252,8 +272,6 @@ def _lint_through_daemon(paths: Any, files: dict[str, Path], fmt: str, console: 
     import trio
 
     from rustg import protocol as p
-    from rustg.gpu.lint.report import json_document
-    from rustg.protocol import Severity
 
     from .follow import settled_state
 
@@ -268,24 +286,17 @@ def _lint_through_daemon(paths: Any, files: dict[str, Path], fmt: str, console: 
     state, _ = trio.run(settled_state, paths, 0, lint_current)
     found = state.diagnostics.get("rustg-lint", {})
     diags = {rel: list(found[rel]) for rel in files if found.get(rel)}
-    deny = sum(d.severity is Severity.ERROR for ds in diags.values() for d in ds)
-    warn = sum(d.severity is Severity.WARNING for ds in diags.values() for d in ds)
-    if fmt == "json":
-        console.file.write(json.dumps(json_document(diags), indent=2) + "\n")
-    else:
-        sources: dict[str, bytes] = {}
+    sources: dict[str, bytes] = {}
+    if fmt != "json":  # the code frames' text
         for rel in diags:
             try:
                 sources[rel] = files[rel].read_bytes()
             except OSError:
                 continue  # deleted since: the frame falls back to file:line
-        _human(console, diags, sources, paths.root)
-        style = "bold red" if deny else ("bold yellow" if warn else "bold green")
-        console.print(
-            f"[{style}]{deny} error(s)[/], {warn} warning(s) in {len(files)} file(s)"
-            f" [dim](from rustgd, generation {state.generation})[/]"
-        )
-    return EXIT_FAILURE if deny else EXIT_OK
+    tail = f" [dim](from rustgd, generation {state.generation})[/]"
+    return _print_findings(
+        console, fmt, diags, sources=sources, root=paths.root, n_files=len(files), tail=tail
+    )
 
 
 def _human(

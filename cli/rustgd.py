@@ -28,6 +28,7 @@ from .daemon_client import (
     open_daemon_client,
     query_status,
     resolve_paths,
+    running_daemon,
     use_tcp,
 )
 from .errors import EXIT_FAILURE, EXIT_NO_DAEMON, EXIT_OK, CliError, NoDaemon, main_wrapper
@@ -79,15 +80,8 @@ def cmd_run(paths: WorkspacePaths, verbose: bool) -> int:
     return EXIT_OK
 
 
-def _running(paths: WorkspacePaths) -> p.StatusReply | None:
-    try:
-        return trio.run(query_status, paths)
-    except NoDaemon:
-        return None
-
-
 def cmd_start(paths: WorkspacePaths, console: Console) -> int:
-    if is_locked(paths.lock_file) and (status := _running(paths)) is not None:
+    if (status := running_daemon(paths)) is not None:
         console.print(f"rustgd already running for {paths.root} (pid {status.daemon.pid})")
         return EXIT_OK
     load_config(paths.root)  # fail here, visibly, rather than in the background
@@ -106,7 +100,8 @@ def cmd_start(paths: WorkspacePaths, console: Console) -> int:
         if child.poll() is not None:
             tail = paths.log_file.read_text(errors="replace").splitlines()[-15:]
             raise CliError("rustgd exited during start-up:\n" + "\n".join(tail))
-        if paths.info_file.exists() and (status := _running(paths)) is not None:
+        # The daemon takes its lock before it writes its info file.
+        if paths.info_file.exists() and (status := running_daemon(paths)) is not None:
             console.print(f"rustgd started for {paths.root} (pid {status.daemon.pid})")
             return EXIT_OK
         time.sleep(0.05)

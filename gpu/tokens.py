@@ -112,6 +112,7 @@ __all__ = [
     "TokenKind",
     "check_buffer",
     "edition_array",
+    "file_status_of",
     "is_comment",
     "is_error",
     "is_literal",
@@ -365,6 +366,14 @@ class FileStatus(enum.IntEnum):
     OK = 0  # lexed (it may still contain ERR_* tokens)
     BINARY = 1  # holds a NUL byte: not Rust source
     TOO_LARGE = 2  # bigger than the max_file_bytes of the call
+
+
+def file_status_of(content: bytes, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> FileStatus:
+    """The status the lexers give one file (the same rule, for code that holds only its bytes,
+    e.g. to say why a file is skipped): the size is checked first, then the NUL byte."""
+    if len(content) > max_file_bytes:
+        return FileStatus.TOO_LARGE
+    return FileStatus.BINARY if b"\0" in content else FileStatus.OK
 
 
 def is_trivia(kind: Any) -> Any:
