@@ -113,12 +113,7 @@ def clippy(root: Path, env: dict[str, str], mode: str) -> dict[str, Any]:
     t = time.perf_counter()
     subprocess.run(cmd, cwd=root, env=env, capture_output=True, check=True, timeout=1800)
     warm_build = time.perf_counter() - t
-    times = []
-    for _ in range(3):
-        (root / "src" / "lib.rs").touch()
-        t = time.perf_counter()
-        subprocess.run(cmd, cwd=root, env=env, capture_output=True, check=True, timeout=900)
-        times.append(time.perf_counter() - t)
+    times = _after_touch(cmd, root, env)
     out = {
         "mode": mode,
         "first_build_s": warm_build,
@@ -129,14 +124,19 @@ def clippy(root: Path, env: dict[str, str], mode: str) -> dict[str, Any]:
         # A finer breakdown, not the anchor: the library target alone after the same touch
         # (less than the whole crate rustg lints: tests and benches are most of regex's time).
         lib = ["cargo", "clippy", "--lib", "--offline", "--quiet"]
-        lib_times = []
-        for _ in range(3):
-            (root / "src" / "lib.rs").touch()
-            t = time.perf_counter()
-            subprocess.run(lib, cwd=root, env=env, capture_output=True, check=True, timeout=900)
-            lib_times.append(time.perf_counter() - t)
-        out["lib_only_after_touch_s"] = min(lib_times)
+        out["lib_only_after_touch_s"] = min(_after_touch(lib, root, env))
     return out
+
+
+def _after_touch(cmd: list[str], root: Path, env: dict[str, str], runs: int = 3) -> list[float]:
+    """Seconds of ``cmd`` after touching src/lib.rs (clippy's best case on a save), each run."""
+    times = []
+    for _ in range(runs):
+        (root / "src" / "lib.rs").touch()
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=root, env=env, capture_output=True, check=True, timeout=900)
+        times.append(time.perf_counter() - t)
+    return times
 
 
 def relint_latency(root: Path, files: dict[str, bytes], rel: str, n: int) -> dict[str, Any]:
