@@ -8,6 +8,7 @@
 # Each part has its own time limit, so one that hangs cannot starve the others. The run tool
 # brings back only a few files, so everything goes home as one archive, $OUT/gpu-session.tgz,
 # rewritten after every part: a call cut short still returns what had finished.
+#   issue 3: bench/gpu_profile_engine.py         -> engine-profile.{json,log}
 # SKIP="engine lint" leaves parts out.
 set -uo pipefail
 export PYTHONUNBUFFERED=1
@@ -35,6 +36,12 @@ if wanted lint; then
   echo "lint bench rc=$?"; tail -5 "$OUT/lint-bench-cuda.log"
   cp bench/results/lint-cuda-*.json bench/results/lint-regex-gpu-*.json "$OUT/" 2>/dev/null
   pack
+fi
+if wanted profile; then
+  echo "== engine profile (issue 3): GPU vs host time per stage"
+  timeout 150 python3 bench/gpu_profile_engine.py --editions .device/editions.json \
+    --out "$OUT/engine-profile.json" >"$OUT/engine-profile.log" 2>&1
+  echo "profile rc=$?"; tail -60 "$OUT/engine-profile.log"; pack
 fi
 if wanted engine; then
   echo "== engine (issue 3)"

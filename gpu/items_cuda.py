@@ -23,7 +23,7 @@ items): 14.2 ms from device-resident tokens and tree, equal to the CPU's arrays
 """
 
 # Kernel code (see rustg.gpu.lexer): positional array arguments.
-# ruff: noqa: PLR0917
+# ruff: noqa: PLR0917, PLR1714
 # mypy: allow-untyped-defs, allow-untyped-calls, disable-error-code="attr-defined"
 
 from __future__ import annotations
@@ -70,6 +70,107 @@ def k_attr_write(kind, start, end, buffer, match, item_head, item_file_lo, offs,
                                  test)  # fmt: skip
 
 
+# Steps 1 and 2, one thread per significant token (sig row) i. The rules are those of
+# items._opaque_and_candidates; a token before the file's first sig row reads as kind 255.
+@cuda.jit(cache=True)
+def k_sig_space(kind, keyword, match, parent, sig, sigpos, file_sig_offsets, skind, skw, smatch,
+                sparent_kind, sfile):  # fmt: skip
+    i = cuda.grid(1)
+    if i < sig.shape[0]:
+        t = sig[i]
+        skind[i] = kind[t]
+        skw[i] = keyword[t]
+        m = match[t]
+        smatch[i] = sigpos[m] if m >= 0 else -1
+        p = parent[t]
+        sparent_kind[i] = kind[p] if p >= 0 else 0
+        lo = 0  # the file of row i: the last file whose first sig row is <= i
+        hi = file_sig_offsets.shape[0] - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if file_sig_offsets[mid] <= i:
+                lo = mid
+            else:
+                hi = mid - 1
+        sfile[i] = lo
+
+
+@cuda.jit(device=True)
+def _prev(a, i, k, first, fill):
+    return a[i - k] if i - k >= first else fill
+
+
+@cuda.jit(cache=True)
+def k_opaque_marks(skind, skw, smatch, sfile, file_sig_offsets, delta):
+    """+1 after an opening delimiter of a macro call or attribute, -1 at its close."""
+    i = cuda.grid(1)
+    if i < skind.shape[0]:
+        f = sfile[i]
+        first = file_sig_offsets[f]
+        k = skind[i]
+        if k != I._K_OPEN_PAREN and k != I._K_OPEN_BRACKET and k != I._K_OPEN_BRACE:
+            return
+        if i + 1 >= file_sig_offsets[f + 1]:
+            return
+        pk1 = _prev(skind, i, 1, first, 255)
+        pk2 = _prev(skind, i, 2, first, 255)
+        pk3 = _prev(skind, i, 3, first, 255)
+        pw2 = _prev(skw, i, 2, first, 255)
+        pw3 = _prev(skw, i, 3, first, 255)
+        weak = I._W_FIRST_WEAK
+        name2 = (pk2 == I._K_IDENT and (pw2 == 0 or pw2 >= weak)) or pk2 == I._K_RAW_IDENT
+        opaque = (
+            (k == I._K_OPEN_BRACKET and pk1 == I._K_POUND)
+            or (pk1 == I._K_BANG and ((k == I._K_OPEN_BRACKET and pk2 == I._K_POUND) or name2))
+            or (
+                (pk1 == I._K_IDENT or pk1 == I._K_RAW_IDENT)
+                and pk2 == I._K_BANG
+                and pk3 == I._K_IDENT
+                and (pw3 == 0 or pw3 >= weak)
+            )
+        )
+        if opaque:
+            cuda.atomic.add(delta, i + 1, 1)  # "#[]": its close is the row after its open
+            m = smatch[i]
+            if m >= 0:
+                cuda.atomic.add(delta, m, -1)
+
+
+@cuda.jit(cache=True)
+def k_candidates(skind, skw, smatch, sparent_kind, sfile, file_sig_offsets, delta, running,
+                 head_words, cand):  # fmt: skip
+    """Row i may start an item: outside opaque groups, a head word at the start of a
+    statement position (file start, after ';', '{', '}' or an attribute's ']')."""
+    i = cuda.grid(1)
+    if i < skind.shape[0]:
+        f = sfile[i]
+        first = file_sig_offsets[f]
+        cand[i] = 0
+        inside = running[i] - running[first] + delta[first]
+        if inside > 0 or skind[i] != I._K_IDENT or head_words[skw[i]] == 0:
+            return
+        spk = sparent_kind[i]
+        if spk != 0 and spk != I._K_OPEN_BRACE:
+            return
+        if i == first:
+            cand[i] = 1
+            return
+        pk1 = skind[i - 1]
+        if pk1 == I._K_SEMI or pk1 == I._K_OPEN_BRACE or pk1 == I._K_CLOSE_BRACE:
+            cand[i] = 1
+            return
+        if pk1 != I._K_CLOSE_BRACKET:
+            return
+        pm1 = smatch[i - 1]
+        if pm1 < first + 1:
+            return
+        b1 = skind[pm1 - 1]
+        if b1 == I._K_POUND or (
+            b1 == I._K_BANG and pm1 >= first + 2 and skind[pm1 - 2] == I._K_POUND
+        ):
+            cand[i] = 1
+
+
 def _grid(n: int) -> int:
     return max(1, (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
 
@@ -102,87 +203,30 @@ def build_items_xp(
         )
     n_files = len(file_token_offsets) - 1
     fto = file_token_offsets.astype(xp.int64)
-    # 1. sig space
+    # 1. sig space: the significant tokens, their file, and their links in sig rows
     is_sig = kind >= 16
     sig = xp.flatnonzero(is_sig).astype(xp.int32)
     n_sig = len(sig)
-    sigpos = (xp.cumsum(is_sig, dtype=xp.int64) - 1).astype(xp.int32)
-    skind = kind[sig]
-    skw = keyword[sig]
-    m = match[sig]
-    smatch = xp.where(m >= 0, sigpos[xp.maximum(m, 0)], -1).astype(xp.int32)
-    p = parent[sig]
-    sparent_kind = xp.where(p >= 0, kind[xp.maximum(p, 0)], 0).astype(xp.uint8)
+    sigpos = (xp.cumsum(is_sig, dtype=xp.int32) - 1).astype(xp.int32)
     file_sig_offsets = xp.searchsorted(sig, fto, side="left").astype(xp.int64)
-    idx = xp.arange(n_sig, dtype=xp.int64)
-    sfile = xp.searchsorted(file_sig_offsets, idx, side="right") - 1
-    lo = file_sig_offsets[xp.clip(sfile, 0, max(n_files - 1, 0))] if n_files else idx
-
+    skind = xp.empty(n_sig, dtype=xp.uint8)
+    skw = xp.empty(n_sig, dtype=xp.uint8)
+    smatch = xp.empty(n_sig, dtype=xp.int32)
+    sparent_kind = xp.empty(n_sig, dtype=xp.uint8)
+    sfile = xp.empty(n_sig, dtype=xp.int32)
+    _launch(k_sig_space, n_sig, kind, keyword, match, parent, sig, sigpos, file_sig_offsets,
+            skind, skw, smatch, sparent_kind, sfile)  # fmt: skip
     clock.stage("1_sig_space")
-
-    def prev(a: Any, k: int, fill: int) -> Any:
-        j = idx - k
-        return xp.where(j >= lo, a[xp.maximum(j, 0)], fill) if n_sig else a
-
-    # 2. opaque groups and candidates (the rules of items._opaque_and_candidates)
-    sk = skind.astype(xp.int32)
-    sw = skw.astype(xp.int32)
-    pk1, pk2, pk3 = prev(sk, 1, 255), prev(sk, 2, 255), prev(sk, 3, 255)
-    pw2, pw3 = prev(sw, 2, 255), prev(sw, 3, 255)
-    weak = I._W_FIRST_WEAK
-    is_open = (sk == I._K_OPEN_PAREN) | (sk == I._K_OPEN_BRACKET) | (sk == I._K_OPEN_BRACE)
-    name2 = ((pk2 == I._K_IDENT) & ((pw2 == 0) | (pw2 >= weak))) | (pk2 == I._K_RAW_IDENT)
-    opaque = is_open & (
-        ((sk == I._K_OPEN_BRACKET) & (pk1 == I._K_POUND))
-        | ((pk1 == I._K_BANG) & (((sk == I._K_OPEN_BRACKET) & (pk2 == I._K_POUND)) | name2))
-        | (
-            ((pk1 == I._K_IDENT) | (pk1 == I._K_RAW_IDENT))
-            & (pk2 == I._K_BANG)
-            & (pk3 == I._K_IDENT)
-            & ((pw3 == 0) | (pw3 >= weak))
-        )
-    )
-    hi = file_sig_offsets[xp.clip(sfile + 1, 0, n_files)] if n_files else idx
-    opaque &= idx + 1 < hi
-    plus = xp.zeros(n_sig + 1, dtype=xp.int32)
-    minus = xp.zeros(n_sig + 1, dtype=xp.int32)
-    o_rows = xp.flatnonzero(opaque)
-    plus[o_rows + 1] = 1  # distinct positions: plain scatter, no atomics
-    closed = o_rows[smatch[o_rows] >= 0]
-    minus[smatch[closed]] = 1
-    delta = (plus - minus)[:n_sig]
-    c = xp.cumsum(delta, dtype=xp.int64)
-    inside = c - (c - delta)[lo] if n_sig else c
-    head_words = xp.asarray(I._HEAD_WORDS)
-    pm1 = prev(smatch, 1, -1)
-    pm1c = xp.maximum(pm1, 0)
-    attr_close = (
-        (pk1 == I._K_CLOSE_BRACKET)
-        & (pm1 >= lo + 1)
-        & (
-            (sk[xp.maximum(pm1c - 1, 0)] == I._K_POUND)
-            | (
-                (sk[xp.maximum(pm1c - 1, 0)] == I._K_BANG)
-                & (pm1 >= lo + 2)
-                & (sk[xp.maximum(pm1c - 2, 0)] == I._K_POUND)
-            )
-        )
-    )
-    cand = (
-        (inside <= 0)
-        & (sk == I._K_IDENT)
-        & head_words[skw]
-        & ((sparent_kind == 0) | (sparent_kind == I._K_OPEN_BRACE))
-        & (
-            (idx == lo)
-            | (pk1 == I._K_SEMI)
-            | (pk1 == I._K_OPEN_BRACE)
-            | (pk1 == I._K_CLOSE_BRACE)
-            | attr_close
-        )
-    )
+    # 2. opaque groups (their +1/-1 marks, then a segmented count) and candidates
+    delta = xp.zeros(n_sig + 1, dtype=xp.int32)
+    _launch(k_opaque_marks, n_sig, skind, skw, smatch, sfile, file_sig_offsets, delta)
+    running = xp.cumsum(delta[:n_sig], dtype=xp.int32)
+    cand = xp.empty(n_sig, dtype=xp.uint8)
+    head_words = xp.asarray(I._HEAD_WORDS.astype("uint8"))
+    _launch(k_candidates, n_sig, skind, skw, smatch, sparent_kind, sfile, file_sig_offsets,
+            delta, running, head_words, cand)  # fmt: skip
     cand_idx = xp.flatnonzero(cand).astype(xp.int64)
-    cand_file = sfile[cand_idx]
+    cand_file = sfile[cand_idx].astype(xp.int64)
     cand_hi = file_sig_offsets[cand_file + 1]
 
     clock.stage("2_candidates")

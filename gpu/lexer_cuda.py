@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import time
 from types import ModuleType
 from typing import Any
 
@@ -30,6 +29,7 @@ import numpy.typing as npt
 from numba import cuda
 
 from rustg.gpu import lexer as L
+from rustg.gpu.timing import StageClock
 from rustg.gpu.tokens import DEFAULT_MAX_FILE_BYTES, TokenArrays, check_buffer, edition_array
 
 SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
@@ -107,21 +107,6 @@ def _grid(n: int) -> int:
     return max(1, (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
 
 
-class _StageClock:
-    def __init__(self, lexer: CudaLexer, timings: dict[str, float] | None) -> None:
-        self.lexer = lexer
-        self.timings = timings
-        self.t = time.perf_counter() if timings is not None else 0.0
-
-    def stage(self, name: str) -> None:
-        if self.timings is None:
-            return
-        self.lexer.synchronize()
-        now = time.perf_counter()
-        self.timings[name] = self.timings.get(name, 0.0) + now - self.t
-        self.t = now
-
-
 class CudaLexer:
     """Holds the device-side tables; lexes buffers already on the device or on the host."""
 
@@ -152,7 +137,7 @@ class CudaLexer:
         benchmarks only, it costs a sync per stage).
         """
         xp = self.xp
-        clock = _StageClock(self, timings)
+        clock = StageClock(timings, xp)
         file_chunks, c_start, c_end, c_file = L.make_chunks(
             file_offsets, chunk_bytes or self.chunk_bytes
         )
