@@ -14,7 +14,12 @@ Speed: MB/s of ``format_top_level_items`` alone (indexing excluded: the engine h
 hot) over the covered corpus bytes, next to the anchor rustfmt's MB/s measured in the same run on
 a sample of files.
 
+``--reasons K`` tallies, per item kind, why refused items were refused (the message of the
+printer's ``Unsupported``, or "use/mod group order" for an item the group check dropped) and
+prints the K most common: the list of constructs to model next.
+
     .venv/bin/python bench/fmt_native_coverage.py [--every N] [--scramble] [--show-wrong K]
+        [--reasons K]
 """
 
 from __future__ import annotations
@@ -105,14 +110,39 @@ def scramble(source: bytes, seed: int) -> bytes:
     return b"".join(out)
 
 
+def refusal_reason(source: bytes, tokens: Any, items: Any, idx: int, config: Any) -> str:
+    """Why the printer refused top-level item ``idx`` (re-printed alone to catch the reason)."""
+    from rustg.gpu.fmt.native import native_config_supported
+    from rustg.gpu.fmt.native_print import Printer, Widths
+    from rustg.gpu.fmt.native_tokens import Unsupported, item_tokens
+
+    if not native_config_supported(config, source):
+        return "config"
+    lo, hi = int(items.start[idx]), int(items.end[idx])
+    try:
+        toks = item_tokens(
+            source, tokens, lo, hi, source.decode("ascii") if source.isascii() else None
+        )
+        p = Printer(toks, Widths.default_for(int(config.max_width)), " " * 4)
+        p.item("")
+        if not p.at_end():
+            return "tokens left over"
+    except Unsupported as e:
+        return str(e)[:60]
+    except (UnicodeDecodeError, IndexError) as e:
+        return type(e).__name__
+    return "use/mod group order"
+
+
 def measure(
-    files: list[tuple[Path, bytes]], *, do_scramble: bool, show_wrong: int
+    files: list[tuple[Path, bytes]], *, do_scramble: bool, show_wrong: int, reasons: bool = False
 ) -> dict[str, Any]:
     from rustg.gpu.fmt.native import format_top_level_items
     from rustg.gpu.items import ItemKind, index_file
 
     config = _default_config()
     per_kind: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    why: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     wrong_examples: list[dict[str, Any]] = []
     native_s = 0.0
     nbytes = 0
@@ -133,6 +163,8 @@ def measure(
             c = per_kind[kind]
             c["items"] += 1
             if text is None:
+                if reasons:
+                    why[kind][refusal_reason(formatted, tokens, items, idx, config)] += 1
                 continue
             c["covered"] += 1
             if text != exp:
@@ -179,6 +211,7 @@ def measure(
         "native_seconds": native_s,
         "native_mb_per_s": nbytes / native_s / 1e6 if native_s else None,
         "wrong_examples": wrong_examples,
+        **({"refusals": {k: dict(v.most_common()) for k, v in why.items()}} if reasons else {}),
     }
 
 
@@ -214,12 +247,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scramble", action="store_true")
     ap.add_argument("--show-wrong", type=int, default=5)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--reasons", type=int, default=0, help="print the K top refusal reasons")
     ns = ap.parse_args(argv)
     machine = machine_info(tools={"rustfmt": ["rustfmt", "--version"]})
     load_before = os.getloadavg()
     files = corpus_files()[:: ns.every]
     formatted = formatted_corpus(ns.cache, files)
-    result = measure(formatted, do_scramble=ns.scramble, show_wrong=ns.show_wrong)
+    result = measure(
+        formatted, do_scramble=ns.scramble, show_wrong=ns.show_wrong, reasons=ns.reasons > 0
+    )
     anchor = rustfmt_anchor([p for p, _ in formatted])
     result["rustfmt_anchor"] = anchor
     if result["native_mb_per_s"]:
@@ -243,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         f"native {result['native_mb_per_s'] or 0:.2f} MB/s, "
         f"rustfmt {anchor['mb_per_s']:.2f} MB/s (x{result.get('native_vs_rustfmt', 0):.1f})"
     )
+    for kind, why in result.get("refusals", {}).items():
+        print(f"refused {kind}:")
+        for reason, n in list(why.items())[: ns.reasons]:
+            print(f"  {n:>7}  {reason}")
     for ex in result["wrong_examples"]:
         print(
             f"--- WRONG {ex['kind']} in {ex['file']}{' (scrambled)' if ex.get('scrambled') else ''}"

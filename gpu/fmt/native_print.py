@@ -179,6 +179,22 @@ def compare_use_keys(a: _Key, b: _Key) -> int:
     return _tree_cmp(a.tree, b.tree)
 
 
+def _strictly_ordered(kind: str, a: object, b: object) -> bool:
+    """True when rustfmt's reordering puts ``a`` strictly before ``b`` (so it leaves the two
+    in place); False when it would not or the order is not modelled (the rules of native.py's
+    top-level group check)."""
+    try:
+        if kind == "use":
+            assert isinstance(a, _Key) and isinstance(b, _Key)
+            return compare_use_keys(a, b) < 0
+    except Unsupported:
+        return False
+    assert isinstance(a, str) and isinstance(b, str)
+    if kind == "mod":
+        return a.isascii() and b.isascii() and "r#" not in a + b and a < b
+    return " as " not in a and " as " not in b and a < b
+
+
 class Printer:
     """Prints one item (and what it contains) from its significant tokens."""
 
@@ -1183,6 +1199,11 @@ class Printer:
         inner = ind + self.unit
         lines: list[str] = []
         first = True
+        # rustfmt reorders consecutive `use` statements of a block (visitor walk_stmts);
+        # groups end at a blank line (checked with rustfmt 1.9). As for the items of a module
+        # (see _mod_body) a group is only printed when already strictly in order.
+        prev_use: _Key | None = None
+        last_end = self.i
         while not self._eat("}"):
             if self.at_end():
                 raise Unsupported("unterminated block")
@@ -1190,8 +1211,36 @@ class Printer:
             if not first and self._blank_before():
                 lines.append("")
             first = False
-            lines += self._stmt(inner, fn_body)
+            start = self.i
+            if self._is_kw(_K.USE, self._vis_len()):
+                commented = any(self.kind[j] == COMMENT for j in range(last_end, start))
+                if self.nl[start] >= 2 and not commented:
+                    prev_use = None
+                saved = self.use_key
+                self.use_key = None
+                lines += self.item(inner)
+                key, self.use_key = self.use_key, saved
+                if key is None or (
+                    prev_use is not None and not _strictly_ordered("use", prev_use, key)
+                ):
+                    raise Unsupported("use group in a block not in rustfmt's order")
+                prev_use = key
+            else:
+                prev_use = None
+                lines += self._stmt(inner, fn_body)
+            last_end = self.i
         return lines
+
+    def _vis_len(self) -> int:
+        """Tokens of the visibility at the cursor (``pub``, ``pub(crate)``, ``pub(in a::b)``)."""
+        if not self._is_kw(_K.PUB):
+            return 0
+        if self._t(1) != "(":
+            return 1
+        j = 2
+        while self.i + j < self.n and self._t(j) != ")":
+            j += 1
+        return j + 1
 
     def _is_block_like(self) -> bool:
         return (
@@ -1249,8 +1298,10 @@ class Printer:
         return lines
 
     def _stmt(self, ind: str, fn_body: bool = False) -> list[str]:
-        if self._is("#") or self._is(";") or self._k() == DOC or self._k() == _LIFETIME:
-            raise Unsupported("statement attribute, empty statement or label")
+        if self._is("#") or self._k() == DOC:
+            return self._attributed_stmt(ind)
+        if self._is(";") or self._k() == _LIFETIME:
+            raise Unsupported("empty statement or label")
         # A vertical struct literal as the tail of a fn body only: in other blocks (unsafe,
         # arm bodies) rustfmt may first try to flatten the block around it.
         lit = self._block_struct_lit(ind, ind, ("}",)) if fn_body else None
@@ -1268,6 +1319,22 @@ class Printer:
                 if lit is not None:
                     self._expect(";")
                     return [*lit, ind + "};"]
+                if self._is_kw(_K.IF):
+                    one, end = self._if_one_line()
+                    if one is not None:
+                        self.i = end
+                        if self._is_kw(_K.ELSE):
+                            raise Unsupported("let-else")
+                        self._expect(";")
+                        return self._assign(ind + s, one, ind)
+                if self._is_block_like():
+                    rhs_lines = self._block_like_rhs(ind, ind + s + " = ")
+                    if rhs_lines is not None:
+                        if self._is_kw(_K.ELSE):
+                            raise Unsupported("let-else")
+                        self._expect(";")
+                        rhs_lines[-1] += ";"
+                        return rhs_lines
                 if self._is_block_like() and not self._is_kw(_K.UNSAFE):
                     raise Unsupported("block-like let initialiser")
                 rhs = self.expr()
@@ -1278,7 +1345,7 @@ class Printer:
                 return [self._fits(ind + s + ";")]
             return self._assign(ind + s, rhs, ind)
         if self._item_start():
-            j = 1 if self._is_kw(_K.PUB) else 0
+            j = self._vis_len()
             if self._is_kw(_K.USE, j) or self._is_kw(_K.MOD, j) or self._is_kw(_K.EXTERN, j):
                 # rustfmt reorders these within a block too; no group check is made here
                 raise Unsupported("use/mod/extern item in block")
@@ -1309,6 +1376,126 @@ class Printer:
             return [self._fits(ind + s + (";" if jump else ""))]
         raise Unsupported(f"statement end at {self._t()!r}")
 
+    def _attributed_stmt(self, ind: str) -> list[str]:
+        """Outer attributes on a statement: each on its own line, then the statement (rustfmt
+        format_stmt / format_expr combine them with a newline, allow_extend off). Only for
+        items, ``let`` statements and expression statements that are not block-like (an
+        attribute changes how rustfmt lays a block-like statement out: ``#[cfg(x)] unsafe {
+        f() }`` is not put on one line) nor jumps (their added ``;`` not checked)."""
+        if self._k() == DOC or self._t(1) != "[":
+            raise Unsupported("doc comment or inner attribute on a statement")
+        save = self.i
+        attr_lines = self.attrs(ind)
+        if self._item_start():
+            j = self._vis_len()
+            if self._is_kw(_K.USE, j) or self._is_kw(_K.MOD, j) or self._is_kw(_K.EXTERN, j):
+                raise Unsupported("use/mod/extern item in block")
+            self.i = save
+            return self.item(ind)
+        if (
+            self._is("#")
+            or self._k() in (DOC, COMMENT, _LIFETIME)
+            or self._is(";")
+            or self._is_block_like()
+            or self._is_kw(_K.RETURN)
+            or self._is_kw(_K.BREAK)
+            or self._is_kw(_K.CONTINUE)
+        ):
+            raise Unsupported("attribute on this statement")
+        return [*attr_lines, *self._stmt(ind)]
+
+    def _block_like_rhs(self, ind: str, head: str) -> list[str] | None:
+        """A block-like right-hand side (``let p = <rhs>;``, cursor on it) that rustfmt keeps
+        on the ``=`` line because it is multi-line wherever it goes (choose_rhs: the next-line
+        form has as many lines and also ends its first line with ``{``): ``match`` with arms,
+        ``loop``, a plain or ``unsafe`` block holding more than one expression, and an
+        ``if`` that rustfmt cannot put on one line (no ``else``, an ``else if``, a branch
+        that is not one expression, or the one-line form over single_line_if_else_max_width
+        = 50). Lines without the final ``;``; None (cursor unchanged) for anything else
+        (``unsafe { e }``, which _primary prints, or an if/else that may be one line)."""
+        save = self.i
+        if self._is_kw(_K.IF):
+            one, _ = self._if_one_line()
+            if one is not None:
+                return None
+            self.i += 1
+            return self._if(ind, head + "if ")
+        if self._is_kw(_K.MATCH) or self._is_kw(_K.LOOP):
+            return self._block_like(ind, head)
+        unsafe = self._eat_kw(_K.UNSAFE)
+        if not self._is("{"):
+            self.i = save
+            return None
+        if self._single_expr_block() is not None or self._t(1) == "}":
+            self.i = save
+            return None
+        return self._braced(head + ("unsafe" if unsafe else ""), ind, space=unsafe)
+
+    def _if_one_line(self) -> tuple[str | None, int]:
+        """For the ``if`` at the cursor (not consumed), rustfmt's rewrite_single_line: (None,
+        _) when it cannot apply, i.e. the expression is multi-line wherever it is (no
+        ``else``, an ``else if``, a branch that is not simple, or the one-line form over
+        single_line_if_else_max_width = 50 bytes, measured 50 one line, 51 broken); else
+        (the one-line form, the index after it): rustfmt prints it where it fits the shape.
+        Unsupported where that is not known (a branch not modelled, non-ASCII)."""
+        save = self.i
+        try:
+            self.i += 1
+            cond = self._cond()
+            a = self._simple_block()
+            if not self._eat_kw(_K.ELSE) or not self._is("{"):
+                return None, 0  # no else, or else-if: rewrite_single_line returns None
+            b = self._simple_block()
+            if a is None or b is None:
+                return None, 0
+            one = "if " + cond + " { " + a + " } else { " + b + " }"
+            if not one.isascii():
+                raise Unsupported("non-ASCII if/else")
+            return (one if len(one) <= 50 else None), self.i
+        finally:
+            self.i = save
+
+    def _simple_block(self) -> str | None:
+        """For rustfmt's is_simple_block (one statement, an expression without ``;``, no
+        comment): the expression on one line when the block at the cursor is simple, None
+        when it is certainly not (empty, a comment, a ``let`` or an item first, or more than
+        one statement); Unsupported when that is not known here (a block-like expression or a
+        macro call, which rustfmt parses as a statement macro, or anything unparsed). Consumes
+        the block in the first two cases."""
+        self._expect("{")
+        if self._is("}") or self._k() == COMMENT or self._is_kw(_K.LET) or self._item_start():
+            self._skip_block_rest()
+            return None
+        if self._is_block_like() or self._is("#") or self._k() in (DOC, _LIFETIME):
+            raise Unsupported("block-like or attributed expression in a branch")
+        start = self.i
+        e = self.expr()
+        j = start
+        while j < self.n and (self.kind[j] in (_IDENT, _RAW_IDENT) or self.text[j] == ":"):
+            j += 1
+        if j < self.n and self.text[j] == "!":
+            raise Unsupported("macro call in a branch")
+        if self._eat("}"):
+            return e
+        if self._is(";"):
+            self._skip_block_rest()
+            return None
+        raise Unsupported("branch statement")
+
+    def _skip_block_rest(self) -> None:
+        """Moves the cursor past the ``}`` closing the block it is in."""
+        depth = 1
+        while self.i < self.n:
+            t = self.text[self.i]
+            if self.kind[self.i] >= 48 and t in ("(", "[", "{"):
+                depth += 1
+            elif self.kind[self.i] >= 48 and t in (")", "]", "}"):
+                depth -= 1
+            self.i += 1
+            if depth == 0:
+                return
+        raise Unsupported("unterminated block")
+
     def _item_start(self) -> bool:
         kw = self._kwd()
         if self._k() != _IDENT:
@@ -1332,22 +1519,25 @@ class Printer:
             return True
         return kw == _K.UNSAFE and self._t(1) != "{"
 
-    def _braced(self, head: str, ind: str) -> list[str]:
+    def _braced(self, head: str, ind: str, space: bool = True) -> list[str]:
         """``head {`` + block + ``}``; an empty block is ``head {}``."""
-        line = self._fits(head + " {")
+        line = self._fits(head + (" {" if space else "{"))
         body = self.block(ind)
         if not body:
             return [line + "}"]
         return [line, *body, ind + "}"]
 
-    def _block_like(self, ind: str) -> list[str]:
+    def _block_like(self, ind: str, head: str = "") -> list[str]:
+        """A block-like statement; ``head`` (``let x = ``, indentation included) for the
+        match and loop forms only."""
+        head = head or ind
         if self._eat_kw(_K.IF):
             return self._if(ind, ind + "if ")
         if self._eat_kw(_K.MATCH):
             scrut = self.expr(no_struct=True)
-            return self._match(ind, ind + "match " + scrut)
+            return self._match(ind, head + "match " + scrut)
         if self._eat_kw(_K.LOOP):
-            return self._braced(ind + "loop", ind)
+            return self._braced(head + "loop", ind)
         if self._eat_kw(_K.WHILE):
             return self._braced(ind + "while " + self._cond(), ind)
         if self._eat_kw(_K.FOR):
@@ -1495,7 +1685,7 @@ class Printer:
             if self._eat(";"):
                 self.mod_name = name
                 return [*lines, self._fits(ind + v + "mod " + name + ";")]
-            return [*lines, *self._item_body(ind + v + "mod " + name, ind, self._mod_item)]
+            return [*lines, *self._mod_body(ind + v + "mod " + name, ind)]
         if kw == _K.EXTERN and self._is_kw(_K.CRATE, 1):
             self.i += 2
             s = ind + v + "extern crate " + self._path_segment_name()
@@ -1568,7 +1758,13 @@ class Printer:
         ind: str,
         member: Callable[[str], list[str]],
         where: list[str] | None = None,
+        empty_where: str = "",
     ) -> list[str]:
+        """``head {`` members ``}``. ``empty_where``: how an empty body after a where clause
+        prints: "impl" (rustfmt format_impl compresses a single predicate onto the header
+        line, ``impl<T> X for Y<T> where T: Z {}``, measured up to max_width; two or more go
+        vertical with ``{`` and ``}`` on their own lines), "trait" (always vertical), "" (refused).
+        """
         if where:
             pre = [self._fits(head), *where]
             line = ind + "{"
@@ -1596,14 +1792,67 @@ class Printer:
             lines += member(inner)
         if len(lines) == 1:
             if where:
-                raise Unsupported("empty body with where")
+                if empty_where == "impl" and len(where) == 2:
+                    pred = where[1].strip()[:-1]
+                    return [self._fits(head + " where " + pred + " {}")]
+                if empty_where not in ("impl", "trait"):
+                    raise Unsupported("empty body with where")
+                return [*pre, ind + "{", ind + "}"]
             return [line + "}"]
         return [*pre, *lines, ind + "}"]
 
-    def _mod_item(self, ind: str) -> list[str]:
-        # Items inside an inline module would need the use/mod reordering check of their own
-        # group; inline modules are rare enough at the top level to leave to rustfmt.
-        raise Unsupported("inline module")
+    def _mod_body(self, head: str, ind: str) -> list[str]:
+        """An inline module: its items as at the top level, with the check the top level
+        makes on reorderable groups (native.py): consecutive ``use`` items, ``extern crate``
+        items or ``mod x;`` declarations not separated by a blank line (rustfmt
+        reorder_imports / reorder_modules; a comment between two of them keeps them in one
+        group here, which can only make the check stricter) must already be in rustfmt's
+        order, strictly, with no ``#[macro_use]``: then rustfmt moves nothing. Anything else
+        is refused (the printer does not reorder)."""
+        saved = (self.use_key, self.mod_name, self.macro_use)
+        prev: list[tuple[str, object, bool] | None] = [None]
+        last_end = [self.i + 1]
+
+        def member(inner: str) -> list[str]:
+            start = self.i
+            commented = any(self.kind[j] == COMMENT for j in range(last_end[0], start))
+            if self.nl[start] >= 2 and not commented:
+                prev[0] = None  # a blank line ends a group
+            self.use_key, self.mod_name, self.macro_use = None, None, False
+            out = self.item(inner)
+            group = self._reorder_group(out[-1][len(inner) :])
+            if group is not None:
+                kind, key = group
+                before = prev[0]
+                if before is not None and before[0] == kind:
+                    if before[2] or self.macro_use or not _strictly_ordered(kind, before[1], key):
+                        raise Unsupported("reorderable group not in rustfmt's order")
+                prev[0] = (kind, key, self.macro_use)
+            else:
+                prev[0] = None
+            last_end[0] = self.i
+            return out
+
+        try:
+            return self._item_body(head, ind, member)
+        finally:
+            self.use_key, self.mod_name, self.macro_use = saved
+
+    def _reorder_group(self, line: str) -> tuple[str, object] | None:
+        """("use" | "mod" | "extern crate", ordering key) of the item just printed (its last
+        line given without its indentation), or None when rustfmt does not reorder it."""
+        if self.use_key is not None:
+            return "use", self.use_key
+        if self.mod_name is not None:
+            return "mod", self.mod_name
+        rest = line
+        if rest.startswith("pub("):
+            rest = rest[rest.find(") ") + 2 :]
+        elif rest.startswith("pub "):
+            rest = rest[4:]
+        if rest.startswith("extern crate "):
+            return "extern crate", rest
+        return None
 
     def _foreign_item(self, ind: str) -> list[str]:
         lines = self.attrs(ind)
@@ -1919,7 +2168,7 @@ class Printer:
         else:
             s += " " + first
         where = self._where(ind) if self._is_kw(_K.WHERE) else None
-        return self._item_body(s, ind, self._assoc_item, where)
+        return self._item_body(s, ind, self._assoc_item, where, "impl")
 
     def _trait(self, ind: str, head: str) -> list[str]:
         s = head
@@ -1942,7 +2191,7 @@ class Printer:
         if ": " in s[len(head) :] and width(s + " {") > longest:
             raise Unsupported("long trait header with bounds")
         where = self._where(ind) if self._is_kw(_K.WHERE) else None
-        return self._item_body(s, ind, self._assoc_item, where)
+        return self._item_body(s, ind, self._assoc_item, where, "trait")
 
     # -- use -------------------------------------------------------------------------------
 

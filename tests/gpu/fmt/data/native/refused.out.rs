@@ -6,7 +6,9 @@ fn commented() {
     let x = 1; // a trailing comment
 }
 
-impl<T> Empty for Y<T> where T: Clone {}
+struct Empty<T>
+where
+    T: Clone, {}
 
 #[derive(Debug, Clone)]
 struct Merged;
@@ -43,4 +45,26 @@ fn arm_struct(x: u8) -> Foo {
         },
         _ => Foo::default(),
     }
+}
+
+fn block_uses() {
+    use a;
+    use b;
+}
+
+mod inline {
+    use b;
+    // a comment keeps the group whole
+    use a;
+}
+
+fn cfg_unsafe() {
+    #[cfg(x)]
+    unsafe {
+        f()
+    }
+}
+
+fn if_macro_branch(a: bool) {
+    let x = if a { b } else { m!(c) };
 }

@@ -6,7 +6,7 @@ fn commented() {
     let x = 1; // a trailing comment
 }
 
-impl<T> Empty for Y<T> where T: Clone {}
+struct Empty<T> where T: Clone {}
 
 #[derive(Debug)]
 #[derive(Clone)]
@@ -27,4 +27,24 @@ macro_rules! m { () => {} }
 
 fn arm_struct(x: u8) -> Foo {
     match x { 0 => { Foo { first: 1, second: 2, third: 3 } } _ => Foo::default() }
+}
+
+fn block_uses() {
+    use b;
+    use a;
+}
+
+mod inline {
+    use b;
+    // a comment keeps the group whole
+    use a;
+}
+
+fn cfg_unsafe() {
+    #[cfg(x)]
+    unsafe { f() }
+}
+
+fn if_macro_branch(a: bool) {
+    let x = if a { b } else { m!(c) };
 }

@@ -1,0 +1,113 @@
+fn let_match(y: u8) -> u8 {
+    let x = match y {
+        1 => 2,
+        _ => 3,
+    };
+    let z = loop {
+        break 1;
+    };
+    let w = unsafe {
+        let a = 1;
+        a
+    };
+    let v = unsafe {
+        foo();
+    };
+    let u = {
+        let a = 1;
+        a
+    };
+    x + z + w + u
+}
+
+fn let_if(a: bool) {
+    let x = if a { b } else { c };
+    let x = if a { bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb } else { c };
+    let x = if a {
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+    } else {
+        c
+    };
+    let xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx =
+        if a { bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb } else { c };
+    let xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx = if a {
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+    } else {
+        c
+    };
+    let x = if a {
+        let q = 1;
+        q
+    } else {
+        c
+    };
+    let x = if a {
+        b
+    } else if c {
+        d
+    } else {
+        e
+    };
+    let x = if a {
+        b
+    } else {
+        c;
+    };
+    let x = if a {
+        b
+    };
+}
+
+fn attributed() {
+    #[cfg(x)]
+    let y = 2;
+    #[cfg(x)]
+    #[allow(unused)]
+    foo();
+    #[derive(Debug)]
+    struct P;
+    #[cfg(not(x))]
+    y
+}
+
+fn uses_in_block() {
+    use a::b;
+    // c
+    use b::c;
+
+    use a::d;
+    let x = 1;
+    use e;
+    pub(crate) use f;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate alloc;
+    extern crate core;
+    mod a;
+    mod b;
+    use b;
+
+    use a;
+
+    #[test]
+    fn it_works() {
+        assert_eq!(2 + 2, 4);
+    }
+}
+
+impl<T> Empty for Y<T> where T: Clone {}
+impl<T> Empty for Y<T> where T: Clone {}
+impl<T> Empty for Y<T>
+where
+    T: Clone,
+    U: Copy,
+{
+}
+trait Marker<T>
+where
+    T: Clone,
+{
+}
