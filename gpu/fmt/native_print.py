@@ -62,6 +62,15 @@ _BINOPS = frozenset(
         "%",
     )
 )
+# rustfmt overflow.rs SPECIAL_CASE_MACROS (format-like: arguments before the format string)
+_SPECIAL_CASE_MACROS = frozenset(
+    (
+        "eprint", "eprintln", "format", "format_args", "print", "println", "panic",
+        "unreachable", "debug", "error", "info", "trace", "warn", "assert", "debug_assert",
+        "debug_assert_ne", "assert_eq", "assert_ne", "debug_assert_eq", "write", "writeln",
+    )
+)  # fmt: skip
+_ASSERT_EQ_MACROS = frozenset(("assert_eq", "assert_ne", "debug_assert_eq", "debug_assert_ne"))
 _ASSIGN_OPS = frozenset(("=", "+=", "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<<=", ">>="))
 
 
@@ -1297,6 +1306,68 @@ class Printer:
             lines.append(self._fits(inner + base))
         return lines
 
+    def _vertical_call(self, ind: str, head: str, ends: tuple[str, ...]) -> list[str] | None:
+        """``path(args)`` spanning the rest of a statement (followed by one of ``ends``) in
+        rustfmt's vertical layout, one argument a line with a trailing comma, for the case
+        where rustfmt certainly uses it (overflow.rs rewrite_items): two or more arguments,
+        joined wider than fn_call_width (so neither the one-line form nor, after ``let p =``,
+        the next-line form is possible), the last one not a closure or block (those overflow:
+        ``f(a, |x| {``), and at least one wider than short_array_element_width_threshold = 10
+        (when all are that short and simple rustfmt packs them, the Mixed tactic). A plain
+        function path, or a ``(...)`` macro (the same layout without the trailing comma) that
+        is not one of rustfmt's SPECIAL_CASE_MACROS (format-like macros keep their leading
+        arguments on the first line), except ``assert_eq!``-like ones with exactly two
+        arguments (maybe_get_args_offset needs more than two). Method calls are chains.
+        Lines without the final ``;``; None (cursor unchanged) for anything else."""
+        save, depth = self.i, self.in_macro
+        macro = False
+        try:
+            callee = self._expr_path()
+            if self._is("!") and self._t(1) == "(":
+                self.i += 1
+                name = callee.rsplit("::", 1)[-1]
+                macro = True
+                callee += "!"
+                self.in_macro += 1
+            if not self._is("("):
+                raise Unsupported("not a call")
+            self.i += 1
+            args: list[str] = []
+            while not self._eat(")"):
+                if self._blank_before():
+                    raise Unsupported("blank line among arguments")
+                args.append(self.expr())
+                if not self._eat(","):
+                    self._expect(")")
+                    break
+                if macro and self._is(")"):
+                    raise Unsupported("trailing comma in macro args")
+            if macro:
+                self.in_macro -= 1
+                two = name in _ASSERT_EQ_MACROS and len(args) == 2
+                if name in _SPECIAL_CASE_MACROS and not two:
+                    raise Unsupported("special-case macro")
+            if self._t() not in ends or self.at_end():
+                raise Unsupported("call not ending the statement")
+            joined = ", ".join(args)
+            if len(args) < 2 or not joined.isascii() or len(joined) <= self.w.fn_call:
+                raise Unsupported("one-line call")
+            if all(len(a) <= 10 for a in args):
+                raise Unsupported("short arguments (Mixed tactic)")
+            last = args[-1].lstrip("&*!-").removeprefix("mut ").lstrip("&*!-")
+            if last.startswith(("|", "move ", "async", "{", "unsafe {", "static ")):
+                raise Unsupported("overflowable last argument")
+        except Unsupported:
+            self.i, self.in_macro = save, depth
+            return None
+        inner = ind + self.unit
+        comma = [","] * (len(args) - 1) + ["" if macro else ","]
+        return [
+            self._fits(head + callee + "("),
+            *(self._fits(inner + a + c) for a, c in zip(args, comma, strict=True)),
+            ind + ")",
+        ]
+
     def _stmt(self, ind: str, fn_body: bool = False) -> list[str]:
         if self._is("#") or self._k() == DOC:
             return self._attributed_stmt(ind)
@@ -1307,6 +1378,11 @@ class Printer:
         lit = self._block_struct_lit(ind, ind, ("}",)) if fn_body else None
         if lit is not None:
             return [*lit, ind + "}"]
+        call = self._vertical_call(ind, ind, ("}", ";") if fn_body else (";",))
+        if call is not None:
+            if self._eat(";"):
+                call[-1] += ";"
+            return call
         if self._eat_kw(_K.LET):
             s = "let " + self.pattern()
             if self._is(":") and self._op() != "::":
@@ -1319,6 +1395,11 @@ class Printer:
                 if lit is not None:
                     self._expect(";")
                     return [*lit, ind + "};"]
+                call = self._vertical_call(ind, ind + s + " = ", (";",))
+                if call is not None:
+                    self._expect(";")
+                    call[-1] += ";"
+                    return call
                 if self._is_kw(_K.IF):
                     one, end = self._if_one_line()
                     if one is not None:

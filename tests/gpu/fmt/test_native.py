@@ -6,9 +6,10 @@ top-level item the native printer covers, its text must equal the item's text in
 ``covered_*`` cases must be covered completely, ``refused.rs`` not at all (each of its items
 holds something the printer must leave to rustfmt: a trailing comment, a where clause on an empty
 struct, an unsorted use group with an attribute, derives rustfmt merges, a chain over
-chain_width, rustfmt::skip, a call over fn_call_width, a macro definition, a struct literal
-arm body rustfmt flattens, unsorted use groups in a block and in an inline module, an
-attribute on a block-like statement, an if/else whose branch is a macro call).
+chain_width, rustfmt::skip, a macro definition, a struct literal arm body rustfmt flattens,
+unsorted use groups in a block and in an inline module, an attribute on a block-like
+statement, an if/else whose branch is a macro call, and wide calls rustfmt lays out other than
+one argument a line: short arguments it packs, a closure last, a format-like macro).
 """
 
 from __future__ import annotations

@@ -24,14 +24,6 @@ fn long_chain() {
 #[rustfmt::skip]
 const  SKIPPED : u32 = 1;
 
-fn wide_call() {
-    call_something(
-        first_argument_value,
-        second_argument_value,
-        third_argument_value_x,
-    );
-}
-
 macro_rules! m {
     () => {};
 }
@@ -67,4 +59,26 @@ fn cfg_unsafe() {
 
 fn if_macro_branch(a: bool) {
     let x = if a { b } else { m!(c) };
+}
+
+fn short_arguments_packed() {
+    foo(
+        aaaaaaa, bbbbbbb, ccccccc, ddddddd, eeeeeee, fffffff, ggggggg, hhhhhhh, iiiiiii, jjjjjjj,
+    );
+}
+
+fn closure_last_argument() {
+    foo(
+        aaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbb,
+        cccccccccccccccccccc,
+        |x| x + 1,
+    );
+}
+
+fn format_like_macro() {
+    println!(
+        "{} {}",
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+    );
 }

@@ -1,0 +1,55 @@
+fn vertical_calls() {
+    foo(
+        aaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbb,
+        cccccccccccccccccccc,
+        dddd,
+    );
+    let x = Foo::<u8>::new(
+        aaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbb,
+        cccccccccccccccccccc,
+        &mut d,
+    );
+    foo(
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b(),
+        ccccccccccccccccccccccccccccccc,
+    );
+    foo(aaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb);
+    foo(
+        aaaaaaaaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,
+    );
+}
+
+fn vertical_macros() {
+    custom!(
+        Url::from_directory_path(Path::new("../relative")),
+        Errrrrrrrrrrrrrrr(())
+    );
+    assert_eq!(
+        Url::from_directory_path(Path::new("../relative")),
+        Errrrrrrrrrrrrrrr(())
+    );
+    let x = custom!(
+        Url::from_directory_path(Path::new("../relative")),
+        Errrrrrrrrrrrrrrr(())
+    );
+}
+
+fn wide_call() {
+    call_something(
+        first_argument_value,
+        second_argument_value,
+        third_argument_value_x,
+    );
+}
+
+fn tail_call() -> u8 {
+    foo(
+        aaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbb,
+        cccccccccccccccccccc,
+        d + 1 + f(x),
+    )
+}
