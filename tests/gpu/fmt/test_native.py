@@ -9,7 +9,9 @@ struct, an unsorted use group with an attribute, derives rustfmt merges, a chain
 chain_width, rustfmt::skip, a macro definition, a struct literal arm body rustfmt flattens,
 unsorted use groups in a block and in an inline module, an attribute on a block-like
 statement, an if/else whose branch is a macro call, and wide calls rustfmt lays out other than
-one argument a line: short arguments it packs, a closure last, a format-like macro).
+one argument a line: short arguments it packs, a closure last, a format-like macro; and
+closure calls it does not overflow or may not: a closure after wide arguments, a short one
+on a chain).
 """
 
 from __future__ import annotations

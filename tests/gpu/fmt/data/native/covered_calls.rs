@@ -19,3 +19,13 @@ fn wide_call() {
 fn tail_call() -> u8 {
     foo(aaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbb, cccccccccccccccccccc, d + 1 + f(x))
 }
+
+fn closure_calls() {
+    thread::spawn(move || { let x = 1; x });
+    pool.install(|| { a(); b(); });
+    self.with(|a, b| { a(); b(); });
+    let x = foo(aaaa, |a| { a(); b() });
+    foo(|a| { a(); });
+    scope.spawn(|| { a(); b(); c(); });
+    self.inner.spawn(move |x: u8| { a(); b(); c(); })
+}

@@ -82,3 +82,21 @@ fn format_like_macro() {
         aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
     );
 }
+
+fn short_closure_on_a_chain() {
+    scope.spawn(|| {
+        a();
+        b();
+    });
+}
+
+fn closure_call_not_overflowed() {
+    foo(
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbb,
+        |a| {
+            a();
+            b()
+        },
+    );
+}

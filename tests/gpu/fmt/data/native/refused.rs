@@ -56,3 +56,11 @@ fn closure_last_argument() {
 fn format_like_macro() {
     println!("{} {}", aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb);
 }
+
+fn short_closure_on_a_chain() {
+    scope.spawn(|| { a(); b(); });
+}
+
+fn closure_call_not_overflowed() {
+    foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbb, |a| { a(); b() });
+}
