@@ -358,7 +358,8 @@ def build_tree_arrays(
     timings: dict[str, float] | None = None,
 ) -> TokenTree:
     """The tree of raw arrays. ``xp=None`` runs the numba scan; ``xp=numpy``/``cupy`` runs the
-    data-parallel formulation on that array module (the CUDA backend passes ``cupy``).
+    data-parallel formulation: with NumPy step by step, with CuPy (the CUDA backend) as the
+    fused kernels of :mod:`rustg.gpu.tree_cuda`.
     ``timings`` (data-parallel only; benchmarks) receives seconds per stage, synchronised."""
     if xp is None:
         kind_h = np.ascontiguousarray(kind, dtype=np.uint8)
@@ -368,8 +369,15 @@ def build_tree_arrays(
         kind = xp.asarray(kind)  # host arrays are uploaded (a no-op for device/NumPy arrays)
         file_token_offsets = xp.asarray(file_token_offsets)
         clock = StageClock(timings, xp)
-        match, parent, depth, last_top = _tree_xp(xp, kind, file_token_offsets, clock)
-        dk, d_open, d_close = _diagnostics(xp, kind, match, last_top)
+        if xp is np:  # the formulation itself, step by step (the tests' reference)
+            match, parent, depth, last_top = _tree_xp(xp, kind, file_token_offsets, clock)
+            dk, d_open, d_close = _diagnostics(xp, kind, match, last_top)
+        else:  # CuPy: the same steps, elementwise chains fused into kernels
+            from rustg.gpu.tree_cuda import tree_cuda
+
+            match, parent, depth, dk, d_open, d_close = tree_cuda(
+                xp, kind, file_token_offsets, clock
+            )
         clock.stage("diagnostics")
     return TokenTree(match, parent, depth, dk, d_open, d_close)
 

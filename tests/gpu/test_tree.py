@@ -211,3 +211,55 @@ def test_corpus_cuda_equals_cpu(corpus_tokens: TokenArrays) -> None:
         cupy.asarray(corpus_tokens.kind), cupy.asarray(corpus_tokens.file_token_offsets), xp=cupy
     )
     assert gpu.same_as(cpu)
+
+
+_SIM_SCRIPT = """
+import random, sys
+import numpy as np
+from rustg.gpu.lexer import lex_cpu
+from rustg.gpu.sources import read_sources
+from rustg.gpu.timing import StageClock
+from rustg.gpu.tree import TokenTree, build_tree_arrays
+from rustg.gpu.tree_cuda import tree_cuda
+KINDS = {"(": 48, ")": 49, "[": 50, "]": 51, "{": 52, "}": 53, " ": 1}
+
+def check(kind, offs):
+    cpu = build_tree_arrays(kind, offs)
+    sim = TokenTree(*tree_cuda(np, kind, offs, StageClock(None, np)))
+    return cpu.same_as(sim)
+
+rng = random.Random(7)
+cases = bad = 0
+for _ in range(150):  # random delimiter soups, unbalanced ones included, 0-4 files each
+    files = ["".join(rng.choice("()[]{} x") for _ in range(rng.randrange(0, 40)))
+             for _ in range(rng.randrange(0, 5))]
+    kind = np.array([KINDS.get(c, 16) for f in files for c in f], dtype=np.uint8)
+    offs = np.zeros(len(files) + 1, dtype=np.int64)
+    np.cumsum([len(f) for f in files], out=offs[1:])
+    cases += 1
+    bad += not check(kind, offs)
+src = read_sources(sys.argv[1:])
+tokens = lex_cpu(src.buffer, src.file_offsets)
+corpus_same = check(tokens.kind, tokens.file_token_offsets)
+print(cases, "cases,", bad, "differ; corpus sample of", len(sys.argv) - 1, "files:", corpus_same)
+sys.exit(1 if bad or not corpus_same else 0)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_fused_cuda_kernels_equal_the_scan_under_the_simulator(corpus: SourceSet) -> None:
+    """gpu/tree_cuda.py's kernels (what CuPy runs) against the CPU scan, run by the CUDA
+    simulator: random delimiter soups (unbalanced, mismatched, several files) and real files."""
+    import os
+    import subprocess
+    import sys
+
+    sample = [str(p) for p in corpus.paths[::1000]]
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}
+    r = subprocess.run(
+        [sys.executable, "-c", _SIM_SCRIPT, *sample],
+        check=False, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith("150 cases, 0 differ")
