@@ -1846,7 +1846,7 @@ class Printer:
         kw = self._kwd() if self._k() == _IDENT else -1
         if kw == _K.USE:
             self.i += 1
-            return [*lines, self._use(ind + v)]
+            return [*lines, *self._use(ind + v, ind)]
         if kw == _K.MOD:
             self.i += 1
             name = self._ident()
@@ -2363,7 +2363,7 @@ class Printer:
 
     # -- use -------------------------------------------------------------------------------
 
-    def _use(self, head: str) -> str:
+    def _use(self, head: str, ind: str) -> list[str]:
         if self._op() == "::" or self._is("{"):
             raise Unsupported("use with leading :: or bare list")
         tree = self._use_tree()
@@ -2371,10 +2371,81 @@ class Printer:
         tree = _normalize(tree)
         self.use_key = use_key(tree)
         line = head + "use " + _print_tree(tree, top=True) + ";"
+        if "{" not in line:
+            return [self._fits(line)]
+        if any(c[-1][0] == "list" for c in tree[-1][3]):
+            return self._use_list_block(head + "use " + _print_tree(tree[:-1]) + "::{", ind, tree)
         # A use list is one line only up to max_width - 2 (rustfmt 1.9: 98 columns one
         # line, 99 broken, with or without `pub`/aliases; imports.rs subtracts the braces
         # from a shape that already excludes them).
-        return self._fits(line, self.w.max_width - 2 if "{" in line else 0)
+        if self._fits_exact(line, self.w.max_width - 2):
+            return [line]
+        return self._use_list_block(head + "use " + _print_tree(tree[:-1]) + "::{", ind, tree)
+
+    def _use_list_block(self, first: str, ind: str, tree: list) -> list[str]:  # type: ignore[type-arg]
+        """A use list too wide for one line: rustfmt's imports_layout Mixed in a block
+        (imports.rs rewrite_nested_use_tree, lists.rs write_list): members packed onto lines
+        one level in, each followed by ``,`` (the last one too: trailing_comma Vertical once
+        the list is in a block), a new line started when ``line + ' ' + member + ','`` would
+        exceed the nested shape's width (max_width - indent - 1, the 1 for the separator);
+        the last member is measured without its ``,`` unless a line was already started (the
+        trailing separator is only known from the first line break on).
+
+        A list holding a nested list (has_nested_list) is always a block, and a member that
+        contains ``::`` or follows one starts a new line (write_list, formatting.nested). A
+        nested list is one line when that line, with its ``,``, is within max_width - 2
+        (measured: 98 one line, 99 broken), else its own block one level further in."""
+        children = tree[-1][3]
+        nested = any(c[-1][0] == "list" for c in children)
+        inner = ind + self.unit
+        members: list[list[str]] = []
+        for c in children:
+            if c[-1][0] != "list":
+                members.append([_print_tree(c)])
+                continue
+            head = _print_tree(c[:-1]) + "::{"
+            sub = [_print_tree(g) for g in c[-1][3]]
+            one = head + ", ".join(sub) + "}"
+            if not one.isascii():
+                raise Unsupported("non-ASCII use list")
+            if len(inner + one + ",") <= self.w.max_width - 2:
+                members.append([one])
+            else:
+                body = self._mixed([[g] for g in sub], inner + self.unit, False)
+                members.append([head, *body, inner + "}"])
+        lines = self._mixed(members, inner, nested)
+        return [self._fits(first), *(self._fits(ln) for ln in lines), ind + "};"]
+
+    def _mixed(self, members: list[list[str]], inner: str, nested: bool) -> list[str]:
+        """Members packed as write_list's Mixed tactic does (see _use_list_block), as lines
+        indented ``inner``. A member is its lines: a multi-line one (a nested list in its own
+        block, with ``nested`` only) contains ``::`` and so stands on lines of its own."""
+        if not all(ln.isascii() for m in members for ln in m):
+            raise Unsupported("non-ASCII use list")
+        budget = self.w.max_width - len(inner) - 1
+        lines: list[str] = []
+        cur = ""
+        broke = False
+        prev_path = False
+        for k, m in enumerate(members):
+            last = k == len(members) - 1
+            total = len(m[0]) + (1 if not last or broke else 0)
+            forced = nested and (prev_path or (k > 0 and "::" in m[0]))
+            if cur and (len(cur) + 1 + total > budget or forced):
+                lines.append(inner + cur)
+                cur = ""
+                broke = True
+            if len(m) > 1:
+                if cur:
+                    raise Unsupported("multi-line use member after others on a line")
+                lines += [inner + m[0], *m[1:-1], m[-1] + ","]
+                broke = True
+            else:
+                cur = (cur + " " if cur else "") + m[0] + ","
+            prev_path = "::" in m[0]
+        if cur:
+            lines.append(inner + cur)
+        return lines
 
     def _use_tree(self) -> list:  # type: ignore[type-arg]
         segs: list = []  # type: ignore[type-arg]
@@ -2418,8 +2489,8 @@ _Body.NONE = _Body()
 def _normalize(tree: list) -> list:  # type: ignore[type-arg]
     """rustfmt's UseTree normalisation (style edition 2015/2021, imports_granularity
     Preserve): a list of one tree that is not ``self`` is inlined (``a::{b::c}`` is
-    ``a::b::c``), list members are normalised and sorted; empty lists, duplicates and nested
-    lists of more than one member (which rustfmt lays out vertically) are refused."""
+    ``a::b::c``), list members are normalised and sorted; empty lists, duplicates, lists
+    nested twice and nested lists of one member are refused."""
     last = tree[-1]
     if last[0] != "list":
         return tree
@@ -2436,9 +2507,9 @@ def _normalize(tree: list) -> list:  # type: ignore[type-arg]
     for c in children:
         if c[0][0] == "list":
             raise Unsupported("anonymous nested list")
-        if c[-1][0] == "list":
-            # rustfmt lays a list holding a nested list out vertically (a nested list of
-            # more than one member, imports.rs has_nested_list) or in ways not modelled here.
+        if c[-1][0] == "list" and (len(c[-1][3]) < 2 or any(g[-1][0] == "list" for g in c[-1][3])):
+            # A nested list of one member (`a::{self}`) does not make the outer list
+            # "nested" (imports.rs has_nested_list); lists nested twice: not modelled.
             raise Unsupported("nested use list")
     keys = [use_key(c) for c in children]
     order = sorted(range(len(children)), key=lambda j: keys[j])

@@ -11,7 +11,7 @@ unsorted use groups in a block and in an inline module, an attribute on a block-
 statement, an if/else whose branch is a macro call, and wide calls rustfmt lays out other than
 one argument a line: short arguments it packs, a closure last, a format-like macro; and
 closure calls it does not overflow or may not: a closure after wide arguments, a short one
-on a chain).
+on a chain; use lists nested twice or holding a one-member nested list).
 """
 
 from __future__ import annotations
@@ -131,9 +131,9 @@ _Z = "Z" * 80
             f"fn f() {{\n    unsafe {{ {_G}() }}\n}}\n",
             f"fn f() {{\n    unsafe {{\n        {_G}()\n    }}\n}}",
         ),
-        # a use list is one line only up to max_width - 2
+        # a use list is one line only up to max_width - 2, then a block (rustfmt 1.9)
         (f"use abc::{{Aaaa, {_Z}}};\n", f"use abc::{{Aaaa, {_Z}}};"),
-        (f"use abc::{{Aaaa, {_Z}Z}};\n", None),
+        (f"use abc::{{Aaaa, {_Z}Z}};\n", f"use abc::{{\n    Aaaa, {_Z}Z,\n}};"),
     ],
 )
 def test_width_boundaries(source: str, expected: str | None) -> None:

@@ -100,3 +100,16 @@ fn closure_call_not_overflowed() {
         },
     );
 }
+
+use twice::{
+    a::{
+        b::{c, d},
+        e,
+    },
+    f,
+};
+
+use one::{
+    a::{self},
+    b,
+};

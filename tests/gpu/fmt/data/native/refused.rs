@@ -64,3 +64,7 @@ fn short_closure_on_a_chain() {
 fn closure_call_not_overflowed() {
     foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbb, |a| { a(); b() });
 }
+
+use twice::{a::{b::{c, d}, e}, f};
+
+use one::{a::{self}, b};
