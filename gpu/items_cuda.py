@@ -4,10 +4,12 @@
 Imported lazily, only when items are built with ``xp=cupy`` (it imports ``numba.cuda``).
 The CPU path walks each file with a loop; here each step is data-parallel:
 
-1. significant-token compaction (``flatnonzero``), gathers, and the row -> sig index map
-   (one ``cumsum``) that turns the tree's ``match`` into sig-space partners;
-2. opaque groups and candidates: the previous one to three tokens come from shifted gathers,
-   the "inside an opaque group" count from a segmented ``cumsum``;
+1. significant-token compaction (``flatnonzero``), then one thread per significant token
+   gathers its kind, keyword, sig-space partner, parent kind and file (``k_sig_space``);
+2. opaque groups and candidates, one thread per significant token: the +1/-1 marks of macro
+   and attribute groups (``k_opaque_marks``), their running count (one ``cumsum``), then the
+   candidate rules (``k_candidates``). As ~45 CuPy elementwise steps these took 7.8 ms on
+   an H200; fused, 1.4 ms (bench/results/engine-profile-h200-2026-12-03.json);
 3. one thread per candidate runs ``_scan_one``;
 4. nesting: an item's depth is the number of earlier items of its file that end at or after
    its head (a ``searchsorted`` over the sorted ends); its parent the last earlier item one
@@ -17,9 +19,8 @@ The CPU path walks each file with a loop; here each step is data-parallel:
 
 The result equals the CPU's array for array (tests/gpu/test_items.py runs this module with
 NumPy under the CUDA simulator on small inputs and a 100-file corpus sample, and on the whole
-corpus on a real GPU). Measured on an H100 over the 63 MB corpus (16.5M tokens, 306,181
-items): 14.2 ms from device-resident tokens and tree, equal to the CPU's arrays
-(bench/results/structure-cuda-h100-20261125.json).
+corpus on a real GPU). Measured on an H200 over the 63 MB corpus (16.5M tokens): 8.0 ms from device-resident
+tokens and tree, equal to the CPU's arrays (bench/results/engine-gpu-h200-2026-12-03-run3.json).
 """
 
 # Kernel code (see rustg.gpu.lexer): positional array arguments.

@@ -41,9 +41,10 @@ Two implementations, one result
   run through NumPy is far slower (measured on the 63 MB corpus: 5.4 s against 0.1 to 0.4 s for
   the scan, on a loaded 2-core machine), so the CPU runs the scan. Both are checked
   array-for-array against each other on the whole corpus in tests/gpu/test_tree.py (the
-  data-parallel one runs there on NumPy: the same code CuPy runs). On an H100 the CuPy run
-  over the same 16.5M tokens took 9.5 ms and equalled the CPU arrays (bench/results/
-  structure-cuda-h100-20261125.json; the gpu-marked corpus test passed there).
+  data-parallel one runs there on NumPy: the same code CuPy runs). On the GPU the same steps run
+  as the fused kernels of :mod:`rustg.gpu.tree_cuda`: 5.2 ms over the 16.5M tokens on an H200
+  (9.6 ms as plain CuPy steps), equal to the CPU arrays (bench/results/
+  engine-gpu-h200-2026-12-03-run3.json; the gpu-marked corpus test passed there).
 """
 
 # Kernel code (numba, written to compile for CUDA too): many positional array arguments, `==`/`or`
