@@ -19,8 +19,9 @@ The CPU path walks each file with a loop; here each step is data-parallel:
 
 The result equals the CPU's array for array (tests/gpu/test_items.py runs this module with
 NumPy under the CUDA simulator on small inputs and a 100-file corpus sample, and on the whole
-corpus on a real GPU). Measured on an H200 over the 63 MB corpus (16.5M tokens): 8.0 ms from device-resident
-tokens and tree, equal to the CPU's arrays (bench/results/engine-gpu-h200-2026-12-03-run3.json).
+corpus on a real GPU). Measured on an H200 over the 63 MB corpus (16.5M tokens): 8.0 ms
+from device-resident tokens and tree, equal to the CPU's arrays
+(bench/results/engine-gpu-h200-2026-12-03-run3.json).
 """
 
 # Kernel code (see rustg.gpu.lexer): positional array arguments.
