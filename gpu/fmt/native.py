@@ -13,9 +13,12 @@ items, ``extern crate`` items and ``mod x;`` declarations (``reorder_imports``,
 already in rustfmt's order (then nothing moves), or, for a group the driver assembles as one
 run, when its order is known (:func:`_sorted_order`: the texts are then returned sorted).
 Groups are split by a blank line (checked with rustfmt 1.9: ``use d; use c; <blank>
-use b; use a;`` sorts each half); this module treats anything else between two items (a
-comment, a single newline) as the same group, which can only make a group larger than
-rustfmt's and so the check stricter.
+use b; use a;`` sorts each half) and by a comment on a line of its own: rustfmt's
+walk_reorderable_or_regroupable_items keeps an item in the group only when it starts on the
+line after the previous one ends (checked with rustfmt 1.9: ``mod b; // c (own line) mod a;``
+is left alone, attributes belong to their item); so two items are in one group when exactly
+one newline separates them. An item with ``#[macro_use]`` is in no group (ReorderableItemKind
+Other: checked, ``mod b; #[macro_use] mod m; mod a;`` is left alone), so it ends one.
 
 Items are independent, so they are printed one after another from the shared token arrays (the
 per-item cost is the reading of its own tokens; see bench/fmt_native_coverage.py for MB/s).
@@ -150,7 +153,9 @@ def format_top_level_items(  # type: ignore[no-untyped-def]
                 raise Unsupported("tokens left over")
             text = "\n".join(lines)
             macro_use = p.macro_use
-            if kind == _USE:
+            if macro_use:
+                pass  # in no group
+            elif kind == _USE:
                 reorder, key = _USE, p.use_key
             elif kind == _MOD and p.mod_name is not None:
                 reorder, key = _MOD, p.mod_name
@@ -170,9 +175,10 @@ def format_top_level_items(  # type: ignore[no-untyped-def]
     return out
 
 
-def _gap_is_blank(source: bytes, a: int, b: int) -> bool:
-    gap = source[a:b]
-    return gap.count(b"\n") >= 2 and not gap.strip()
+def _gap_ends_group(source: bytes, a: int, b: int) -> bool:
+    """More than one newline between two items: a blank line or a comment line (see the
+    module docstring)."""
+    return source.count(b"\n", a, b) >= 2
 
 
 def _check_groups(  # noqa: PLR0917
@@ -192,7 +198,7 @@ def _check_groups(  # noqa: PLR0917
             while j < n and meta[j][0] == kind:
                 a = int(tokens.end[int(items.end[top[j - 1]])])
                 b = int(tokens.start[int(items.start[top[j]])])
-                if _gap_is_blank(source, a, b):
+                if _gap_ends_group(source, a, b):
                     break
                 j += 1
         if kind and j - i > 1 and not _group_sorted(kind, out[i:j], meta[i:j]):

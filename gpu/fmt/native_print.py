@@ -1214,8 +1214,9 @@ class Printer:
         lines: list[str] = []
         first = True
         # rustfmt reorders consecutive `use` statements of a block (visitor walk_stmts);
-        # groups end at a blank line (checked with rustfmt 1.9). As for the items of a module
-        # (see _mod_body) a group is only printed when already strictly in order.
+        # groups end at a blank line or a comment line (checked with rustfmt 1.9, as for the
+        # items of a module: see _mod_body); a group is only printed when already strictly
+        # in order.
         prev_use: _Key | None = None
         last_end = self.i
         while not self._eat("}"):
@@ -1227,9 +1228,8 @@ class Printer:
             first = False
             start = self.i
             if self._is_kw(_K.USE, self._vis_len()):
-                commented = any(self.kind[j] == COMMENT for j in range(last_end, start))
-                if self.nl[start] >= 2 and not commented:
-                    prev_use = None
+                if sum(self.nl[j] for j in range(last_end, start + 1)) >= 2:
+                    prev_use = None  # a blank line or a comment line ends a group
                 saved = self.use_key
                 self.use_key = None
                 lines += self.item(inner)
@@ -1972,32 +1972,32 @@ class Printer:
     def _mod_body(self, head: str, ind: str) -> list[str]:
         """An inline module: its items as at the top level, with the check the top level
         makes on reorderable groups (native.py): consecutive ``use`` items, ``extern crate``
-        items or ``mod x;`` declarations not separated by a blank line (rustfmt
-        reorder_imports / reorder_modules; a comment between two of them keeps them in one
-        group here, which can only make the check stricter) must already be in rustfmt's
-        order, strictly, with no ``#[macro_use]``: then rustfmt moves nothing. Anything else
-        is refused (the printer does not reorder)."""
+        items or ``mod x;`` declarations (rustfmt reorder_imports / reorder_modules) must
+        already be in rustfmt's
+        order, strictly: then rustfmt moves nothing. Anything else is refused (the printer
+        does not reorder). Groups end as at the top level (native.py): at more than one
+        newline between two items (a blank line or a comment line), and around an item with
+        ``#[macro_use]``."""
         saved = (self.use_key, self.mod_name, self.macro_use)
         prev: list[tuple[str, object, bool] | None] = [None]
         last_end = [self.i + 1]
 
         def member(inner: str) -> list[str]:
             start = self.i
-            commented = any(self.kind[j] == COMMENT for j in range(last_end[0], start))
-            if self.nl[start] >= 2 and not commented:
-                prev[0] = None  # a blank line ends a group
+            if sum(self.nl[j] for j in range(last_end[0], start + 1)) >= 2:
+                prev[0] = None  # a blank line or a comment line ends a group
             self.use_key, self.mod_name, self.macro_use = None, None, False
             out = self.item(inner)
-            group = self._reorder_group(out[-1][len(inner) :])
+            group = None if self.macro_use else self._reorder_group(out[-1][len(inner) :])
             if group is not None:
                 kind, key = group
                 before = prev[0]
                 if before is not None and before[0] == kind:
-                    if before[2] or self.macro_use or not _strictly_ordered(kind, before[1], key):
+                    if not _strictly_ordered(kind, before[1], key):
                         raise Unsupported("reorderable group not in rustfmt's order")
-                prev[0] = (kind, key, self.macro_use)
+                prev[0] = (kind, key, False)
             else:
-                prev[0] = None
+                prev[0] = None  # #[macro_use] items and other items are in no group
             last_end[0] = self.i
             return out
 

@@ -111,3 +111,15 @@ where
     T: Clone,
 {
 }
+
+mod comment_lines_end_groups {
+    use b;
+    // a comment on its own line ends the group
+    use a;
+    #[macro_use]
+    mod m;
+    mod c;
+    #[macro_use]
+    mod z;
+    mod d;
+}

@@ -61,3 +61,15 @@ impl<T> Empty for Y<T> where T: Clone {}
 impl<T> Empty for Y<T> where T: Clone, {}
 impl<T> Empty for Y<T> where T: Clone, U: Copy {}
 trait Marker<T> where T: Clone {}
+
+mod comment_lines_end_groups {
+    use b;
+    // a comment on its own line ends the group
+    use a;
+    #[macro_use]
+    mod m;
+    mod c;
+    #[macro_use]
+    mod z;
+    mod d;
+}

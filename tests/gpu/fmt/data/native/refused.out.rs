@@ -45,9 +45,8 @@ fn block_uses() {
 }
 
 mod inline {
-    use b;
-    // a comment keeps the group whole
     use a;
+    use b;
 }
 
 fn cfg_unsafe() {

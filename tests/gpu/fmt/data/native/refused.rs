@@ -32,7 +32,6 @@ fn block_uses() {
 
 mod inline {
     use b;
-    // a comment keeps the group whole
     use a;
 }
 
