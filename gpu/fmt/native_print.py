@@ -1452,6 +1452,107 @@ class Printer:
             raise Unsupported("short closure call on a chain")
         return [line, *body, ind + "})"]
 
+    def _vertical_chain(
+        self, ind: str, head: str, ends: tuple[str, ...], let_rhs: bool
+    ) -> list[str] | None:
+        """A method/field chain spanning the rest of a statement, wider than chain_width, in
+        rustfmt's vertical layout (chains.rs, ChainFormatterBlock): the root on the first
+        line, every other child (``.f``, ``.m(args)``, ``.await``, each with its ``?``s) on
+        a line of its own one level in. The root is the chain's parent plus, in statement
+        position, the children format_root joins while it is at most tab_spaces (4) wide
+        (``self.inner``); after ``let p =`` (shape offset: no joining) the parent must be
+        wider than 4, so that the next-line form rustfmt compares it with (choose_rhs) has
+        as many lines and loses.
+
+        Only where the vertical layout is certain (format_last_child): the chain has two or
+        more children and is wider than chain_width, and either the children before the last
+        already fill chain_width (no budget is left for the last one) or the last child has
+        no multi-line form of 5 or more lines, the only kind rustfmt prefers to the vertical
+        layout (a shorter one loses to the child on its own line, one line): a field,
+        ``.await``, or a call with no argument, one argument without brackets, braces or
+        closures, or two arguments the last of which is not a closure or block (they are
+        laid out vertically in 4 lines, or packed). The parent is a path, a literal or a
+        call/macro call on one line (a struct literal or block parent changes the children's
+        indentation). Lines without the final ``;``; None (cursor unchanged) otherwise."""
+        save, depth = self.i, self.in_macro
+        try:
+            if (
+                not (self._k() in (_IDENT, _RAW_IDENT) or _LIT_LO <= self._k() <= _LIT_HI)
+                or self._is_kw(_K.MATCH)
+                or self._is_kw(_K.IF)
+                or self._is_block_like()
+            ):
+                raise Unsupported("chain parent")
+            parent = self._primary(no_struct=True)
+            while self._is("(") or self._is("["):
+                if self._is("("):
+                    parent += self._call_args()
+                else:
+                    self.i += 1
+                    parent += "[" + self.expr() + "]"
+                    self._expect("]")
+            while self._is("?"):
+                self.i += 1
+                parent += "?"
+            children: list[str] = []
+            last_args: list[str] | None = None
+            while self._is(".") and self._op() == ".":
+                self.i += 1
+                last_args = None
+                if self._is_kw(_K.AWAIT):
+                    self.i += 1
+                    child = ".await"
+                elif self._k() in (int(TokenKind.INT), int(TokenKind.FLOAT)):
+                    raise Unsupported("tuple field in a chain")
+                else:
+                    child = "." + self._ident()
+                    if self._op() == "::":
+                        self.i += 2
+                        child += "::" + self._generic_args()
+                    if self._is("("):
+                        self.i += 1
+                        last_args = self._comma_list(")", self.expr)
+                        child += "(" + self._limited(last_args, self.w.fn_call) + ")"
+                while self._is("?"):
+                    self.i += 1
+                    child += "?"
+                children.append(child)
+            if self._t() not in ends or self.at_end():
+                raise Unsupported("chain not ending the statement")
+        except Unsupported:
+            self.i, self.in_macro = save, depth
+            return None
+        total = parent + "".join(children)
+        if len(children) < 2 or not total.isascii() or len(total) <= self.w.chain:
+            self.i, self.in_macro = save, depth
+            return None
+        if parent.endswith("}"):
+            raise Unsupported("block-like chain parent")
+        root = parent
+        if let_rhs:
+            if len(root) <= 4:
+                raise Unsupported("short chain parent after let")
+        else:
+            while len(root) <= 4 and children:
+                root += children.pop(0)
+        if not children:
+            raise Unsupported("chain joined into its root")
+        if len(root) + sum(len(c) for c in children[:-1]) < self.w.chain:
+            last = children[-1].rstrip("?")
+            if last_args is None or last_args == []:
+                pass  # a field, .await or a call without arguments: one line
+            elif len(last_args) == 1:
+                if any(ch in last_args[0] for ch in "([{|"):
+                    raise Unsupported("last chain child may overflow")
+            elif len(last_args) == 2:
+                if last_args[1].lstrip("&*!-").startswith(("|", "move ", "{", "unsafe", "async")):
+                    raise Unsupported("last chain child may overflow")
+            else:
+                raise Unsupported("last chain child with many arguments")
+            del last
+        inner = ind + self.unit
+        return [self._fits(head + root), *(self._fits(inner + c) for c in children)]
+
     def _stmt(self, ind: str, fn_body: bool = False) -> list[str]:
         if self._is("#") or self._k() == DOC:
             return self._attributed_stmt(ind)
@@ -1463,7 +1564,11 @@ class Printer:
         if lit is not None:
             return [*lit, ind + "}"]
         ends = ("}", ";") if fn_body else (";",)
-        call = self._vertical_call(ind, ind, ends) or self._closure_call(ind, ind, ends, True)
+        call = (
+            self._vertical_call(ind, ind, ends)
+            or self._closure_call(ind, ind, ends, True)
+            or self._vertical_chain(ind, ind, ends, False)
+        )
         if call is not None:
             if self._eat(";"):
                 call[-1] += ";"
@@ -1480,8 +1585,10 @@ class Printer:
                 if lit is not None:
                     self._expect(";")
                     return [*lit, ind + "};"]
-                call = self._vertical_call(ind, ind + s + " = ", (";",)) or self._closure_call(
-                    ind, ind + s + " = ", (";",), False
+                call = (
+                    self._vertical_call(ind, ind + s + " = ", (";",))
+                    or self._closure_call(ind, ind + s + " = ", (";",), False)
+                    or self._vertical_chain(ind, ind + s + " = ", (";",), True)
                 )
                 if call is not None:
                     self._expect(";")

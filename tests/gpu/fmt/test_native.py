@@ -5,13 +5,14 @@ rustfmt's output for it (``rustfmt --edition 2021``, generated once and checked 
 top-level item the native printer covers, its text must equal the item's text in the output;
 ``covered_*`` cases must be covered completely, ``refused.rs`` not at all (each of its items
 holds something the printer must leave to rustfmt: a trailing comment, a where clause on an empty
-struct, an unsorted use group with an attribute, derives rustfmt merges, a chain over
-chain_width, rustfmt::skip, a macro definition, a struct literal arm body rustfmt flattens,
+struct, an unsorted use group with an attribute, derives rustfmt merges,
+rustfmt::skip, a macro definition, a struct literal arm body rustfmt flattens,
 unsorted use groups in a block and in an inline module, an attribute on a block-like
 statement, an if/else whose branch is a macro call, and wide calls rustfmt lays out other than
 one argument a line: short arguments it packs, a closure last, a format-like macro; and
 closure calls it does not overflow or may not: a closure after wide arguments, a short one
-on a chain; use lists nested twice or holding a one-member nested list).
+on a chain; use lists nested twice or holding a one-member nested list; a chain whose last
+call rustfmt overflows).
 """
 
 from __future__ import annotations

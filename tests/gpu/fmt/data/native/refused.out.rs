@@ -13,14 +13,6 @@ where
 #[derive(Debug, Clone)]
 struct Merged;
 
-fn long_chain() {
-    let v = items
-        .iter()
-        .filter(|x| x.is_some())
-        .map(|x| x.unwrap())
-        .collect::<Vec<_>>();
-}
-
 #[rustfmt::skip]
 const  SKIPPED : u32 = 1;
 
@@ -112,3 +104,11 @@ use one::{
     a::{self},
     b,
 };
+
+fn chain_last_child_overflows() {
+    foo.bar().baz().qux(
+        aaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,
+        cccc,
+    );
+}

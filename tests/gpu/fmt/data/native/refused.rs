@@ -12,10 +12,6 @@ struct Empty<T> where T: Clone {}
 #[derive(Clone)]
 struct Merged;
 
-fn long_chain() {
-    let v = items.iter().filter(|x| x.is_some()).map(|x| x.unwrap()).collect::<Vec<_>>();
-}
-
 #[rustfmt::skip]
 const  SKIPPED : u32 = 1;
 
@@ -67,3 +63,7 @@ fn closure_call_not_overflowed() {
 use twice::{a::{b::{c, d}, e}, f};
 
 use one::{a::{self}, b};
+
+fn chain_last_child_overflows() {
+    foo.bar().baz().qux(aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb, cccc);
+}
