@@ -13,8 +13,9 @@ The CPU path walks each file with a loop; here each step is data-parallel:
 3. one thread per candidate runs ``_scan_one``;
 4. nesting: an item's depth is the number of earlier items of its file that end at or after
    its head (a ``searchsorted`` over the sorted ends); its parent the last earlier item one
-   level up (a ``searchsorted`` over (file, depth, index) keys); "in a body" propagates down
-   one level per vectorised step;
+   level up (a ``searchsorted`` over (file, depth, index) keys); "in a body" (some item up
+   its parent chain sits in a fn body or initialiser, not in a mod/impl/trait/extern
+   block) is one thread per item walking that chain;
 5. one thread per item walks its outer attributes, twice (count, then write).
 
 The result equals the CPU's array for array (tests/gpu/test_items.py runs this module with
@@ -173,6 +174,26 @@ def k_candidates(skind, skw, smatch, sparent_kind, sfile, file_sig_offsets, delt
             cand[i] = 1
 
 
+@cuda.jit(cache=True)
+def k_in_body(parent_item, ikind, in_body):
+    """Whether item i or one of its ancestors has a parent other than a container (mod, impl,
+    trait, extern block): then i is inside a body. Parents come earlier, so the walk ends."""
+    i = cuda.grid(1)
+    if i < parent_item.shape[0]:
+        r = 0
+        a = i
+        while a >= 0:
+            p = parent_item[a]
+            if p < 0:
+                break
+            pk = ikind[p]
+            if pk != I._I_MOD and pk != I._I_IMPL and pk != I._I_TRAIT and pk != I._I_EXTERN_BLOCK:
+                r = 1
+                break
+            a = p
+        in_body[i] = r
+
+
 def _grid(n: int) -> int:
     return max(1, (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
 
@@ -273,14 +294,8 @@ def build_items_xp(
         jc = xp.maximum(j, 0)
         good = (j >= 0) & (skey[jc] // (n + 1) == q // (n + 1)) & (depth > 0)
         parent_item = xp.where(good, order[jc], -1).astype(xp.int32)
-    pk = xp.where(parent_item >= 0, ikind[xp.maximum(parent_item, 0)], 0)
-    container = (pk == I._I_MOD) | (pk == I._I_IMPL) | (pk == I._I_TRAIT)
-    container |= pk == I._I_EXTERN_BLOCK
-    in_body = (parent_item >= 0) & ~container
-    has_parent = parent_item >= 0
-    pc = xp.maximum(parent_item, 0)
-    for _ in range(int(depth.max()) if n else 0):
-        in_body = in_body | (has_parent & in_body[pc])
+    in_body = xp.empty(n, dtype=xp.uint8)
+    _launch(k_in_body, n, parent_item, ikind, in_body)
 
     clock.stage("4_nesting")
     # 5. attributes
@@ -301,7 +316,7 @@ def build_items_xp(
     _launch(k_attr_write, n, kind, start, end, buffer, match, head, item_file_lo, attr_offsets,
             rows, akind, *tables, aflags)  # fmt: skip
     flags = col(10).astype(xp.uint32) | aflags
-    flags |= xp.where(in_body, xp.uint32(I.ItemFlag.IN_BODY), xp.uint32(0)).astype(xp.uint32)
+    flags |= xp.where(in_body != 0, xp.uint32(I.ItemFlag.IN_BODY), xp.uint32(0)).astype(xp.uint32)
     has_attr = attr_offsets[1:] > attr_offsets[:-1]
     first_attr = (
         xp.where(has_attr, rows[xp.minimum(attr_offsets[:-1], max(total - 1, 0)), 0], head)
