@@ -12,7 +12,7 @@ statement, an if/else whose branch is a macro call, and wide calls rustfmt lays 
 one argument a line: short arguments it packs, a closure last, a format-like macro; and
 closure calls it does not overflow or may not: a closure after wide arguments, a short one
 on a chain; use lists nested twice or holding a one-member nested list; a chain whose last
-call rustfmt overflows).
+call rustfmt overflows; a format-like macro whose leading arguments are simple).
 """
 
 from __future__ import annotations

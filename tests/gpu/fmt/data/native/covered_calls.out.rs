@@ -85,3 +85,44 @@ fn closure_calls() {
         c();
     })
 }
+
+fn method_and_macro_calls() -> Result<(), E> {
+    assert!(
+        xxxxxxxxxxxxxxxxxxxxxxx.is_ok(),
+        "a long message that goes on and on and on and on"
+    );
+    self.foo(
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,
+    );
+    recv_long.foo(
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,
+    );
+    self.inner.foo(
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,
+    );
+    let x = recv_long.foo(
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,
+    );
+    let y = foo(
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,
+    )?;
+    foo(
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,
+    )?;
+    recv_long.foo(
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,
+    )?;
+    assert_eq!(
+        edge.source(),
+        iiiiiiiiiiiiiiiiiii,
+        "outgoing edges should have a fixed source"
+    );
+    Ok(())
+}

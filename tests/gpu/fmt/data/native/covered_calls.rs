@@ -29,3 +29,16 @@ fn closure_calls() {
     scope.spawn(|| { a(); b(); c(); });
     self.inner.spawn(move |x: u8| { a(); b(); c(); })
 }
+
+fn method_and_macro_calls() -> Result<(), E> {
+    assert!(xxxxxxxxxxxxxxxxxxxxxxx.is_ok(), "a long message that goes on and on and on and on");
+    self.foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb);
+    recv_long.foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb);
+    self.inner.foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb);
+    let x = recv_long.foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb);
+    let y = foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb)?;
+    foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb)?;
+    recv_long.foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb)?;
+    assert_eq!(edge.source(), iiiiiiiiiiiiiiiiiii, "outgoing edges should have a fixed source");
+    Ok(())
+}

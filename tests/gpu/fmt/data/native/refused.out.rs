@@ -112,3 +112,10 @@ fn chain_last_child_overflows() {
         cccc,
     );
 }
+
+fn special_macro_layout() {
+    assert_eq!(
+        edge, iiiiiiiiiiiiiiiiiii,
+        "outgoing edges should have a fixed source and more"
+    );
+}

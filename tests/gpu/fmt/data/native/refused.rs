@@ -67,3 +67,7 @@ use one::{a::{self}, b};
 fn chain_last_child_overflows() {
     foo.bar().baz().qux(aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb, cccc);
 }
+
+fn special_macro_layout() {
+    assert_eq!(edge, iiiiiiiiiiiiiiiiiii, "outgoing edges should have a fixed source and more");
+}
