@@ -2280,20 +2280,27 @@ class Printer:
             sig = [s + "(" + ", ".join(params) + ")" + ret + suffix]
         else:
             # fn_params_layout Tall: parameters that do not fit on the line go one per line.
-            if (
-                not params
-                or where
-                or suffix == " {}"
-                or (
-                    suffix == ";"
-                    and ret
-                    and self._fits_exact(s + "(" + ", ".join(params) + ")" + ret + suffix)
-                )
-            ):
+            # rustfmt 1.9 (checked, and the corpus): an empty body whose `{}` does not fit
+            # but whose `{` does opens on the signature line and closes on the next; else
+            # with the parameters one a line it opens on the `)` line (`) -> R {` / `}`). A
+            # where clause follows the `)` line, or with no return type starts on it
+            # (`) where`).
+            one = s + "(" + ", ".join(params) + ")" + ret
+            if suffix == " {}" and self._fits_exact(one + " {"):
+                self.i += 2
+                return [one + " {", ind + "}"]
+            if not params or (suffix == ";" and ret and self._fits_exact(one + suffix)):
                 raise Unsupported("signature layout")
             inner = ind + self.unit
             sig = [self._fits(s + "("), *(self._fits(inner + p + ",") for p in params)]
-            sig.append(self._fits(ind + ")" + ret + suffix))
+            if suffix == " {}":
+                self.i += 2
+                return [*sig, self._fits(ind + ")" + ret + " {"), ind + "}"]
+            if where and not ret:
+                sig.append(ind + ") where")
+                where = where[1:]
+            else:
+                sig.append(self._fits(ind + ")" + ret + suffix))
         if suffix == ";":
             return sig
         if where:
