@@ -1430,45 +1430,50 @@ class Printer:
         within fn_call_width and the whole first line with ``);`` within max_width (the
         Horizontal tactic with the closure's first line as placeholder), one closure among the
         arguments (args_have_many_closure), no return type, a body that is not a simple block
-        (rustfmt would drop its braces) nor empty. The callee is a path, or with ``method``
-        (statements only) ``x.m`` / ``self.x.m``: with a receiver of at most 4 columns
-        rustfmt's chain formatter joins the call to the chain's root (format_root, tab_spaces)
-        and no chain layout applies; otherwise see the end. Lines without the final ``;``;
-        None (cursor unchanged) for anything else."""
+        (rustfmt would drop its braces) nor empty. The callee is a path or a chain ending in
+        the call. In statement position (``method``) a receiver of at most 4 columns with one
+        child is joined to the call as the chain's root (format_root, tab_spaces) and no
+        chain layout applies; otherwise the call is the chain's last child and
+        format_last_child keeps it on the line only when (with more than one child) the line
+        from the chain's start fits chain_width, and (always) it has at least 5 lines (see the
+        end). Lines without the final ``;``; None (cursor unchanged) for anything else."""
         save, depth = self.i, self.in_macro
         try:
-            recv = ""
-            if (
-                method
-                and self._k() in (_IDENT, _RAW_IDENT)
-                and self._t(1) == "."
-                and (self._op_at(1) == ".")
-            ):
-                recv = self._path_segment_name()
-                self.i += 1
-                if recv == "self" and self._t(1) == "." and self._op_at(1) == ".":
-                    recv += "." + self._ident()
+            children = 0
+            if self._k() in (_IDENT, _RAW_IDENT) and self._t(1) == "." and self._op_at(1) == ".":
+                callee = self._path_segment_name()
+                root = len(callee)
+                found = None
+                while self._is(".") and self._op() == "." and self._k(1) in (_IDENT, _RAW_IDENT):
                     self.i += 1
-                callee = recv + "." + self._ident()
+                    name = self._ident()
+                    if self._op() == "::":
+                        self.i += 2
+                        name += "::" + self._generic_args()
+                    children += 1
+                    callee += "." + name
+                    if self._is("("):
+                        self.i += 1
+                        found = self._closure_args()
+                        if found is not None:
+                            break
+                        args = self._comma_list(")", self.expr)
+                        callee += "(" + self._limited(args, self.w.fn_call) + ")"
+                    while self._is("?"):
+                        self.i += 1
+                        callee += "?"
+                if found is None:
+                    raise Unsupported("no closure call in the chain")
+                args, closure = found
             else:
                 callee = self._expr_path()
-            if not self._is("("):
-                raise Unsupported("not a call")
-            self.i += 1
-            args: list[str] = []
-            closure = ""
-            while True:
-                if self._blank_before():
-                    raise Unsupported("blank line among arguments")
-                if self._is("|") or self._op() == "||" or self._is_kw(_K.MOVE):
-                    closure = self._closure_head()
-                    if not self._is("{"):
-                        raise Unsupported("closure without a block body")
-                    break
-                args.append(self.expr())
-                if not self._eat(","):
+                root = 0
+                self._expect("(")
+                found = self._closure_args()
+                if found is None:
                     raise Unsupported("no closure last")
-            if any(a.startswith(("|", "move ")) for a in args):
+                args, closure = found
+            if any(a.startswith(("|", "move ", "async")) for a in args):
                 raise Unsupported("more than one closure")
             body_at = self.i
             try:
@@ -1487,17 +1492,52 @@ class Printer:
             raise Unsupported("non-ASCII closure call")
         if len(first) > self.w.fn_call or len(line) + 2 > self.w.max_width:
             raise Unsupported("closure call not overflowed")
+        if children >= 2 and len(callee + "(" + first) > self.w.chain:
+            # format_last_child with more than one child: the first line must fit
+            # chain_width, else the chain goes vertical (not modelled)
+            raise Unsupported("closure call on a chain over chain_width")
         body = self.block(ind)
         self._expect(")")
         if self._t() not in ends or self.at_end():
             raise Unsupported("closure call not ending the statement")
-        if len(recv) > 4 and len(body) + 2 < 5:
-            # A receiver the root does not absorb leaves `.m(..)` the chain's one child:
-            # format_last_child keeps it overflowed on the root's line when its first line
-            # fits and it has at least 5 lines; shorter ones are compared with the child on
-            # its own line (not modelled).
+        absorbed = method and children == 1 and root <= 4
+        if children and not absorbed and len(body) + 2 < 5:
+            # Not joined into the root, `.m(..)` is the chain's last child: format_last_child
+            # keeps it overflowed on the line when its first line fits and it has at least
+            # 5 lines; shorter ones are compared with the child on its own line (not
+            # modelled).
             raise Unsupported("short closure call on a chain")
         return [line, *body, ind + "})"]
+
+    def _closure_args(self) -> tuple[list[str], str] | None:
+        """Call arguments (cursor after ``(``) ending with a closure or async block whose
+        body is a block: (the arguments before it, its head), cursor on its ``{``; None
+        (cursor unchanged) when the arguments are anything else."""
+        save = self.i
+        args: list[str] = []
+        try:
+            while True:
+                if self._blank_before():
+                    raise Unsupported("blank line among arguments")
+                if self._is_kw(_K.ASYNC) and (
+                    self._t(1) == "{" or (self._is_kw(_K.MOVE, 1) and self._t(2) == "{")
+                ):
+                    # an async block overflows as a closure does (can_be_overflowed_expr:
+                    # blocks always); its body as a closure's block body
+                    closure = "async move" if self._t(1) != "{" else "async"
+                    self.i += 2 if closure == "async move" else 1
+                    return args, closure
+                if self._is("|") or self._op() == "||" or self._is_kw(_K.MOVE):
+                    closure = self._closure_head()
+                    if not self._is("{"):
+                        raise Unsupported("closure without a block body")
+                    return args, closure
+                args.append(self.expr())
+                if not self._eat(","):
+                    raise Unsupported("no closure last")
+        except Unsupported:
+            self.i = save
+            return None
 
     def _vertical_chain(
         self, ind: str, head: str, ends: tuple[str, ...], let_rhs: bool

@@ -42,3 +42,13 @@ fn method_and_macro_calls() -> Result<(), E> {
     assert_eq!(edge.source(), iiiiiiiiiiiiiiiiiii, "outgoing edges should have a fixed source");
     Ok(())
 }
+
+fn async_blocks_and_chains() {
+    rt.block_on(async { let x = 1; x.await; });
+    let t1 = tokio::spawn(async move { a().await; b() });
+    timeout(Duration::from_millis(1u64), async move { a().await; b().await; });
+    tokio::spawn(async { a().await; });
+    items.iter().for_each(|x| { a(); b(); c(); });
+    let x = items.iter().map(|x| { a(); b(); c() });
+    let y = pool.install(|| { a(); b(); c() });
+}

@@ -119,3 +119,12 @@ fn special_macro_layout() {
         "outgoing edges should have a fixed source and more"
     );
 }
+
+fn closure_on_a_chain_over_chain_width() {
+    self.inner
+        .some_long_method_name(argument_one, argument_two, || {
+            a();
+            b();
+            c();
+        });
+}

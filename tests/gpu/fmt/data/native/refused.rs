@@ -71,3 +71,7 @@ fn chain_last_child_overflows() {
 fn special_macro_layout() {
     assert_eq!(edge, iiiiiiiiiiiiiiiiiii, "outgoing edges should have a fixed source and more");
 }
+
+fn closure_on_a_chain_over_chain_width() {
+    self.inner.some_long_method_name(argument_one, argument_two, || { a(); b(); c(); });
+}
