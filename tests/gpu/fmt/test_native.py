@@ -11,8 +11,9 @@ unsorted use groups in a block and in an inline module, an attribute on a block-
 statement, an if/else whose branch is a macro call, and wide calls rustfmt lays out other than
 one argument a line: short arguments it packs, a closure last, a format-like macro; and
 closure calls it does not overflow or may not: a closure after wide arguments, a short one
-on a chain, one on a chain over chain_width; use lists nested twice or holding a one-member nested list; a chain whose last
-call rustfmt overflows; a format-like macro whose leading arguments are simple).
+on a chain, one on a chain over chain_width; use lists nested twice or holding a
+one-member nested list; a chain whose last call rustfmt overflows; a format-like macro whose
+leading arguments are simple).
 """
 
 from __future__ import annotations
