@@ -1640,6 +1640,30 @@ class Printer:
         inner = ind + self.unit
         return [self._fits(head + root), *(self._fits(inner + c) for c in children)]
 
+    def _call_struct_lit(self, ind: str, head: str, ends: tuple[str, ...]) -> list[str] | None:
+        """``path(Lit { fields })`` spanning the rest of a statement, the literal wider than
+        struct_lit_width: rustfmt overflows a call's only argument when it is a struct
+        literal (can_be_overflowed_expr, one argument; last_item_shape gives it the whole
+        shape), so the literal's vertical layout continues the call's line: ``path(Lit {``,
+        one field a line, ``})``. Lines without the final ``;``; None (cursor unchanged)
+        otherwise (other arguments, a literal that stays on one line, anything else)."""
+        save, depth = self.i, self.in_macro
+        try:
+            callee = self._expr_path()
+            if not self._is("(") or self._t(1) == ")":
+                raise Unsupported("not a call")
+            self.i += 1
+            lit = self._block_struct_lit(head + callee + "(", ind, (")",))
+            if lit is None:
+                raise Unsupported("not a vertical struct literal")
+            self._expect(")")
+            if self._t() not in ends or self.at_end():
+                raise Unsupported("call not ending the statement")
+        except Unsupported:
+            self.i, self.in_macro = save, depth
+            return None
+        return [*lit, ind + "})"]
+
     def _stmt(self, ind: str, fn_body: bool = False) -> list[str]:
         if self._is("#") or self._k() == DOC:
             return self._attributed_stmt(ind)
@@ -1655,6 +1679,7 @@ class Printer:
             self._vertical_call(ind, ind, ends)
             or self._closure_call(ind, ind, ends, True)
             or self._vertical_chain(ind, ind, ends, False)
+            or self._call_struct_lit(ind, ind, ends)
         )
         if call is not None:
             if self._eat(";"):
@@ -1676,6 +1701,7 @@ class Printer:
                     self._vertical_call(ind, ind + s + " = ", (";",))
                     or self._closure_call(ind, ind + s + " = ", (";",), False)
                     or self._vertical_chain(ind, ind + s + " = ", (";",), True)
+                    or self._call_struct_lit(ind, ind + s + " = ", (";",))
                 )
                 if call is not None:
                     self._expect(";")

@@ -159,3 +159,30 @@ fn async_blocks_and_chains() {
         c()
     });
 }
+
+fn struct_literal_arguments() -> Result<Self, E> {
+    let x = Box::new(Foo {
+        first: 1,
+        second: 2,
+        third: 3,
+    });
+    v.push(1);
+    Some(Foo {
+        first: 1,
+        second: 2,
+        third: 3,
+        ..Default::default()
+    });
+    Ok(Self {
+        first: 1,
+        second: 2,
+        third: 3,
+    })
+}
+fn struct_literal_tail() -> Option<Self> {
+    Some(Self {
+        first: 1,
+        second: 2,
+        third: 3,
+    })
+}

@@ -128,3 +128,11 @@ fn closure_on_a_chain_over_chain_width() {
             c();
         });
 }
+
+fn nested_struct_literal_argument() {
+    let y = Arc::new(Mutex::new(Foo {
+        first: 1,
+        second: 2,
+        third: 3,
+    }));
+}

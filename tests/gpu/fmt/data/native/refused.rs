@@ -75,3 +75,7 @@ fn special_macro_layout() {
 fn closure_on_a_chain_over_chain_width() {
     self.inner.some_long_method_name(argument_one, argument_two, || { a(); b(); c(); });
 }
+
+fn nested_struct_literal_argument() {
+    let y = Arc::new(Mutex::new(Foo { first: 1, second: 2, third: 3 }));
+}
