@@ -1498,8 +1498,20 @@ class Printer:
             raise Unsupported("closure call on a chain over chain_width")
         body = self.block(ind)
         self._expect(")")
+        close = ind + "})"
+        after: list[str] = []
+        if not children:
+            # `path(|x| { .. })` as a chain's parent: a multi-line parent ending in `})`
+            # keeps the children at its own indentation, each on a line (rustfmt 1.9:
+            # `})` / `.unwrap();`, with or without `let`); the parent's `?`s stay on `})`
+            while self._is("?"):
+                self.i += 1
+                close += "?"
+            after = self._chain_children()
         if self._t() not in ends or self.at_end():
             raise Unsupported("closure call not ending the statement")
+        if after:
+            return [line, *body, close, *(self._fits(ind + c) for c in after)]
         absorbed = method and children == 1 and root <= 4
         if children and not absorbed and len(body) + 2 < 5:
             # Not joined into the root, `.m(..)` is the chain's last child: format_last_child
@@ -1508,6 +1520,30 @@ class Printer:
             # modelled).
             raise Unsupported("short closure call on a chain")
         return [line, *body, ind + "})"]
+
+    def _chain_children(self) -> list[str]:
+        """``.f``, ``.m(args)``, ``.await`` children at the cursor, each on one line with its
+        ``?``s (tuple fields refused)."""
+        children: list[str] = []
+        while self._is(".") and self._op() == ".":
+            self.i += 1
+            if self._is_kw(_K.AWAIT):
+                self.i += 1
+                child = ".await"
+            elif self._k() in (int(TokenKind.INT), int(TokenKind.FLOAT)):
+                raise Unsupported("tuple field in a chain")
+            else:
+                child = "." + self._ident()
+                if self._op() == "::":
+                    self.i += 2
+                    child += "::" + self._generic_args()
+                if self._is("("):
+                    child += self._call_args()
+            while self._is("?"):
+                self.i += 1
+                child += "?"
+            children.append(child)
+        return children
 
     def _closure_args(self) -> tuple[list[str], str] | None:
         """Call arguments (cursor after ``(``) ending with a closure or async block whose

@@ -186,3 +186,27 @@ fn struct_literal_tail() -> Option<Self> {
         third: 3,
     })
 }
+
+fn closure_call_as_a_chain_parent() {
+    scope(|scope| {
+        a();
+        b();
+    })
+    .unwrap();
+    crossbeam::scope(|scope| {
+        a();
+        b();
+    })
+    .unwrap()
+    .foo();
+    let x = scope(|scope| {
+        a();
+        b()
+    })
+    .unwrap();
+    thread::spawn(move || {
+        a();
+    })
+    .join()
+    .unwrap();
+}

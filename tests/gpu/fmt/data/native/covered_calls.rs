@@ -62,3 +62,10 @@ fn struct_literal_arguments() -> Result<Self, E> {
 fn struct_literal_tail() -> Option<Self> {
     Some(Self { first: 1, second: 2, third: 3 })
 }
+
+fn closure_call_as_a_chain_parent() {
+    scope(|scope| { a(); b(); }).unwrap();
+    crossbeam::scope(|scope| { a(); b(); }).unwrap().foo();
+    let x = scope(|scope| { a(); b() }).unwrap();
+    thread::spawn(move || { a(); }).join().unwrap();
+}
