@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from rustg.gpu.fmt.native_tokens import COMMENT, DOC, ItemTokens, Unsupported
+from rustg.gpu.fmt.native_tokens import COMMENT, DOC, TRAILING, ItemTokens, Unsupported
 from rustg.gpu.tokens import Keyword, TokenKind
 
 __all__ = ["Printer", "Widths", "use_key"]
@@ -1243,6 +1243,7 @@ class Printer:
                 lines.append("")
             first = False
             start = self.i
+            plain = not (self._item_start() or self._is("#") or self._k() == DOC)
             if self._is_kw(_K.USE, self._vis_len()):
                 if sum(self.nl[j] for j in range(last_end, start + 1)) >= 2:
                     prev_use = None  # a blank line or a comment line ends a group
@@ -1258,6 +1259,18 @@ class Printer:
             else:
                 prev_use = None
                 lines += self._stmt(inner, fn_body)
+            if self._k() == TRAILING:
+                # A `//` comment after a statement ending in `;`: rustfmt keeps it on the
+                # statement's last line after one space (checked with rustfmt 1.9, whatever
+                # the spacing in the input). Refused before an own-line comment (rustfmt may
+                # take it as the comment's continuation), past max_width, and after items
+                # and attributed statements (rustfmt moves comments of reordered items).
+                if not plain or self.text[self.i - 1] != ";" or self.kind[self.i - 1] < 48:
+                    raise Unsupported("trailing comment after an expression or item")
+                lines[-1] = self._fits(lines[-1] + " " + self.text[self.i])
+                self.i += 1
+                if self._k() == COMMENT:
+                    raise Unsupported("own-line comment after a trailing comment")
             last_end = self.i
         return lines
 

@@ -3,8 +3,10 @@
 The printer (:mod:`rustg.gpu.fmt.native_print`) never looks at source whitespace except for
 what rustfmt itself keeps from it: whether a blank line separates two statements, fields,
 variants, arms or items (rustfmt keeps at most one, ``blank_lines_upper_bound = 1``, and none
-at the start or end of a block). Comments other than outer ``///`` doc comments are not
-modelled: an item holding one is refused here (rustfmt's comment placement is not reproduced).
+at the start or end of a block). Outer ``///`` doc comments and ``//`` comments are
+kept as tokens of their own (DOC; COMMENT when the comment starts its line, TRAILING when it
+follows code), which the printer places only where it models rustfmt's placement; any other
+comment (block comments, inner docs) makes the item refused here.
 
 Multi-character operators are single-character punct tokens in the token arrays (as in
 ``rustc_lexer``); ``joint[i]`` says token ``i`` is a punct immediately followed by another
@@ -19,12 +21,15 @@ import numpy as np
 
 from rustg.gpu.tokens import TokenKind
 
-__all__ = ["COMMENT", "DOC", "ItemTokens", "Unsupported", "item_tokens"]
+__all__ = ["COMMENT", "DOC", "TRAILING", "ItemTokens", "Unsupported", "item_tokens"]
 
 #: Pseudo kind of an outer line doc comment (``///``) in the significant stream.
 DOC = 255
-#: Pseudo kind of a ``//`` comment that starts its own line (trailing comments are refused).
+#: Pseudo kind of a ``//`` comment that starts its own line.
 COMMENT = 254
+#: Pseudo kind of a ``//`` comment after code on its line (the printer places it only where
+#: it models rustfmt's placement, and refuses it anywhere else).
+TRAILING = 253
 
 _WS = int(TokenKind.WHITESPACE)
 _LINE_DOC = int(TokenKind.OUTER_LINE_DOC)
@@ -79,12 +84,7 @@ def item_tokens(  # type: ignore[no-untyped-def]
         if k in (_LINE_DOC, _LINE_COMMENT):
             if tok != tok.rstrip() or "\r" in tok:
                 raise Unsupported("comment with trailing whitespace")
-            if k == _LINE_COMMENT:
-                if nl == 0:
-                    raise Unsupported("trailing comment")
-                k = COMMENT
-            else:
-                k = DOC
+            k = (COMMENT if nl else TRAILING) if k == _LINE_COMMENT else DOC
         is_punct = _PUNCT_LO <= k <= _PUNCT_HI
         if out.kind and is_punct and prev_punct_end == s:
             out.joint[-1] = True

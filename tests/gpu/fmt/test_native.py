@@ -4,7 +4,8 @@ Each ``data/native/NAME.rs`` is an unformatted input and ``NAME.out.rs`` the ins
 rustfmt's output for it (``rustfmt --edition 2021``, generated once and checked in). For every
 top-level item the native printer covers, its text must equal the item's text in the output;
 ``covered_*`` cases must be covered completely, ``refused.rs`` not at all (each of its items
-holds something the printer must leave to rustfmt: a trailing comment, a where clause on an empty
+holds something the printer must leave to rustfmt: a trailing comment followed by an own-line
+one or after a tail expression, a where clause on an empty
 struct, an unsorted use group with an attribute, derives rustfmt merges,
 rustfmt::skip, a macro definition, a struct literal arm body rustfmt flattens,
 unsorted use groups in a block and in an inline module, an attribute on a block-like

@@ -73,3 +73,13 @@ mod comment_lines_end_groups {
     mod z;
     mod d;
 }
+
+fn trailing_comments() {
+    let x = 1;     // a
+    foo();// b
+    let y = match x { 1 => 2, _ => 3 }; // c
+    foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb); // d
+    if a {
+        b(); // e
+    }
+}

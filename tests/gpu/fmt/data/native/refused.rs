@@ -4,6 +4,12 @@ use a;
 
 fn commented() {
     let x = 1; // a trailing comment
+    // that rustfmt may align as its continuation
+    let y = 2;
+}
+
+fn tail_comment() {
+    x // after a tail expression
 }
 
 struct Empty<T> where T: Clone {}
