@@ -2059,6 +2059,19 @@ class Printer:
             pat += " if " + self.expr()
         self._expect_op("=>")
         head = ind + pat + " => "
+        # A struct literal wider than struct_lit_width, bare or alone in a block (which
+        # flatten_arm_body removes): rustfmt keeps `pat => Path {` on the arm's line, the
+        # body being extendable (can_flatten_block_around_this) and its next-line form no
+        # shorter (prefer_next_line: both first lines end with `{`).
+        save = self.i
+        braced = self._eat("{")
+        lit = self._block_struct_lit(head, ind, ("}",) if braced else (",", "}"))
+        if lit is not None and (not braced or self._eat("}")):
+            self._eat(",")
+            if len(lit[0]) + 1 > self.w.max_width:
+                raise Unsupported("struct literal arm near max_width")
+            return [*lit, ind + "},"]
+        self.i = save
         if self._is("{"):
             save = self.i
             flat = self._flat_block_expr()

@@ -7,7 +7,7 @@ top-level item the native printer covers, its text must equal the item's text in
 holds something the printer must leave to rustfmt: a trailing comment followed by an own-line
 one or after a tail expression, a where clause on an empty
 struct, an unsorted use group with an attribute, derives rustfmt merges,
-rustfmt::skip, a macro definition, a struct literal arm body rustfmt flattens,
+rustfmt::skip, a macro definition,
 unsorted use groups in a block and in an inline module, an attribute on a block-like
 statement, an if/else whose branch is a macro call, and wide calls rustfmt lays out other than
 one argument a line: short arguments it packs, a closure last, a format-like macro; and

@@ -83,3 +83,10 @@ fn trailing_comments() {
         b(); // e
     }
 }
+
+fn arm_struct(x: u8) -> Foo {
+    match x { 0 => { Foo { first: 1, second: 2, third: 3 } } 1 => Foo { first: 1, second: 2, third: 3, ..Default::default() }, _ => Foo::default() }
+}
+fn arm_struct2(x: u8) -> Foo {
+    match x { 0 => Foo { first: 1, second: 2, third: 3 }, Some(y) if y > 0 => Foo { first: 1, second: 2, third: 3 } }
+}

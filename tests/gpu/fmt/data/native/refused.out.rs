@@ -26,17 +26,6 @@ macro_rules! m {
     () => {};
 }
 
-fn arm_struct(x: u8) -> Foo {
-    match x {
-        0 => Foo {
-            first: 1,
-            second: 2,
-            third: 3,
-        },
-        _ => Foo::default(),
-    }
-}
-
 fn block_uses() {
     use a;
     use b;

@@ -23,9 +23,6 @@ const  SKIPPED : u32 = 1;
 
 macro_rules! m { () => {} }
 
-fn arm_struct(x: u8) -> Foo {
-    match x { 0 => { Foo { first: 1, second: 2, third: 3 } } _ => Foo::default() }
-}
 
 fn block_uses() {
     use b;
