@@ -1040,8 +1040,11 @@ class Printer:
             else:
                 break
         # rustfmt chains: with more than one child the whole chain must fit chain_width
-        # (chains.rs, format_last_child: one_line_budget = min(shape.width, chain_width)).
-        if children > 1 and width(s) > self.w.chain:
+        # (chains.rs, format_last_child: one_line_budget = min(shape.width, chain_width)),
+        # the last child's `?`s counted twice (in almost_total and in its rewrite: rustfmt
+        # 1.9 breaks a 60-column chain ending in `?`, keeps one of 59).
+        tries = len(s) - len(s.rstrip("?"))
+        if children > 1 and width(s) + tries > self.w.chain:
             raise Unsupported("chain over chain_width")
         return s
 
@@ -1659,7 +1662,8 @@ class Printer:
             self.i, self.in_macro = save, depth
             return None
         total = parent + "".join(children)
-        if len(children) < 2 or not total.isascii() or len(total) <= self.w.chain:
+        tries = len(total) - len(total.rstrip("?"))  # the last child's, counted twice
+        if len(children) < 2 or not total.isascii() or len(total) + tries <= self.w.chain:
             self.i, self.in_macro = save, depth
             return None
         if parent.endswith("}"):
@@ -1673,7 +1677,7 @@ class Printer:
                 root += children.pop(0)
         if not children:
             raise Unsupported("chain joined into its root")
-        if len(root) + sum(len(c) for c in children[:-1]) < self.w.chain:
+        if len(root) + sum(len(c) for c in children[:-1]) + tries < self.w.chain:
             last = children[-1].rstrip("?")
             if last_args is None or last_args == []:
                 pass  # a field, .await or a call without arguments: one line

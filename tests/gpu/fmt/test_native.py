@@ -149,6 +149,8 @@ def test_use_group_out_of_order_is_refused_whole(source: bytes) -> None:
 
 _G = "g" * 84
 _Z = "Z" * 80
+_Q59 = "s.st_atime_nse.try_into().map_err(|_| io::Errno::OVERFLOW)?"
+_Q60 = "s.st_atime_nsec.try_into().map_err(|_| io::Errno::OVERFLOW)?"
 
 
 @pytest.mark.parametrize(
@@ -162,6 +164,16 @@ _Z = "Z" * 80
         (
             f"fn f() {{\n    unsafe {{ {_G}() }}\n}}\n",
             f"fn f() {{\n    unsafe {{\n        {_G}()\n    }}\n}}",
+        ),
+        # a chain's last `?`s count twice against chain_width (rustfmt 1.9: 59 + `?` one
+        # line, 60 + `?` broken, which the printer leaves to rustfmt here: short parent)
+        (
+            f"fn f() {{\n    let x = {_Q59};\n}}\n",
+            f"fn f() {{\n    let x = {_Q59};\n}}",
+        ),
+        (
+            f"fn f() {{\n    let x = {_Q60};\n}}\n",
+            None,
         ),
         # a use list is one line only up to max_width - 2, then a block (rustfmt 1.9)
         (f"use abc::{{Aaaa, {_Z}}};\n", f"use abc::{{Aaaa, {_Z}}};"),
