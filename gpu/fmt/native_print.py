@@ -1523,7 +1523,7 @@ class Printer:
             while self._is("?"):
                 self.i += 1
                 close += "?"
-            after = self._chain_children()
+            after, _ = self._chain_children()
         if self._t() not in ends or self.at_end():
             raise Unsupported("closure call not ending the statement")
         if after:
@@ -1537,12 +1537,15 @@ class Printer:
             raise Unsupported("short closure call on a chain")
         return [line, *body, ind + "})"]
 
-    def _chain_children(self) -> list[str]:
+    def _chain_children(self) -> tuple[list[str], list[str] | None]:
         """``.f``, ``.m(args)``, ``.await`` children at the cursor, each on one line with its
-        ``?``s (tuple fields refused)."""
+        ``?``s (tuple fields refused), and the last child's call arguments (None when the last
+        child is no call)."""
         children: list[str] = []
+        last_args: list[str] | None = None
         while self._is(".") and self._op() == ".":
             self.i += 1
+            last_args = None
             if self._is_kw(_K.AWAIT):
                 self.i += 1
                 child = ".await"
@@ -1554,12 +1557,14 @@ class Printer:
                     self.i += 2
                     child += "::" + self._generic_args()
                 if self._is("("):
-                    child += self._call_args()
+                    self.i += 1
+                    last_args = self._comma_list(")", self.expr)
+                    child += "(" + self._limited(last_args, self.w.fn_call) + ")"
             while self._is("?"):
                 self.i += 1
                 child += "?"
             children.append(child)
-        return children
+        return children, last_args
 
     def _closure_args(self) -> tuple[list[str], str] | None:
         """Call arguments (cursor after ``(``) ending with a closure or async block whose
@@ -1633,29 +1638,7 @@ class Printer:
             while self._is("?"):
                 self.i += 1
                 parent += "?"
-            children: list[str] = []
-            last_args: list[str] | None = None
-            while self._is(".") and self._op() == ".":
-                self.i += 1
-                last_args = None
-                if self._is_kw(_K.AWAIT):
-                    self.i += 1
-                    child = ".await"
-                elif self._k() in (int(TokenKind.INT), int(TokenKind.FLOAT)):
-                    raise Unsupported("tuple field in a chain")
-                else:
-                    child = "." + self._ident()
-                    if self._op() == "::":
-                        self.i += 2
-                        child += "::" + self._generic_args()
-                    if self._is("("):
-                        self.i += 1
-                        last_args = self._comma_list(")", self.expr)
-                        child += "(" + self._limited(last_args, self.w.fn_call) + ")"
-                while self._is("?"):
-                    self.i += 1
-                    child += "?"
-                children.append(child)
+            children, last_args = self._chain_children()
             if self._t() not in ends or self.at_end():
                 raise Unsupported("chain not ending the statement")
         except Unsupported:
