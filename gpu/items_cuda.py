@@ -38,6 +38,7 @@ from typing import Any
 from numba import cuda
 
 from rustg.gpu import items as I
+from rustg.gpu.cuda_launch import launch, segment_of
 from rustg.gpu.timing import StageClock
 
 SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
@@ -87,15 +88,7 @@ def k_sig_space(kind, keyword, match, parent, sig, sigpos, file_sig_offsets, ski
         smatch[i] = sigpos[m] if m >= 0 else -1
         p = parent[t]
         sparent_kind[i] = kind[p] if p >= 0 else 0
-        lo = 0  # the file of row i: the last file whose first sig row is <= i
-        hi = file_sig_offsets.shape[0] - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if file_sig_offsets[mid] <= i:
-                lo = mid
-            else:
-                hi = mid - 1
-        sfile[i] = lo
+        sfile[i] = segment_of(file_sig_offsets, i)
 
 
 @cuda.jit(device=True)
@@ -194,13 +187,8 @@ def k_in_body(parent_item, ikind, in_body):
         in_body[i] = r
 
 
-def _grid(n: int) -> int:
-    return max(1, (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
-
-
 def _launch(kernel: Any, n: int, *args: Any) -> None:
-    if n:
-        kernel[_grid(n), THREADS_PER_BLOCK](*args)
+    launch(kernel, n, THREADS_PER_BLOCK, *args)
 
 
 def build_items_xp(

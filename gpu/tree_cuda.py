@@ -25,24 +25,11 @@ from typing import Any
 from numba import cuda
 
 from rustg.gpu import tree as T
+from rustg.gpu.cuda_launch import launch, segment_of
 from rustg.gpu.timing import StageClock
 
 SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 THREADS_PER_BLOCK = 256
-
-
-@cuda.jit(device=True)
-def _file_of(fto, t):
-    """The file of token row t: the last file whose first row is <= t (empty files skipped)."""
-    lo = 0
-    hi = fto.shape[0] - 2
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if fto[mid] <= t:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
 
 
 @cuda.jit(cache=True)
@@ -62,7 +49,7 @@ def k_level(delta, incl, fto, file_of, level):
     """The running depth restarted at each file's first token; a close sits at its open's."""
     t = cuda.grid(1)
     if t < delta.shape[0]:
-        f = _file_of(fto, t)
+        f = segment_of(fto, t)
         file_of[t] = f
         first = fto[f]
         before = incl[t] - delta[t] - (incl[first] - delta[first])
@@ -144,13 +131,8 @@ def k_issue(kind, delta, match, issue):
         issue[t] = code
 
 
-def _grid(n: int) -> int:
-    return max(1, (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
-
-
 def _launch(kernel: Any, n: int, *args: Any) -> None:
-    if n:
-        kernel[_grid(n), THREADS_PER_BLOCK](*args)
+    launch(kernel, n, THREADS_PER_BLOCK, *args)
 
 
 def tree_cuda(
