@@ -21,6 +21,7 @@ from rustg.daemon.config import load_config
 from rustg.daemon.errors import AlreadyRunning
 from rustg.daemon.lock import is_locked, read_lock_pid
 from rustg.daemon.service import Daemon
+from rustg.daemon.threads import threads_in_flight
 from rustg.daemon.workspace import WorkspacePaths
 
 from .daemon_client import (
@@ -77,6 +78,12 @@ def cmd_run(paths: WorkspacePaths, verbose: bool) -> int:
         trio.run(daemon.serve)
     except AlreadyRunning as exc:
         raise CliError(f"{exc}; use `rustgd stop` first", EXIT_FAILURE) from None
+    if abandoned := threads_in_flight():
+        # A worker abandoned mid numba compile would crash interpreter teardown (LLVM asserts
+        # when its state is freed under it). Committed LMDB state is already durable.
+        logging.getLogger("rustgd").info("exiting with %d abandoned worker thread(s)", abandoned)
+        logging.shutdown()
+        os._exit(EXIT_OK)
     return EXIT_OK
 
 
@@ -111,6 +118,38 @@ def cmd_start(paths: WorkspacePaths, console: Console) -> int:
     )
 
 
+def kill_with_tools(pid: int) -> None:
+    """SIGKILL a daemon that did not stop in time, and the tools it ran. They run in their own
+    process groups (so a superseded check can be killed whole); a daemon that cannot clean up
+    after itself would leave them running (a 30 s cargo test, a rustc) as orphans."""
+    groups = child_process_groups(pid)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for group in groups:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    time.sleep(0.2)
+
+
+def child_process_groups(pid: int) -> list[int]:
+    """The process groups that ``pid``'s children lead (Linux /proc; none elsewhere)."""
+    groups = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # exited meanwhile
+        child = int(stat.parent.name)
+        if int(fields[1]) == pid and int(fields[2]) == child:
+            groups.append(child)
+    return groups
+
+
 def cmd_stop(paths: WorkspacePaths, console: Console) -> int:
     if not is_locked(paths.lock_file):
         console.print(f"rustgd is not running for {paths.root}")
@@ -130,8 +169,7 @@ def cmd_stop(paths: WorkspacePaths, console: Console) -> int:
     while is_locked(paths.lock_file):
         if time.monotonic() > deadline:
             if pid:
-                os.kill(pid, signal.SIGKILL)
-                time.sleep(0.2)
+                kill_with_tools(pid)
             break
         time.sleep(0.05)
     console.print(f"rustgd stopped for {paths.root}")
