@@ -601,13 +601,19 @@ def _use_trees(toks: list[Tok]) -> list[Tok]:
     i = 0
     n = len(toks)
     while i < n:
-        unit = _reorderable_at(toks, i)
+        # Comments right before a run belong to its first item (a `///` doc is an attribute of
+        # it): rustfmt moves them with it (hyper's proto/h2/ping.rs, scrambled: two use groups
+        # joined, `use h2::…` sorted ahead of the doc-commented first item).
+        j = i
+        while j < n and toks[j][0] in _COMMENT_KINDS:
+            j += 1
+        unit = _reorderable_at(toks, j)
         if unit is None:
             out.append(toks[i])
             i += 1
             continue
         run: list[list[Tok]] = []
-        comments: list[Tok] = []  # comments inside a run: rustfmt moves them with their items
+        comments = toks[i:j]  # comments in (or before) a run: rustfmt moves them with their items
         while unit is not None:
             start, end, keyword = unit
             body = toks[start:end]

@@ -98,6 +98,8 @@ CORPUS_REWRITES = {
         "2021",
         b"use a::{\n    Zed,\n    //Removed,\n    Alpha,\n};\n",
     ),
+    # hyper's proto/h2/ping.rs, scrambled: the doc before a run moves with its item
+    "_use_trees": ("2021", b"/// Doc of the first.\n\n#[cfg(a)]\nuse std::fmt;\nuse h2::Ping;\n"),
 }
 
 
@@ -137,6 +139,8 @@ def test_safety_net_accepts_corpus_rewrites(name: str, monkeypatch: pytest.Monke
             b'fn f() { "a\\\\\nb" }\n',
         ),  # `\\` then newline: not a continuation
         (b"use a::{b, c};\n", b"use a::{b};\n"),  # a use lost
+        (b"// a\nuse b;\nuse a;\n", b"use a;\nuse b;\n"),  # a comment before a run lost
+        (b"// a\nuse b;\nuse a;\n", b"use a;\n// A\nuse b;\n"),  # ... or changed
     ],
 )
 def test_safety_net_rejects_real_changes(before: bytes, after: bytes) -> None:
