@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,7 +62,28 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.fixture
+def slow_rustc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """$RUSTC: the real rustc, each compile held 2 s first. A real compile can end between the
+    test seeing it and the newer save cancelling it (seen under load on 2 cores), and then there
+    is nothing left to kill; held, it is reliably still running. Probes pass straight through."""
+    real = shutil.which(os.environ.get("RUSTC", "rustc")) or "rustc"
+    wrapper = tmp_path / "bin" / "rustc"  # named rustc: _children() looks for that name
+    wrapper.parent.mkdir()
+    wrapper.write_text(
+        "#!/bin/bash\n"
+        'for a in "$@"; do [[ $a == --crate-type=* ]] && sleep 2 && break; done\n'
+        f'exec {real} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("RUSTC", str(wrapper))
+    find_rustc.cache_clear()
+    yield
+    find_rustc.cache_clear()  # later tests find the real one again
+
+
 @pytest.mark.slow
+@pytest.mark.usefixtures("slow_rustc")
 def test_a_newer_save_kills_the_running_kernel_build(tmp_path: Path) -> None:
     try:
         find_rustc()
