@@ -613,7 +613,7 @@ def _use_trees(toks: list[Tok]) -> list[Tok]:
             i += 1
             continue
         run: list[list[Tok]] = []
-        comments = toks[i:j]  # comments in (or before) a run: rustfmt moves them with their items
+        comments = toks[i:j]  # comments in, before or after a run: compared as a set
         while unit is not None:
             start, end, keyword = unit
             body = toks[start:end]
@@ -623,8 +623,10 @@ def _use_trees(toks: list[Tok]) -> list[Tok]:
             while j < n and toks[j][0] in _COMMENT_KINDS:
                 j += 1
             unit = _reorderable_at(toks, j)
-            if unit is not None:
-                comments.extend(toks[i:j])
+            # Comments between its items and right after the last: rustfmt moves a comment
+            # on an item's line with the item (a trailing one may end up after the run).
+            comments.extend(toks[i:j])
+            i = j
         run.sort(key=lambda u: b" ".join(t for _, t in u))
         for u in run:
             out.extend(u)
