@@ -27,6 +27,7 @@ __all__ = [
     "format_units",
     "rustfmt_version",
     "rustfmt_version_at",
+    "toolchain_dir",
 ]
 
 #: A unit boundary no real source contains (checked before use).
@@ -58,7 +59,7 @@ def rustfmt_version() -> str:
 _VERSIONS_AT: dict[Path, str | RustfmtError] = {}
 
 
-def _toolchain_dir(start: Path) -> Path | None:
+def toolchain_dir(start: Path) -> Path | None:
     """The nearest directory with a rustup ``rust-toolchain(.toml)`` override, if any."""
     for directory in (start, *start.parents):
         if (directory / "rust-toolchain").is_file() or (
@@ -72,7 +73,7 @@ def rustfmt_version_at(directory: Path) -> str:
     """The version of the rustfmt that runs in ``directory``: a rustup toolchain file there
     or above picks another one (or none: jpeg-decoder pins 1.48.0, not installed, and every
     rustfmt call under it fails). Raises RustfmtError when it cannot run there."""
-    found = _toolchain_dir(directory)
+    found = toolchain_dir(directory)
     if found is None:
         return rustfmt_version()
     known = _VERSIONS_AT.get(found)

@@ -216,6 +216,49 @@ def test_item_assembly_equals_whole_file_rustfmt(tmp_path: Path) -> None:
     assert result.formatted == whole
 
 
+@pytest.mark.slow
+def test_many_files_share_rustfmt_processes_and_a_bad_unit_fails_only_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rustg.gpu.fmt import driver
+    from rustg.gpu.fmt import rustfmt as rustfmt_module
+
+    calls: list[int] = []
+    real = rustfmt_module.format_source
+
+    def counted(source: bytes, config: FmtConfig, *, cwd: Path) -> bytes:
+        calls.append(len(source))
+        return real(source, config, cwd=cwd)
+
+    monkeypatch.setattr(rustfmt_module, "format_source", counted)  # format_units' calls
+    monkeypatch.setattr(driver, "format_source", counted)  # whole files
+    texts = [MIXED.replace(b"S", b"S%d" % k) for k in range(6)]
+    # rustfmt refuses this file's unit (a syntax error the item index does not look into)
+    texts.append(b"fn broken() { let = ; }\nconst Y: u8 = 2;\n")
+    paths = [_source_file(tmp_path, t, name=f"f{k}.rs") for k, t in enumerate(texts)]
+
+    def formatter(jobs: int) -> Formatter:
+        return Formatter(native=_rustfmt_native, env=NO_HOME, force_items=True, jobs=jobs)
+
+    alone = [formatter(1).format_file(p) for p in paths]
+    assert [r.outcome for r in alone] == [Outcome.CHANGED] * 6 + [Outcome.RUSTFMT_FAILED]
+    # The six good files: one rustfmt process per job, not one per file.
+    calls.clear()
+    shared = list(formatter(2).format_files(paths[:6]))
+    assert len(calls) == 2, calls
+    # All seven in one batch (one job): it fails on the bad unit; each file is then formatted
+    # alone (the bad one also whole, which names the problem), with the same results.
+    calls.clear()
+    fallen_back = list(formatter(1).format_files(paths))
+    assert len(calls) == 1 + 7 + 1, calls
+    for run in (shared, fallen_back):
+        assert [r.path for r in run] == paths[: len(run)]  # input order
+        for a, b in zip(alone, run, strict=False):
+            assert (b.outcome, b.formatted, b.route, b.message) == (
+                a.outcome, a.formatted, a.route, a.message
+            ), b.path  # fmt: skip
+
+
 def test_broken_native_printer_is_caught_and_nothing_is_written(tmp_path: Path) -> None:
     def broken(source: bytes, tokens: Any, tree: Any, items: Any, config: FmtConfig) -> list[str]:
         return ["fn main() {}", "const X: u8 = 2;"]  # a token respelled: 1 -> 2
