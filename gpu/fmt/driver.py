@@ -39,7 +39,6 @@ import contextlib
 import difflib
 import enum
 import functools
-import itertools
 import logging
 import os
 import tempfile
@@ -226,16 +225,12 @@ class _Pending:
     def delegated(self) -> list[_Unit]:
         return [u for u in self.plan.units if u.native is None]
 
-    def batchable(self) -> bool:
-        """Its units can share a rustfmt process with other files' units. An inner attribute
-        (`#![..]`) is only valid at the head of a batch: such a file gets a process of its own."""
-        return not any(self.text[u.start : u.end].startswith(b"#!") for u in self.delegated)
-
-    def batch_key(self) -> tuple[tuple[str, ...], Path | None]:
-        """Files whose units one rustfmt process may format: the same arguments (edition,
-        config file), and the same rustup toolchain override (rustfmt's own config lookup
-        cannot differ: an explicit config path, or none found from either directory)."""
-        return tuple(self.config.rustfmt_args()), toolchain_dir(self.path.resolve().parent)
+    def batch_key(self) -> tuple[str, Path | None]:
+        """Files whose units one rustfmt process may format: the same configuration (edition
+        and options, by content: crates often carry identical rustfmt.toml files) and the same
+        rustup toolchain override. rustfmt's own config lookup cannot differ: the config path
+        is explicit, or none was found from either directory."""
+        return self.config.digest(), toolchain_dir(self.path.resolve().parent)
 
 
 #: Files planned before their delegated units go to rustfmt together: a window bounds the
@@ -577,14 +572,17 @@ class Formatter:
     def format_bytes(self, path: Path, content: bytes, *, remember: bool = True) -> FileResult:
         """``remember=False``: read the fast path's table but write nothing to it (an LMDB
         commit is an fsync: 1-12 ms on this machine, more than the rest of a one-item format)."""
-        prepared = self._prepare(path, content, remember=remember)
+        prepared = self._prepare(path, content, remember=remember, batched=False)
         if isinstance(prepared, FileResult):
             return prepared
         return self._finish(prepared, self._assemble(prepared, None))
 
-    def _prepare(self, path: Path, content: bytes, *, remember: bool) -> FileResult | _Pending:
+    def _prepare(
+        self, path: Path, content: bytes, *, remember: bool, batched: bool
+    ) -> FileResult | _Pending:
         """Everything up to rustfmt's part: a finished result (fast path, native, whole file),
-        or a file whose delegated units await rustfmt (in a batch of many files' units)."""
+        or a file whose delegated units await rustfmt. ``batched``: they will share a process
+        with other files' units, so even a file with no native unit is split into units."""
         try:
             config = self.config_for(path)
         except FmtConfigError as exc:
@@ -613,7 +611,7 @@ class Formatter:
         # The native printer models the installed rustfmt; under a toolchain override with
         # another rustfmt the file is that rustfmt's.
         plan = (
-            self._plan(text, config)
+            self._plan(text, config, split=batched or self.force_items)
             if version == rustfmt_version()
             else _Plan(Route.FILE, "toolchain override")
         )
@@ -663,7 +661,7 @@ class Formatter:
     def known_key(self, path: Path, content: bytes) -> bytes:
         return self._key(content, self.config_for(path), rustfmt_version_at(path.resolve().parent))
 
-    def _plan(self, content: bytes, config: FmtConfig) -> _Plan:
+    def _plan(self, content: bytes, config: FmtConfig, *, split: bool = False) -> _Plan:
         from rustg.gpu.hot import one_numba_thread
         from rustg.gpu.items import ItemKind, index_file
 
@@ -757,7 +755,7 @@ class Formatter:
         native_units = sum(u.native is not None for u in units)
         if native_units == len(units):
             plan.route, plan.reason = Route.NATIVE, "native"
-        elif native_units == 0 and not self.force_items:
+        elif native_units == 0 and not split:
             plan.route, plan.reason = Route.FILE, "no native unit"
         return plan
 
@@ -851,27 +849,36 @@ class Formatter:
             content = path.read_bytes()
         except OSError as exc:
             return FileResult(path, b"", None, Outcome.UNREADABLE, Route.FILE, message=str(exc))
-        return self._prepare(path, content, remember=True)
+        return self._prepare(path, content, remember=True, batched=True)
 
     def _format_batch(self, batch: list[_Pending]) -> dict[int, FileResult]:
         """One rustfmt process for every delegated unit of ``batch``; if it fails (one bad
         unit fails them all), each file alone, which names the one at fault."""
         outputs: list[Sequence[bytes] | None] = [None] * len(batch)
         if len(batch) > 1:
-            units = [[p.text[u.start : u.end] for u in p.delegated] for p in batch]
+            # (file, unit) pairs; inner attributes (`#![..]`, only ever a file's first units)
+            # are valid only at the head of rustfmt's input: every file's go first.
+            units = {
+                (f, u): p.text[unit.start : unit.end]
+                for f, p in enumerate(batch)
+                for u, unit in enumerate(p.delegated)
+            }
+            order = list(units)
+            order.sort(key=lambda fu: not units[fu].startswith(b"#!"))
             first = batch[0]
             try:
                 flat = format_units(
-                    [u for us in units for u in us], first.config,
-                    cwd=first.path.resolve().parent,
-                )  # fmt: skip
+                    [units[fu] for fu in order], first.config, cwd=first.path.resolve().parent
+                )
             except RustfmtError as exc:
                 log.info(
                     "a batch of %d files failed (%s); formatting them one by one", len(batch), exc
                 )
             else:
-                cuts = list(itertools.accumulate((len(us) for us in units), initial=0))
-                outputs = [flat[a:b] for a, b in itertools.pairwise(cuts)]
+                by_file: list[list[bytes]] = [[b""] * len(p.delegated) for p in batch]
+                for (f, u), out in zip(order, flat, strict=True):
+                    by_file[f][u] = out
+                outputs = list(by_file)
         return {
             id(p): self._finish(p, self._assemble(p, out))
             for p, out in zip(batch, outputs, strict=True)
@@ -881,13 +888,10 @@ class Formatter:
 def _batches(pending: list[_Pending], jobs: int) -> list[list[_Pending]]:
     """Pending files grouped by what rustfmt must be run with, cut by bytes of delegated
     units; a group is cut into at least ``jobs`` batches, so the processes run in parallel."""
-    groups: dict[tuple[tuple[str, ...], Path | None], list[_Pending]] = {}
+    groups: dict[tuple[str, Path | None], list[_Pending]] = {}
     out: list[list[_Pending]] = []
     for p in pending:
-        if p.batchable():
-            groups.setdefault(p.batch_key(), []).append(p)
-        else:
-            out.append([p])
+        groups.setdefault(p.batch_key(), []).append(p)
     for members in groups.values():
         sizes = [sum(u.end - u.start for u in p.delegated) for p in members]
         limit = min(_BATCH_BYTES, -(-sum(sizes) // jobs))

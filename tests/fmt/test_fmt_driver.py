@@ -232,7 +232,11 @@ def test_many_files_share_rustfmt_processes_and_a_bad_unit_fails_only_its_file(
 
     monkeypatch.setattr(rustfmt_module, "format_source", counted)  # format_units' calls
     monkeypatch.setattr(driver, "format_source", counted)  # whole files
-    texts = [MIXED.replace(b"S", b"S%d" % k) for k in range(6)]
+    # Half of them open with inner attributes, which must lead rustfmt's input: a shared
+    # process takes every file's first.
+    texts = [
+        b"#![allow(dead_code)]\n" * (k % 2) + MIXED.replace(b"S", b"S%d" % k) for k in range(6)
+    ]
     # rustfmt refuses this file's unit (a syntax error the item index does not look into)
     texts.append(b"fn broken() { let = ; }\nconst Y: u8 = 2;\n")
     paths = [_source_file(tmp_path, t, name=f"f{k}.rs") for k, t in enumerate(texts)]
@@ -242,10 +246,11 @@ def test_many_files_share_rustfmt_processes_and_a_bad_unit_fails_only_its_file(
 
     alone = [formatter(1).format_file(p) for p in paths]
     assert [r.outcome for r in alone] == [Outcome.CHANGED] * 6 + [Outcome.RUSTFMT_FAILED]
-    # The six good files: one rustfmt process per job, not one per file.
+    # The six good files: a rustfmt process per job (cut by bytes: perhaps one more), not one
+    # per file.
     calls.clear()
     shared = list(formatter(2).format_files(paths[:6]))
-    assert len(calls) == 2, calls
+    assert 2 <= len(calls) <= 3, calls
     # All seven in one batch (one job): it fails on the bad unit; each file is then formatted
     # alone (the bad one also whole, which names the problem), with the same results.
     calls.clear()
