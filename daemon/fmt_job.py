@@ -73,10 +73,10 @@ class FmtJob:
             )
         return self._formatter
 
-    def _check(self, rel: str, content: bytes) -> list[Diagnostic]:
+    def _diagnostics(self, rel: str, result: Any) -> list[Diagnostic]:
+        """A ``FileResult``, as this job's diagnostics for ``rel``."""
         from rustg.gpu.fmt.driver import Outcome, edits_between, unified_diff
 
-        result = self._get_formatter().format_bytes(self.root / rel, content)
         if result.outcome is Outcome.INTERNAL_ERROR:
             return [
                 Diagnostic(
@@ -122,16 +122,23 @@ class FmtJob:
 
     def _run(self, changed: Mapping[str, str | None]) -> dict[str, list[Diagnostic]]:
         results: dict[str, list[Diagnostic]] = {}
+        present: dict[str, bytes] = {}
         for rel, digest in changed.items():
             if not _is_rust(rel):
                 continue
-            content = None
+            results[rel] = []
             if digest is not None:
                 try:
-                    content = (self.root / rel).read_bytes()
+                    present[rel] = (self.root / rel).read_bytes()
                 except OSError:
-                    content = None  # gone mid-job: the watcher reports it next
-            results[rel] = [] if content is None else self._check(rel, content)
+                    pass  # gone mid-job: the watcher reports it next
+        # Many files at once (the first check of a workspace, a branch switch): the units
+        # they delegate share rustfmt processes.
+        formatted = self._get_formatter().format_contents(
+            [(self.root / rel, content) for rel, content in present.items()]
+        )
+        for rel, result in zip(present, formatted, strict=True):
+            results[rel] = self._diagnostics(rel, result)
         return results
 
     async def __call__(

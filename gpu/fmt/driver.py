@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import blake3
 import numpy as np
@@ -239,6 +239,8 @@ _WINDOW_FILES = 512
 #: Units per rustfmt process, by bytes: many small files share one process start (~20 ms each
 #: on this machine, more than formatting a typical file's delegated units takes).
 _BATCH_BYTES = 1 << 20
+
+T = TypeVar("T")
 
 _SPACE = frozenset(b" \t\n\r\x0b\x0c")
 _BOM = b"\xef\xbb\xbf"
@@ -832,14 +834,27 @@ class Formatter:
         if len(listed) <= 1:
             yield from map(self.format_file, listed)
             return
+        yield from self._format_many(listed, self._prepare_file)
+
+    def format_contents(self, files: Sequence[tuple[Path, bytes]]) -> Iterator[FileResult]:
+        """``format_bytes`` of many files, batched as in ``format_files`` (the daemon's first
+        check of a workspace, a branch switch)."""
+        if len(files) <= 1:
+            yield from (self.format_bytes(path, content) for path, content in files)
+            return
+        yield from self._format_many(
+            list(files), lambda pc: self._prepare(pc[0], pc[1], remember=True, batched=True)
+        )
+
+    def _format_many(
+        self, listed: list[T], prepare: Callable[[T], FileResult | _Pending]
+    ) -> Iterator[FileResult]:
         with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="rustg-fmt") as pool:
             for lo in range(0, len(listed), _WINDOW_FILES):
-                window = listed[lo : lo + _WINDOW_FILES]
-                prepared = list(pool.map(self._prepare_file, window))
+                prepared = list(pool.map(prepare, listed[lo : lo + _WINDOW_FILES]))
                 pending = [p for p in prepared if isinstance(p, _Pending)]
-                batches = _batches(pending, self.jobs)
                 done: dict[int, FileResult] = {}
-                for results in pool.map(self._format_batch, batches):
+                for results in pool.map(self._format_batch, _batches(pending, self.jobs)):
                     done.update(results)
                 for item in prepared:
                     yield item if isinstance(item, FileResult) else done[id(item)]
