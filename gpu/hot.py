@@ -165,7 +165,7 @@ def _relative(a: Any, seg: Any, base: Any, keep_negative: bool) -> Any:  # pragm
     return out
 
 
-def _split(
+def split_batch(
     tokens: TokenArrays, tree: TokenTree, items: ItemIndex
 ) -> list[tuple[TokenArrays, TokenTree, ItemIndex]]:
     """Every file of a batch as single-file arrays (rows, offsets and links made relative).
@@ -245,7 +245,7 @@ def _split(
 
 
 def _concat(slots: list[_Slot]) -> tuple[TokenArrays, TokenTree, ItemIndex]:
-    """One batch from single-file slots (the inverse of :func:`_split`)."""
+    """One batch from single-file slots (the inverse of :func:`split_batch`)."""
     n = len(slots)
     byte_off = np.zeros(n + 1, dtype=np.int64)
     tok_off = np.zeros(n + 1, dtype=np.int64)
@@ -782,7 +782,7 @@ class HotWorkspace:
             tokens, tree, items = self.backend.index(buffer, offs, editions=eds, device=device)
         self.stats.lex_calls += 1
         self.stats.files_lexed += len(paths)
-        parts = _split(tokens, tree, items)
+        parts = split_batch(tokens, tree, items)
         return [_Slot(digests[f], *parts[f], eds[f]) for f in range(len(paths))]
 
     def _key(self, digest: bytes, edition: Edition) -> bytes:
