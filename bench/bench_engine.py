@@ -543,7 +543,8 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"  ratio {ours} end to end / {name}: {ratio:.1f}x")
         result["ratios"] = ratios
     device = "gpu" if "cuda" in result else "cpu"
-    out = Path(args.out) if args.out else RESULTS / f"engine-{device}-{dt.date.today()}.json"
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")  # a second run the same day keeps the first
+    out = Path(args.out) if args.out else RESULTS / f"engine-{device}-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     log(f"wrote {out}")
