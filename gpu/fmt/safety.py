@@ -205,24 +205,29 @@ def _matches(toks: list[Tok]) -> list[int]:
 def canonical(toks: list[Tok], *, edition: str | None = None) -> list[Tok]:
     """Apply every recognised rustfmt change (module docstring) until nothing changes.
     ``edition``: the file's (``"2015"`` enables the 2015-only import rewrite)."""
-    if edition == "2015":
+    # A step is skipped when the word it needs is absent: each is then the identity. The steps
+    # only drop tokens or respell delimiters, so words absent now stay absent. (Each step
+    # walks the whole file in Python; this is most of the net's cost on a changed file.)
+    words = {t for k, t in toks if k == _IDENT}
+    if edition == "2015" and b"use" in words:
         toks = _use_leading_colons(toks)
-    for step in (
-        _macro_rules,
-        _nested_parens,
-        _vec_brackets,
-        _empty_generics,
-        _jump_semis,
-        _unwrap_blocks,
-        _match_commas,
-        _trailing_commas,
-        _empty_semis,
-        _block_statement_semis,  # after `;;` is one `;`
+    for step, needs in (
+        (_macro_rules, (b"macro_rules",)),
+        (_nested_parens, ()),
+        (_vec_brackets, (b"vec",)),
+        (_empty_generics, ()),
+        (_jump_semis, tuple(_JUMPS)),
+        (_unwrap_blocks, ()),
+        (_match_commas, (b"match",)),
+        (_trailing_commas, ()),
+        (_empty_semis, ()),
+        (_block_statement_semis, tuple(_LOOPS)),  # after `;;` is one `;`
+        (_derives, (b"derive",)),
+        (_abi, (b"extern",)),
+        (_use_trees, _RUN_KEYS),
     ):
-        toks = step(toks)
-    toks = _derives(toks)
-    toks = _abi(toks)
-    toks = _use_trees(toks)
+        if not needs or not words.isdisjoint(needs):
+            toks = step(toks)
     return _trailing_commas(toks)
 
 
