@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import os
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -95,6 +96,20 @@ def k_chunk_lex(buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, xid,
                     counts, chunk_token_offsets, dummy_u8)  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class ChunkTables:
+    """Device copies of the lexer's tables for one set of files (see ``chunk_tables``)."""
+
+    file_offsets: npt.NDArray[np.int64]  # the host array they were built from
+    n_chunks: int
+    d_fo: Any  # file byte offsets
+    d_fc: Any  # file -> first chunk
+    d_cs: Any  # chunk start byte
+    d_ce: Any  # chunk end byte
+    d_cf: Any  # chunk -> file (int32)
+    d_ed: Any  # file -> edition (uint16)
+
+
 def _xp() -> ModuleType:
     if SIMULATOR:
         return np
@@ -122,23 +137,16 @@ class CudaLexer:
         self.u8 = xp.zeros(1, dtype=np.uint8)
         self.i32 = xp.zeros(1, dtype=np.int32)
 
-    def lex_device(
+    def chunk_tables(
         self,
-        d_buf: Any,
         file_offsets: npt.NDArray[np.int64],
         *,
-        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-        chunk_bytes: int | None = None,
-        timings: dict[str, float] | None = None,
         editions: Any = None,
-    ) -> dict[str, Any]:
-        """Lex a device-resident buffer; returns device arrays (the TokenArrays fields).
-
-        ``timings``, when given, receives seconds per stage (each stage synchronised: for
-        benchmarks only, it costs a sync per stage).
-        """
+        chunk_bytes: int | None = None,
+    ) -> ChunkTables:
+        """The lexer's per-file and per-chunk tables, on the device. They need only the
+        files' sizes: a pipelined read builds them while the bytes are still being read."""
         xp = self.xp
-        clock = StageClock(timings, xp)
         file_chunks, c_start, c_end, c_file = L.make_chunks(
             file_offsets, chunk_bytes or self.chunk_bytes
         )
@@ -153,8 +161,38 @@ class CudaLexer:
         d_tables = xp.asarray(tables_h)
         cut = np.cumsum([0, n_files + 1, n_files + 1, n_chunks, n_chunks, n_chunks, n_files])
         d_fo, d_fc, d_cs, d_ce, d_cf, d_ed = (d_tables[a:b] for a, b in itertools.pairwise(cut))
-        d_cf = d_cf.astype(np.int32)
-        d_ed = d_ed.astype(np.uint16)
+        return ChunkTables(
+            file_offsets, n_chunks, d_fo, d_fc, d_cs, d_ce,
+            d_cf.astype(np.int32), d_ed.astype(np.uint16),
+        )  # fmt: skip
+
+    def lex_device(
+        self,
+        d_buf: Any,
+        file_offsets: npt.NDArray[np.int64],
+        *,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        chunk_bytes: int | None = None,
+        timings: dict[str, float] | None = None,
+        editions: Any = None,
+        tables: ChunkTables | None = None,
+    ) -> dict[str, Any]:
+        """Lex a device-resident buffer; returns device arrays (the TokenArrays fields).
+
+        ``tables``: from :meth:`chunk_tables` for these ``file_offsets`` (built here if not
+        given). ``timings``, when given, receives seconds per stage (each stage synchronised:
+        for benchmarks only, it costs a sync per stage).
+        """
+        xp = self.xp
+        clock = StageClock(timings, xp)
+        if tables is None:
+            tables = self.chunk_tables(file_offsets, editions=editions, chunk_bytes=chunk_bytes)
+        assert tables.file_offsets is file_offsets, "chunk tables of other files"
+        n_files = len(file_offsets) - 1
+        n_chunks = tables.n_chunks
+        d_fo, d_fc, d_cs, d_ce, d_cf, d_ed = (
+            tables.d_fo, tables.d_fc, tables.d_cs, tables.d_ce, tables.d_cf, tables.d_ed
+        )  # fmt: skip
         mark = xp.zeros(len(d_buf) + 1, dtype=np.uint8)
         c_exit = xp.empty(n_chunks, dtype=np.int64)
         c_nul = xp.empty(n_chunks, dtype=np.uint8)
@@ -162,12 +200,12 @@ class CudaLexer:
         c_entry = xp.empty(n_chunks, dtype=np.int64)
         status = xp.empty(n_files, dtype=np.uint8)
         utf8_err = xp.empty(n_files, dtype=np.int32)
-        tables = (self.xid, self.ascii, self.kw_slots, self.kw_text, L.KW_MUL)
+        lex_tables = (self.xid, self.ascii, self.kw_slots, self.kw_text, L.KW_MUL)
         g, t = _grid(n_chunks), THREADS_PER_BLOCK
         clock.stage("setup")
         if n_chunks:
-            k_speculate[g, t](d_buf, d_fo, d_ed, d_cs, d_ce, d_cf, max_file_bytes, *tables, mark,
-                              c_exit, c_nul, c_bad, self.u8, self.i32)  # fmt: skip
+            k_speculate[g, t](d_buf, d_fo, d_ed, d_cs, d_ce, d_cf, max_file_bytes, *lex_tables,
+                              mark, c_exit, c_nul, c_bad, self.u8, self.i32)  # fmt: skip
         clock.stage("speculate")
         mark_prefix = xp.zeros(len(mark) + 1, dtype=np.int32)
         xp.cumsum(mark, dtype=np.int32, out=mark_prefix[1:])
@@ -196,8 +234,9 @@ class CudaLexer:
         end = xp.empty(n_tokens, dtype=np.int32)
         kw = xp.empty(n_tokens, dtype=np.uint8)
         if n_tokens:
-            k_chunk_lex[g, t](d_buf, d_fo, d_ed, d_ce, d_cf, c_entry, *tables, L.MODE_WRITE, kind,
-                              start, end, kw, counts, chunk_token_offsets, self.u8)  # fmt: skip
+            k_chunk_lex[g, t](d_buf, d_fo, d_ed, d_ce, d_cf, c_entry, *lex_tables, L.MODE_WRITE,
+                              kind, start, end, kw, counts, chunk_token_offsets,
+                              self.u8)  # fmt: skip
         clock.stage("write")
         file_token_offsets = chunk_token_offsets[d_fc]
         return {
