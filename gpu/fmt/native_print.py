@@ -1168,6 +1168,8 @@ class Printer:
             return "!(" + self._limited(args, self.w.fn_call) + ")"
         if self._is("["):
             self.i += 1
+            if self._eat("]"):
+                return "![]"  # `vec![]`: the commonest macro call of all
             save = self.i
             try:
                 first = self.expr()

@@ -210,3 +210,10 @@ fn closure_call_as_a_chain_parent() {
     .join()
     .unwrap();
 }
+
+fn empty_bracket_macros() -> Vec<Vec<u8>> {
+    let a: Vec<u8> = vec![];
+    let b = m![];
+    g(vec![], std::vec![]);
+    vec![vec![]; 3]
+}

@@ -69,3 +69,5 @@ fn closure_call_as_a_chain_parent() {
     let x = scope(|scope| { a(); b() }).unwrap();
     thread::spawn(move || { a(); }).join().unwrap();
 }
+
+fn empty_bracket_macros() -> Vec<Vec<u8>> { let a: Vec<u8> = vec![ ]; let b = m![  ]; g(vec![ ], std::vec![]); vec![vec![ ]; 3] }
