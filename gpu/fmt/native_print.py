@@ -1164,8 +1164,10 @@ class Printer:
         self.i += 1
         if self._is("("):
             self.i += 1
-            args = self._macro_args(")")
-            return "!(" + self._limited(args, self.w.fn_call) + ")"
+            args, trailing = self._macro_args(")")
+            # rustfmt keeps a macro call's trailing comma (`assert_eq!(a, b,)`), and does not
+            # count it against fn_call_width (checked at the limit)
+            return "!(" + self._limited(args, self.w.fn_call) + ("," if trailing else "") + ")"
         if self._is("["):
             self.i += 1
             if self._eat("]"):
@@ -1185,20 +1187,23 @@ class Printer:
                 self._expect("]")
                 return s
             self.i = save
-            args = self._macro_args("]")
-            return "![" + self._limited(args, self.w.array) + "]"
+            args, trailing = self._macro_args("]")
+            if trailing and path != "vec":
+                raise Unsupported("trailing comma in bracket macro args")  # kept: not modelled
+            return "![" + self._limited(args, self.w.array) + "]"  # vec! loses it, as arrays
         raise Unsupported("brace macro")
 
-    def _macro_args(self, close: str) -> list[str]:
+    def _macro_args(self, close: str) -> tuple[list[str], bool]:
+        """The arguments up to ``close`` (consumed), and whether a trailing comma ended them."""
         out: list[str] = []
         while not self._eat(close):
             out.append(self.expr())
             if not self._eat(","):
                 self._expect(close)
-                break
-            if self._is(close):
-                raise Unsupported("trailing comma in macro args")
-        return out
+                return out, False
+            if self._eat(close):
+                return out, True
+        return out, False
 
     def _struct_lit(self) -> str:
         self._expect("{")
@@ -1372,6 +1377,7 @@ class Printer:
                 raise Unsupported("not a call")
             self.i += 1
             args: list[str] = []
+            trailing = False  # a macro's trailing comma, which rustfmt keeps
             while not self._eat(")"):
                 if self._blank_before():
                     raise Unsupported("blank line among arguments")
@@ -1379,8 +1385,9 @@ class Printer:
                 if not self._eat(","):
                     self._expect(")")
                     break
-                if macro and self._is(")"):
-                    raise Unsupported("trailing comma in macro args")
+                if macro and self._eat(")"):
+                    trailing = True
+                    break
             tries = ""
             if macro:
                 self.in_macro -= 1
@@ -1411,7 +1418,7 @@ class Printer:
         inner = ind + self.unit
         if "." in callee and len(callee) - callee.rfind(".") + 1 > self.w.chain - 10:
             raise Unsupported("method name near the chain budget")
-        comma = [","] * (len(args) - 1) + ["" if macro else ","]
+        comma = [","] * (len(args) - 1) + ["" if macro and not trailing else ","]
         return [
             self._fits(head + callee + "("),
             *(self._fits(inner + a + c) for a, c in zip(args, comma, strict=True)),

@@ -217,3 +217,20 @@ fn empty_bracket_macros() -> Vec<Vec<u8>> {
     g(vec![], std::vec![]);
     vec![vec![]; 3]
 }
+
+fn macro_trailing_commas(a: u32, b: u32) {
+    assert_eq!(a, b,);
+    m!(a, b,);
+    let v = vec![1, 2];
+    println!("{}", a,);
+    g(m!(a, b,), 1);
+    m!(aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,);
+    m!(
+        aaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,
+    );
+    m!(
+        aaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+    );
+}

@@ -131,3 +131,7 @@ fn nested_struct_literal_argument() {
         third: 3,
     }));
 }
+
+fn bracket_macro_trailing_comma() {
+    m![x, y,];
+}

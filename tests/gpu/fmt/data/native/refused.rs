@@ -82,3 +82,7 @@ fn closure_on_a_chain_over_chain_width() {
 fn nested_struct_literal_argument() {
     let y = Arc::new(Mutex::new(Foo { first: 1, second: 2, third: 3 }));
 }
+
+fn bracket_macro_trailing_comma() {
+    m![x, y,];
+}
