@@ -13,7 +13,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -76,16 +75,6 @@ def find_cargo() -> str:
     home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
     candidate = home / "bin" / "cargo"
     return str(candidate) if candidate.is_file() else "cargo"
-
-
-def dies_with_daemon(command: list[str]) -> list[str]:
-    """``command``, run so that it gets SIGKILL if the daemon dies (kill -9, the OOM killer):
-    an orphaned cargo keeps the build directory locked, and the restarted daemon's first check
-    would wait behind it. util-linux's setpriv (Essential in Debian) sets the parent-death
-    signal, which its exec of the command keeps. The signal follows the thread that spawned the
-    process: call this only from the daemon's main (trio) thread, which lives as long as it."""
-    setpriv = shutil.which("setpriv") if sys.platform == "linux" else None
-    return [setpriv, "--pdeathsig", "KILL", "--", *command] if setpriv else command
 
 
 def cargo_command(subcommand: str, extra: tuple[str, ...] = ()) -> list[str]:
@@ -156,11 +145,9 @@ async def run_check(
     """Run cargo to completion (or until cancelled, which kills its process group)."""
     command = cargo_command(subcommand, extra_args)
     started = time.monotonic()
-    if shutil.which(command[0]) is None:
-        raise ToolError(f"cannot start {command[0]}: not found or not executable")
     try:
         process = await trio.lowlevel.open_process(
-            dies_with_daemon(command),
+            command,
             cwd=root,
             env=cargo_env(target_dir),
             stdin=subprocess.DEVNULL,

@@ -92,28 +92,6 @@ def test_a_newer_save_kills_the_running_check(
     assert _sleepers(slow) == [], "stopping the daemon kills its running check"
 
 
-def test_a_daemon_killed_with_sigkill_takes_its_running_check_along(
-    example_daemon: DaemonHarness, tmp_path: Path
-) -> None:
-    # An orphaned cargo would hold the build directory's lock: the restarted daemon's first
-    # check would wait behind it.
-    h = example_daemon
-    slow = tmp_path / "slow-cargo"
-    slow.write_text(f'#!/bin/bash\nexec -a "{slow}-sleep" sleep 30\n')
-    slow.chmod(0o755)
-    h.env["CARGO"] = str(slow)
-    h.start()
-    deadline = time.monotonic() + 10
-    while not _sleepers(slow) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _sleepers(slow), "the slow check should be running"
-    h.kill9()  # no clean-up of its own
-    deadline = time.monotonic() + 5
-    while _sleepers(slow) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _sleepers(slow) == [], "the check outlived its daemon"
-
-
 def test_rg_watch_follows_the_daemon_across_a_restart(example_daemon: DaemonHarness) -> None:
     h = example_daemon
     h.start()
