@@ -20,10 +20,13 @@ rustfmt's error to word, not ours to guess).
 from __future__ import annotations
 
 import enum
+import functools
+import json
 import os
+import tempfile
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -132,6 +135,8 @@ class FmtConfig:
     path: Path | None = None
     #: Options that disabled native formatting, for --stats and diagnostics.
     unsupported: tuple[str, ...] = ()
+    #: Options the printer does not model that rustfmt says change nothing here.
+    neutral: tuple[str, ...] = ()
     #: The raw table as read (every key, supported or not): part of the cache key.
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -247,4 +252,44 @@ def load_fmt_config(file: Path, env: Mapping[str, str] | None = None) -> FmtConf
     start = file.resolve().parent
     path = find_config_file(start, env)
     table = _read_table(path) if path is not None else {}
-    return config_from_table(table, path=path, manifest_edition=_manifest_edition(start))
+    config = config_from_table(table, path=path, manifest_edition=_manifest_edition(start))
+    if (
+        path is not None
+        and config.unsupported
+        and not any(key in _VALIDATORS for key in config.unsupported)
+        and _neutral(path, config.digest(), config.edition)
+    ):
+        # Only options the native printer does not know, and rustfmt itself says they change
+        # nothing here (unstable ones on a stable rustfmt, a deprecated alias of a default).
+        return replace(config, native_allowed=True, unsupported=(), neutral=config.unsupported)
+    return config
+
+
+@functools.lru_cache(maxsize=256)
+def _neutral(path: Path, digest: str, edition: str) -> bool:
+    """Whether rustfmt applies exactly the same options under ``path`` as under its
+    natively modelled options alone (``digest``: the config's, so an edited file is asked
+    again). Any failure to ask counts as no."""
+    from .rustfmt import RustfmtError, effective_config
+
+    del digest
+    try:
+        table = _read_table(path)
+        subset = {key: value for key, value in table.items() if key in _VALIDATORS}
+        subset.pop("edition", None)  # passed explicitly, as on every rustfmt call
+        with tempfile.TemporaryDirectory(prefix="rustg-fmt-config-") as tmp:
+            reference = Path(tmp) / "rustfmt.toml"
+            reference.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in subset.items()))
+            return effective_config(path, edition) == effective_config(reference, edition)
+    except (RustfmtError, FmtConfigError, OSError, ValueError):
+        return False
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a TOML basic string for any JSON string
+    raise ValueError(f"not a scalar: {value!r}")

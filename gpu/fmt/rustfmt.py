@@ -15,6 +15,7 @@ import functools
 import os
 import shutil
 import subprocess
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from .config import FmtConfig
 __all__ = [
     "RustfmtError",
     "RustfmtMissing",
+    "effective_config",
     "format_source",
     "format_units",
     "rustfmt_version",
@@ -128,3 +130,21 @@ def format_units(units: Sequence[bytes], config: FmtConfig, *, cwd: Path) -> lis
     if len(parts) != len(units):
         raise RustfmtError(f"batch came back with {len(parts)} parts for {len(units)} units")
     return [part.strip(b"\n") for part in parts]
+
+
+def effective_config(config_path: Path, edition: str) -> dict[str, object]:
+    """The options rustfmt applies under ``config_path`` (``--print-config current``): every
+    option, with the values this rustfmt really uses. An option that is unstable on a stable
+    rustfmt comes back as its default (rustfmt warns and ignores it); a deprecated name comes
+    back under its new one."""
+    proc = subprocess.run(
+        [_binary(), "--print-config", "current", "--edition", edition,
+         "--config-path", str(config_path), str(config_path.parent / "rustg-probe.rs")],
+        capture_output=True, cwd=config_path.parent, check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise RustfmtError(proc.stderr.decode(errors="replace").strip() or "rustfmt failed")
+    try:
+        return tomllib.loads(proc.stdout.decode())
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RustfmtError(f"rustfmt --print-config: {exc}") from None

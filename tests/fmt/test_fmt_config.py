@@ -96,3 +96,37 @@ def test_rustfmt_agrees_with_resolved_args(tmp_path: Path) -> None:
         cwd="/",
     ).stdout
     assert max(len(line) for line in out.decode().splitlines()) <= 40
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("options", "native", "neutral"),
+    [
+        # unstable on a stable rustfmt: it warns and ignores them
+        ("wrap_comments = true\nmax_width = 90\n", True, ("wrap_comments",)),
+        (
+            'imports_granularity = "Crate"\nignore = ["x.rs"]\n',
+            True,
+            ("ignore", "imports_granularity"),
+        ),
+        ('fn_args_layout = "Tall"\n', True, ("fn_args_layout",)),  # a deprecated alias, default
+        ("no_such_option = 3\n", True, ("no_such_option",)),  # unknown: rustfmt warns, ignores
+        # stable options that change the output
+        ('fn_args_layout = "Compressed"\n', False, ()),
+        ("use_field_init_shorthand = true\n", False, ()),
+        ("disable_all_formatting = true\n", False, ()),
+    ],
+)
+def test_options_rustfmt_itself_ignores_leave_the_native_printer_on(
+    tmp_path: Path, options: str, native: bool, neutral: tuple[str, ...]
+) -> None:
+    """Asked of the installed rustfmt (--print-config current), not assumed: a stable rustfmt
+    ignores unstable options, a nightly one applies them (and the file goes to rustfmt)."""
+    version = subprocess.run(
+        ["rustfmt", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    if "nightly" in version:
+        pytest.skip("expectations written for a stable rustfmt")
+    (tmp_path / "rustfmt.toml").write_text(options)
+    config = load_fmt_config(tmp_path / "x.rs", env=NO_HOME)
+    assert (config.native_allowed, config.neutral) == (native, neutral)
