@@ -26,6 +26,7 @@ from rustg.protocol import Diagnostic, Severity
 
 from .errors import ToolError
 from .rustc_diagnostics import BuildFinished, CompilerDiagnostic, dedupe, parse_cargo_line
+from .tool_groups import ToolGroups
 
 _STDERR_TAIL_LINES: Final = 40
 
@@ -141,8 +142,10 @@ async def run_check(
     generation: int,
     subcommand: str = "check",
     extra_args: tuple[str, ...] = (),
+    tools: ToolGroups | None = None,
 ) -> CheckResult:
-    """Run cargo to completion (or until cancelled, which kills its process group)."""
+    """Run cargo to completion (or until cancelled, which kills its process group).
+    ``tools``: where its process group is recorded while it runs (see tool_groups)."""
     command = cargo_command(subcommand, extra_args)
     started = time.monotonic()
     try:
@@ -157,6 +160,8 @@ async def run_check(
         )
     except OSError as exc:
         raise ToolError(f"cannot start {command[0]}: {exc}") from exc
+    if tools is not None:
+        tools.add(process.pid)
 
     diagnostics: list[Diagnostic] = []
     finished: BuildFinished | None = None
@@ -190,6 +195,8 @@ async def run_check(
                 pass
             with trio.CancelScope(shield=True):
                 await process.wait()
+        if tools is not None:
+            tools.remove(process.pid)
 
     diagnostics = dedupe(diagnostics)  # --all-targets reports a lib's warnings once per target
     stderr = "\n".join(stderr_tail)

@@ -31,6 +31,7 @@ from .cargo import CheckOutcome, CheckResult, run_check
 from .config import Config
 from .errors import ToolError
 from .publisher import Publisher
+from .tool_groups import ToolGroups
 
 log = logging.getLogger("rustgd.scheduler")
 
@@ -74,8 +75,10 @@ class Scheduler:
         nursery: trio.Nursery,
         file_jobs: dict[str, tuple[str, FileJob]] | None = None,
         pending: Callable[[], int] = lambda: 0,
+        tools: ToolGroups | None = None,
     ) -> None:
         self.root = root
+        self.tools = tools  # where a running cargo's process group is recorded
         self.target_dir = target_dir
         self.config = config
         self.publisher = publisher
@@ -278,6 +281,7 @@ class Scheduler:
             generation=generation,
             subcommand=self.config.check_command,
             extra_args=self.config.check_args,
+            tools=self.tools,
         )
         by_source: dict[str, dict[str, list[Diagnostic]]] = {"rustc": {}, "clippy": {}, "cargo": {}}
         for diag in result.diagnostics:

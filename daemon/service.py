@@ -44,6 +44,7 @@ from .scheduler import KERNELS_JOB, PARSE_JOB, Scheduler
 from .store import OpenOutcome, Store
 from .systemd import notify_ready, notify_stopping
 from .threads import threads_in_flight
+from .tool_groups import ToolGroups
 from .transport import ServerSockets, TcpConfig, open_server_sockets
 from .watcher import ChangeSet, IgnoreRules, Watcher
 from .workspace import WorkspacePaths
@@ -231,8 +232,10 @@ class Daemon:
     ) -> None:
         self.paths.ensure()
         with WorkspaceLock(self.paths.lock_file):
-            # Left by a daemon that was killed: it must not make us look ready too early.
+            # Left by a daemon that was killed: it must not make us look ready too early; nor
+            # may its orphaned cargo keep the build directory locked.
             self.paths.info_file.unlink(missing_ok=True)
+            ToolGroups(self.paths.runtime_dir / "tools").kill_orphans()
             store = await trio.to_thread.run_sync(Store, self.paths.db_dir)
             self.store = store
             try:
@@ -282,6 +285,7 @@ class Daemon:
                 publisher=publisher,
                 nursery=nursery,
                 pending=self.pending,
+                tools=ToolGroups(self.paths.runtime_dir / "tools"),
                 file_jobs={
                     PARSE_JOB: (ENGINE_SOURCE, parse_job),
                     # after parse: it reads the parse job's hot workspace

@@ -92,6 +92,31 @@ def test_a_newer_save_kills_the_running_check(
     assert _sleepers(slow) == [], "stopping the daemon kills its running check"
 
 
+def test_a_restarted_daemon_kills_the_check_a_killed_one_left(
+    example_daemon: DaemonHarness, tmp_path: Path
+) -> None:
+    # SIGKILL leaves the running cargo behind, holding the build directory's lock; the next
+    # daemon must not wait behind it.
+    h = example_daemon
+    slow = tmp_path / "slow-cargo"
+    slow.write_text(f'#!/bin/bash\nexec -a "{slow}-sleep" sleep 30\n')
+    slow.chmod(0o755)
+    h.env["CARGO"] = str(slow)
+    h.start()
+    deadline = time.monotonic() + 10
+    while not _sleepers(slow) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    orphans = set(_sleepers(slow))
+    assert orphans, "the slow check should be running"
+    h.kill9()  # no clean-up of its own
+    assert set(_sleepers(slow)) == orphans, "an orphan, until a daemon starts again"
+    h.start()
+    deadline = time.monotonic() + 5
+    while orphans & set(_sleepers(slow)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not orphans & set(_sleepers(slow)), "the killed daemon's check outlived the restart"
+
+
 def test_rg_watch_follows_the_daemon_across_a_restart(example_daemon: DaemonHarness) -> None:
     h = example_daemon
     h.start()
