@@ -39,7 +39,9 @@ fi
 # numba's on-disk caches: a cold compile of the CPU kernels takes about a minute, which the
 # daemon's first parse (and every job of the next save, queued behind it) would otherwise pay.
 warm_stamp="$VENV/.rustg-warm"
-if [[ ! -f "$warm_stamp" ]] || [[ -n "$(find gpu -name '*.py' -newer "$warm_stamp" -print -quit)" ]]; then
+# Again after a reinstall (numba or Python upgraded) or a change to gpu/.
+if [[ ! -f "$warm_stamp" || "$stamp" -nt "$warm_stamp" ]] \
+  || [[ -n "$(find gpu -name '*.py' -newer "$warm_stamp" -print -quit)" ]]; then
   echo "setup: compiling the CPU kernels into numba's cache (about a minute, once)"
   "$VENV/bin/python" -m rustg.gpu.warmup
   touch "$warm_stamp"

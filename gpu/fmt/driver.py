@@ -41,6 +41,7 @@ import enum
 import functools
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -258,6 +259,7 @@ _WINDOW_FILES = 512
 _BATCH_BYTES = 1 << 20
 
 T = TypeVar("T")
+_INNER_ATTR_TEXT = re.compile(rb"#\s*!")  # `#![..]`, `# ![..]`
 
 _SPACE = frozenset(b" \t\n\r\x0b\x0c")
 _BOM = b"\xef\xbb\xbf"
@@ -938,7 +940,7 @@ class Formatter:
                 for u, unit in enumerate(p.delegated)
             }
             order = list(units)
-            order.sort(key=lambda fu: not units[fu].startswith(b"#!"))
+            order.sort(key=lambda fu: not _INNER_ATTR_TEXT.match(units[fu]))
             first = batch[0]
             try:
                 flat = format_units(

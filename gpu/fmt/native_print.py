@@ -1162,6 +1162,8 @@ class Printer:
 
     def _macro_call_inner(self, path: str) -> str:
         self.i += 1
+        if self._is("(") and path == "vec":
+            raise Unsupported("vec!(..): rustfmt respells it vec![..]")  # found by review
         if self._is("("):
             self.i += 1
             args, trailing = self._macro_args(")")
@@ -1368,6 +1370,8 @@ class Printer:
         try:
             callee = self._callee(method=head == ind)
             if self._is("!") and self._t(1) == "(" and "." not in callee:
+                if callee == "vec":
+                    raise Unsupported("vec!(..): rustfmt respells it vec![..]")
                 self.i += 1
                 name = callee.rsplit("::", 1)[-1]
                 macro = True

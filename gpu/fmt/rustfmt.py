@@ -96,13 +96,16 @@ def rustfmt_version_at(directory: Path) -> str:
 
 def format_source(source: bytes, config: FmtConfig, *, cwd: Path) -> bytes:
     """rustfmt's output for one whole file."""
-    proc = subprocess.run(
-        [_binary(), "--emit", "stdout", "--quiet", *config.rustfmt_args()],
-        input=source,
-        capture_output=True,
-        cwd=cwd,
-        check=False,
-    )
+    try:
+        proc = subprocess.run(
+            [_binary(), "--emit", "stdout", "--quiet", *config.rustfmt_args()],
+            input=source,
+            capture_output=True,
+            cwd=cwd,
+            check=False,
+        )
+    except OSError as exc:  # its directory gone mid-run (a branch switch), or no binary
+        raise RustfmtError(f"cannot run rustfmt in {cwd}: {exc}") from None
     if proc.returncode != 0:
         raise RustfmtError(proc.stderr.decode(errors="replace").strip() or "rustfmt failed")
     # `--emit stdout` prints the text before newline_style is applied (always "\n"); what
@@ -137,11 +140,14 @@ def effective_config(config_path: Path, edition: str) -> dict[str, object]:
     option, with the values this rustfmt really uses. An option that is unstable on a stable
     rustfmt comes back as its default (rustfmt warns and ignores it); a deprecated name comes
     back under its new one."""
-    proc = subprocess.run(
-        [_binary(), "--print-config", "current", "--edition", edition,
-         "--config-path", str(config_path), str(config_path.parent / "rustg-probe.rs")],
-        capture_output=True, cwd=config_path.parent, check=False,
-    )  # fmt: skip
+    try:
+        proc = subprocess.run(
+            [_binary(), "--print-config", "current", "--edition", edition,
+             "--config-path", str(config_path), str(config_path.parent / "rustg-probe.rs")],
+            capture_output=True, cwd=config_path.parent, check=False,
+        )  # fmt: skip
+    except OSError as exc:
+        raise RustfmtError(f"cannot run rustfmt in {config_path.parent}: {exc}") from None
     if proc.returncode != 0:
         raise RustfmtError(proc.stderr.decode(errors="replace").strip() or "rustfmt failed")
     try:

@@ -606,32 +606,24 @@ def _use_trees(toks: list[Tok]) -> list[Tok]:
     i = 0
     n = len(toks)
     while i < n:
-        # Comments right before a run belong to its first item (a `///` doc is an attribute of
-        # it): rustfmt moves them with it (hyper's proto/h2/ping.rs, scrambled: two use groups
-        # joined, `use h2::…` sorted ahead of the doc-commented first item).
-        j = i
-        while j < n and toks[j][0] in _COMMENT_KINDS:
-            j += 1
-        unit = _reorderable_at(toks, j)
+        unit = _reorderable_at(toks, i)
         if unit is None:
             out.append(toks[i])
             i += 1
             continue
         run: list[list[Tok]] = []
-        comments = toks[i:j]  # comments in, before or after a run: compared as a set
+        comments: list[Tok] = []  # comments inside a run: rustfmt moves them with their items
         while unit is not None:
             start, end, keyword = unit
             body = toks[start:end]
             run.append(_canon_use_tree(body) if keyword == b"use" else body)
             i = end
             j = i
-            while j < n and toks[j][0] in _COMMENT_KINDS:
+            while j < n and toks[j][0] in _PLAIN_COMMENT_KINDS:
                 j += 1
             unit = _reorderable_at(toks, j)
-            # Comments between its items and right after the last: rustfmt moves a comment
-            # on an item's line with the item (a trailing one may end up after the run).
-            comments.extend(toks[i:j])
-            i = j
+            if unit is not None:
+                comments.extend(toks[i:j])
         run.sort(key=lambda u: b" ".join(t for _, t in u))
         for u in run:
             out.extend(u)
@@ -643,8 +635,13 @@ def _reorderable_at(toks: list[Tok], i: int) -> tuple[int, int, bytes] | None:
     """A `use …;`, `mod x;` or `extern crate …;` (with visibility/attributes) starting at i."""
     n = len(toks)
     j = i
-    # outer attributes travel with the item (comments are collected by the caller)
-    while j < n and toks[j] == _POUND:
+    # Outer docs and attributes belong to the item and travel with it when rustfmt sorts (a
+    # `///` before the run's first item: hyper's proto/h2/ping.rs, scrambled, two use groups
+    # joined); plain comments are collected by the caller.
+    while j < n and (toks[j] == _POUND or toks[j][0] in _OUTER_DOC_KINDS):
+        if toks[j][0] in _OUTER_DOC_KINDS:
+            j += 1
+            continue
         if not (j + 1 < n and toks[j + 1][1] == b"["):
             return None
         depth = 0
@@ -686,3 +683,5 @@ def _reorderable_at(toks: list[Tok], i: int) -> tuple[int, int, bytes] | None:
 
 _NOT_BEFORE_PARENS = frozenset((_IDENT, int(TokenKind.RAW_IDENT), int(TokenKind.BANG), *_CLOSE))
 _COMMENT_KINDS = frozenset(int(k) for k in _COMMENTS.tolist())
+_OUTER_DOC_KINDS = frozenset((int(TokenKind.OUTER_LINE_DOC), int(TokenKind.OUTER_BLOCK_DOC)))
+_PLAIN_COMMENT_KINDS = frozenset((int(TokenKind.LINE_COMMENT), int(TokenKind.BLOCK_COMMENT)))

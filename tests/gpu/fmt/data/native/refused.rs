@@ -86,3 +86,11 @@ fn nested_struct_literal_argument() {
 fn bracket_macro_trailing_comma() {
     m![x, y,];
 }
+
+fn vec_with_parens() {
+    let a = vec!(1, 2);
+}
+
+fn wide_vec_with_parens() {
+    vec!(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb, cccccccccccccccccccc);
+}
