@@ -87,6 +87,44 @@ def _not_simple(arg: str) -> bool:
     return any(t in bare for t in ("(", "::", "{"))
 
 
+# String, byte string and char literals as the printer writes them (raw strings excluded).
+_QUOTED = re.compile(r'b?"(?:[^"\\]|\\.)*"|b?\'(?:[^\'\\]|\\u\{[0-9a-fA-F_]*\}|\\[^u])\'')
+# rustfmt's is_simple_expr (utils.rs) on printed text, quoted literals replaced by "": unary
+# prefixes, a literal or a one-segment path (turbofish allowed), then field, tuple field, `?`
+# and index (of an identifier or integer) postfixes, then casts to a plain or pointer type.
+_SIMPLE = re.compile(
+    r"(?:[-!*]|&(?:mut )?)*"
+    r'(?:""|[0-9][0-9A-Za-z_]*(?:\.[0-9][0-9A-Za-z_]*)?'
+    r"|[A-Za-z_][A-Za-z0-9_]*(?:::<[\w<>, &']*>)?)"
+    r"(?:\.(?!await\b)[A-Za-z_][A-Za-z0-9_]*|\.[0-9]+|\?|\[[A-Za-z0-9_]+\])*"
+    r"(?: as (?:\*(?:const|mut) )?[A-Za-z_][A-Za-z0-9_]*)*"
+)
+_NOT_SIMPLE_KW = frozenset(("return", "break", "continue", "yield", "loop", "async", "move"))
+
+
+def _simple_expr(arg: str) -> bool | None:
+    """rustfmt's is_simple_expr for a printed expression: True or False where certain, None
+    where this reading of the text cannot tell (the caller refuses)."""
+    if "r#" in arg or 'r"' in arg or 'br"' in arg:
+        return None
+    bare = _QUOTED.sub('""', arg)
+    head = bare.lstrip("-!*&")
+    if head.split(" ", 1)[0].split(".", 1)[0] in _NOT_SIMPLE_KW:
+        return False if head in ("break", "continue", "return") else None
+    if _SIMPLE.fullmatch(bare):
+        return True
+    if re.search(r"\.await\b", bare):
+        return False  # an await (Await is not in is_simple_expr), or a field of one
+    if " as " in bare:
+        return None
+    spaced = bare.replace("&mut ", "&")
+    if any(c in spaced for c in "({|") or ".." in spaced or " " in spaced:
+        return False  # calls, tuples, parens, blocks, closures, ranges, binary operators
+    if spaced.lstrip("-!*&").startswith("[") or re.search(r"::(?!<)", spaced):
+        return False  # arrays, paths of two or more segments
+    return None
+
+
 _ASSIGN_OPS = frozenset(("=", "+=", "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<<=", ">>="))
 
 
@@ -1676,13 +1714,87 @@ class Printer:
         inner = ind + self.unit
         return [self._fits(head + root), *(self._fits(inner + c) for c in children)]
 
+    def _block_array(self, ind: str, head: str, ends: tuple[str, ...]) -> list[str] | None:
+        """``[a, b, ..]``, ``&[..]`` or ``vec![..]`` spanning the rest of a statement (followed
+        by one of ``ends``) with two or more elements joined wider than array_width (so
+        neither the one-line form nor, after ``let p =``, the next-line form is possible:
+        choose_rhs keeps the same-line form, with as many lines and also ending in ``[``), the
+        last one not a closure or block (those overflow). rustfmt (overflow.rs rewrite_items,
+        lists.rs write_list): the Vertical tactic, one element a line with a trailing comma,
+        unless every element is is_simple_expr and at most short_array_element_width_threshold
+        (10) long: then Mixed, elements packed on lines one level in while the line's content
+        with its commas is within the nested shape (max_width - indent - 1 for the ``,``),
+        the last element's comma counted only once a line has been broken (write_list sets
+        trailing_separator at the first break; checked with rustfmt 1.9: a single packed line
+        may reach max_width with its final comma). Lines without the final ``;``; None (cursor
+        unchanged) for anything else."""
+        save, depth = self.i, self.in_macro
+        try:
+            opener = ""
+            while self._is("&"):
+                self.i += 1
+                opener += "&"
+                if self._eat_kw(_K.MUT):
+                    opener += "mut "
+            if self._t() == "vec" and self._k() == _IDENT and self._t(1) == "!":
+                if self._t(2) != "[":
+                    raise Unsupported("not an array")
+                self.i += 2
+                opener += "vec!"
+                self.in_macro += 1
+            if not self._is("["):
+                raise Unsupported("not an array")
+            self.i += 1
+            elems: list[str] = []
+            while not self._eat("]"):
+                if self._blank_before():
+                    raise Unsupported("blank line among array elements")
+                elems.append(self.expr())
+                if not self._eat(","):
+                    self._expect("]")
+                    break
+            if self._t() not in ends or self.at_end():
+                raise Unsupported("array not ending the statement")
+            joined = ", ".join(elems)
+            if len(elems) < 2 or not joined.isascii() or len(joined) <= self.w.array:
+                raise Unsupported("one-line array")
+            last = elems[-1].lstrip("&*!-").removeprefix("mut ").lstrip("&*!-")
+            if last.startswith(("|", "move ", "async", "{", "unsafe {", "static ")):
+                raise Unsupported("overflowable last element")
+        except Unsupported:
+            self.i, self.in_macro = save, depth
+            return None
+        self.in_macro = depth
+        inner = ind + self.unit
+        mixed = all(len(e) <= 10 for e in elems)
+        if mixed:
+            simple = [_simple_expr(e) for e in elems]
+            if None in simple:
+                raise Unsupported("array element maybe simple")
+            mixed = all(simple)
+        if not mixed:
+            body = [self._fits(inner + e + ",") for e in elems]
+        else:
+            room = self.w.max_width - len(inner) - 1
+            body, line, broken = [], "", False
+            for n, e in enumerate(elems):
+                item = e + "," if n + 1 < len(elems) or broken else e
+                if line and len(line) + 1 + len(item) > room:
+                    body.append(inner + line)
+                    line, broken = "", True
+                line = (line + " " if line else "") + e + ","
+            body.append(inner + line)
+        return [self._fits(head + opener + "["), *body, ind + "]"]
+
     def _call_struct_lit(self, ind: str, head: str, ends: tuple[str, ...]) -> list[str] | None:
         """``path(Lit { fields })`` spanning the rest of a statement, the literal wider than
         struct_lit_width: rustfmt overflows a call's only argument when it is a struct
         literal (can_be_overflowed_expr, one argument; last_item_shape gives it the whole
         shape), so the literal's vertical layout continues the call's line: ``path(Lit {``,
-        one field a line, ``})``. Lines without the final ``;``; None (cursor unchanged)
-        otherwise (other arguments, a literal that stays on one line, anything else)."""
+        one field a line, ``})``; the same for an array (``path(&[``, see _block_array,
+        ``])``: rustfmt 1.9 lays it out as after ``let``). Lines without the final ``;``; None
+        (cursor unchanged) otherwise (other arguments, a literal that stays on one line,
+        anything else)."""
         save, depth = self.i, self.in_macro
         try:
             callee = self._expr_path()
@@ -1690,15 +1802,20 @@ class Printer:
                 raise Unsupported("not a call")
             self.i += 1
             lit = self._block_struct_lit(head + callee + "(", ind, (")",))
+            close = "})"
             if lit is None:
-                raise Unsupported("not a vertical struct literal")
+                lit = self._block_array(ind, head + callee + "(", (")",))
+                close = "])"
+                if lit is None:
+                    raise Unsupported("not a vertical struct literal or array")
+                lit.pop()
             self._expect(")")
             if self._t() not in ends or self.at_end():
                 raise Unsupported("call not ending the statement")
         except Unsupported:
             self.i, self.in_macro = save, depth
             return None
-        return [*lit, ind + "})"]
+        return [*lit, ind + close]
 
     def _stmt(self, ind: str, fn_body: bool = False) -> list[str]:
         if self._is("#") or self._k() == DOC:
@@ -1716,6 +1833,7 @@ class Printer:
             or self._closure_call(ind, ind, ends, True)
             or self._vertical_chain(ind, ind, ends, False)
             or self._call_struct_lit(ind, ind, ends)
+            or self._block_array(ind, ind, ends)
         )
         if call is not None:
             if self._eat(";"):
@@ -1738,6 +1856,7 @@ class Printer:
                     or self._closure_call(ind, ind + s + " = ", (";",), False)
                     or self._vertical_chain(ind, ind + s + " = ", (";",), True)
                     or self._call_struct_lit(ind, ind + s + " = ", (";",))
+                    or self._block_array(ind, ind + s + " = ", (";",))
                 )
                 if call is not None:
                     self._expect(";")
@@ -2145,6 +2264,10 @@ class Printer:
             s += ": " + self.type_()
             if self._is("=") and self._op() == "=":
                 self.i += 1
+                arr = self._block_array(ind, s + " = ", (";",))
+                if arr is not None:
+                    self._expect(";")
+                    return [*lines, *arr[:-1], arr[-1] + ";"]
                 if self._is_block_like():
                     raise Unsupported("block-like initialiser")
                 rhs = self.expr()
@@ -2326,6 +2449,10 @@ class Printer:
             s += ": " + self.type_()
             if self._is("=") and self._op() == "=":
                 self.i += 1
+                arr = self._block_array(ind, s + " = ", (";",))
+                if arr is not None:
+                    self._expect(";")
+                    return [*lines, *arr[:-1], arr[-1] + ";"]
                 if self._is_block_like():
                     raise Unsupported("block-like initialiser")
                 s += " = " + self.expr()

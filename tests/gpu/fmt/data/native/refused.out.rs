@@ -131,3 +131,18 @@ fn nested_struct_literal_argument() {
         third: 3,
     }));
 }
+
+fn array_of_raw_strings() {
+    let x = [
+        r"a", r"b", r"c", r"d", r"e", r"f", r"g", r"h", r"i", r"j", r"k", r"l", r"m", r"n",
+    ];
+}
+
+fn array_with_a_closure_last() {
+    let x = [
+        aaaaaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbb,
+        cccccccccccccccccc,
+        |x| x,
+    ];
+}

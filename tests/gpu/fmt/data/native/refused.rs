@@ -82,3 +82,11 @@ fn closure_on_a_chain_over_chain_width() {
 fn nested_struct_literal_argument() {
     let y = Arc::new(Mutex::new(Foo { first: 1, second: 2, third: 3 }));
 }
+
+fn array_of_raw_strings() {
+    let x = [r"a", r"b", r"c", r"d", r"e", r"f", r"g", r"h", r"i", r"j", r"k", r"l", r"m", r"n"];
+}
+
+fn array_with_a_closure_last() {
+    let x = [aaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbb, cccccccccccccccccc, |x| { x }];
+}
