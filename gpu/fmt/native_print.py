@@ -1533,7 +1533,16 @@ class Printer:
             try:
                 simple = self._simple_block()
             except Unsupported:
-                simple = ""
+                # The first statement is not one expression on a line. The block is still
+                # kept when a `;` ends a statement of it (stmt_expr is None for a `;`
+                # statement, and more than one statement needs_block), or when it starts
+                # with a `while`/`for` loop with a non-empty body: alone, such a loop is
+                # put back in a block (rewrite_last_closure: is_block_closure_forced, and
+                # the loop has no one-line form); with more statements needs_block keeps
+                # the block. Not `if`: rustfmt 1.9 drops the braces around an if/else that
+                # fits on one line (`foo(|x| if x { a } else { b })`).
+                self.i = body_at
+                simple = None if self._loop_first() or self._semi_in_block() else ""
             if simple is not None or self.text[body_at + 1] == "}":
                 raise Unsupported("simple or empty closure body")
             self.i = body_at
@@ -2024,6 +2033,44 @@ class Printer:
             self._skip_block_rest()
             return None
         raise Unsupported("branch statement")
+
+    def _loop_first(self) -> bool:
+        """True when the block at the cursor (on its ``{``) starts with a ``while`` or ``for``
+        loop whose body (the first ``{`` outside the header's brackets) is not empty."""
+        if not (self._is_kw(_K.WHILE, 1) or self._is_kw(_K.FOR, 1)):
+            return False
+        depth = 0
+        for j in range(self.i + 2, self.n):
+            if self.kind[j] < 48 or len(self.text[j]) != 1:
+                continue
+            t = self.text[j]
+            if t in "([":
+                depth += 1
+            elif t in ")]":
+                depth -= 1
+            elif t == "{" and depth == 0:
+                return j + 1 < self.n and self.text[j + 1] != "}"
+            elif t in "{};" and depth == 0:
+                return False
+        return False
+
+    def _semi_in_block(self) -> bool:
+        """True when the block at the cursor (on its ``{``, not consumed) has a ``;`` of its
+        own, outside any nested bracket: it ends a statement of the block."""
+        depth = 0
+        for j in range(self.i, self.n):
+            if self.kind[j] < 48 or len(self.text[j]) != 1:
+                continue
+            t = self.text[j]
+            if t in "([{":
+                depth += 1
+            elif t in ")]}":
+                depth -= 1
+                if depth == 0:
+                    return False
+            elif t == ";" and depth == 1:
+                return True
+        return False
 
     def _skip_block_rest(self) -> None:
         """Moves the cursor past the ``}`` closing the block it is in."""

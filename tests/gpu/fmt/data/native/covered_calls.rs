@@ -69,3 +69,10 @@ fn closure_call_as_a_chain_parent() {
     let x = scope(|scope| { a(); b() }).unwrap();
     thread::spawn(move || { a(); }).join().unwrap();
 }
+
+fn closure_bodies_with_unprintable_first_statements() {
+    scope(|s| { for _ in 0..THREADS { s.spawn(|_| { for _ in 0..STEPS { let g = pin(); } }); } }).unwrap();
+    b.iter(|| { scope(|s| { let x = 1; x }).unwrap(); });
+    foo(|x| { while x { a(); } });
+    foo(|x| { for i in x { a() } });
+}

@@ -146,3 +146,11 @@ fn array_with_a_closure_last() {
         |x| x,
     ];
 }
+
+fn closure_body_an_if_without_statements() {
+    foo(|x| if x { a } else { b });
+}
+
+fn closure_body_an_empty_loop() {
+    foo(|x| for i in x {});
+}

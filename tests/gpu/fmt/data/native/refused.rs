@@ -90,3 +90,11 @@ fn array_of_raw_strings() {
 fn array_with_a_closure_last() {
     let x = [aaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbb, cccccccccccccccccc, |x| { x }];
 }
+
+fn closure_body_an_if_without_statements() {
+    foo(|x| { if x { a } else { b } });
+}
+
+fn closure_body_an_empty_loop() {
+    foo(|x| { for i in x {} });
+}
