@@ -1206,6 +1206,8 @@ class Printer:
             return "!(" + self._limited(args, self.w.fn_call) + ")"
         if self._is("["):
             self.i += 1
+            if self._eat("]"):
+                return "![]"  # rustfmt 1.9: `vec![ ]`, `m![]` and `std::vec![]` print so
             save = self.i
             try:
                 first = self.expr()

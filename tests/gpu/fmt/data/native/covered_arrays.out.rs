@@ -154,3 +154,10 @@ fn tail_array() -> [u64; 3] {
         cccccccccccccccccccccccccccc,
     ]
 }
+
+fn empty_bracket_macros() {
+    let a = vec![];
+    let b = foo![];
+    let d = std::vec![];
+    m![];
+}

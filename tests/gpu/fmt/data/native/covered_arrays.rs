@@ -30,3 +30,10 @@ fn arrays() {
 fn tail_array() -> [u64; 3] {
     [aaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbb, cccccccccccccccccccccccccccc]
 }
+
+fn empty_bracket_macros() {
+    let a = vec![  ];
+    let b = foo![ ];
+    let d = std::vec![];
+    m![];
+}
