@@ -1343,14 +1343,23 @@ class Printer:
         """``Path { fields }`` spanning the rest of a statement (followed by one of ``ends``),
         whose fields are wider than struct_lit_width: rustfmt's vertical layout, one field a
         line with a trailing comma (``..base`` last, without one). None (cursor unchanged)
-        when the statement is not of that form or the literal stays on one line."""
+        when the statement is not of that form or the literal stays on one line.
+
+        A field's value may itself be such a literal, bare or as a call's only argument
+        (``name: Path {`` / its fields one level further in / ``},``, or ``name: f(Path {`` /
+        ... / ``}),``): rustfmt's rewrite_field rewrites the value on the field's line in the
+        vertical shape less the comma, so the value's first line must fit max_width - 1 (a
+        value that does not fit there goes to the next line: refused), and a multi-line
+        field makes the literal vertical whatever its width."""
         save = self.i
+        inner = ind + self.unit
         try:
             path = self._expr_path()
             if not self._is("{") or self._t(1) == "}":
                 raise Unsupported("not a struct literal")
             self.i += 1
             fields: list[str] = []
+            nested: dict[int, list[str]] = {}
             base = None
             while not self._eat("}"):
                 if self._blank_before():
@@ -1364,7 +1373,11 @@ class Printer:
                 name = self._field_name()
                 if self._is(":") and self._op() != "::":
                     self.i += 1
-                    name += ": " + self.expr()
+                    sub = self._nested_struct_lit(inner + name + ": ", inner)
+                    if sub is not None:
+                        nested[len(fields)] = sub
+                    else:
+                        name += ": " + self.expr()
                 fields.append(name)
                 if not self._eat(","):
                     self._expect("}")
@@ -1372,15 +1385,35 @@ class Printer:
             if self._t() not in ends:
                 raise Unsupported("struct literal not ending the statement")
             joined = ", ".join([*fields, base] if base else fields)
-            if not joined.isascii() or len(joined) <= self.w.struct_lit:
+            if not joined.isascii() or (len(joined) <= self.w.struct_lit and not nested):
                 raise Unsupported("one-line struct literal")
         except Unsupported:
             self.i = save
             return None
-        inner = ind + self.unit
-        lines = [self._fits(head + path + " {"), *(self._fits(inner + f + ",") for f in fields)]
+        lines = [self._fits(head + path + " {")]
+        for n, f in enumerate(fields):
+            if n in nested:
+                lines += nested[n][:-1]
+                lines.append(self._fits(nested[n][-1] + ","))
+            else:
+                lines.append(self._fits(inner + f + ","))
         if base:
             lines.append(self._fits(inner + base))
+        return lines
+
+    def _nested_struct_lit(self, head: str, ind: str) -> list[str] | None:
+        """A field value (cursor on it) that is a vertical struct literal, bare or as a call's
+        only argument, ending the field: its lines, the closing one included (without the
+        field's comma); None (cursor unchanged) otherwise. See _block_struct_lit."""
+        save = self.i
+        lines = self._block_struct_lit(head, ind, (",", "}"))
+        if lines is not None:
+            lines.append(ind + "}")
+        else:
+            lines = self._call_struct_lit(ind, head, (",", "}"))
+        if lines is not None and len(lines[0]) + 1 > self.w.max_width:
+            self.i = save
+            raise Unsupported("nested struct literal near max_width")
         return lines
 
     def _vertical_call(self, ind: str, head: str, ends: tuple[str, ...]) -> list[str] | None:
@@ -2314,6 +2347,10 @@ class Printer:
             if self._is("=") and self._op() == "=":
                 self.i += 1
                 arr = self._block_array(ind, s + " = ", (";",))
+                if arr is None:
+                    arr = self._block_struct_lit(s + " = ", ind, (";",))
+                    if arr is not None:
+                        arr.append(ind + "}")
                 if arr is not None:
                     self._expect(";")
                     return [*lines, *arr[:-1], arr[-1] + ";"]
@@ -2499,6 +2536,10 @@ class Printer:
             if self._is("=") and self._op() == "=":
                 self.i += 1
                 arr = self._block_array(ind, s + " = ", (";",))
+                if arr is None:
+                    arr = self._block_struct_lit(s + " = ", ind, (";",))
+                    if arr is not None:
+                        arr.append(ind + "}")
                 if arr is not None:
                     self._expect(";")
                     return [*lines, *arr[:-1], arr[-1] + ";"]

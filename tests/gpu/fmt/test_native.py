@@ -15,7 +15,9 @@ closure calls it does not overflow or may not: a closure after wide arguments, a
 on a chain, one on a chain over chain_width; use lists nested twice or holding a
 one-member nested list; a chain whose last call rustfmt overflows; a format-like macro whose
 leading arguments are simple; a struct literal argument of a nested call; wide arrays of
-raw strings (is_simple_expr not read from them) or with a closure last).
+raw strings (is_simple_expr not read from them) or with a closure last; closure bodies
+rustfmt prints without braces (an if/else, an empty loop); a nested struct literal whose
+first line reaches max_width).
 """
 
 from __future__ import annotations

@@ -98,3 +98,7 @@ fn closure_body_an_if_without_statements() {
 fn closure_body_an_empty_loop() {
     foo(|x| { for i in x {} });
 }
+
+fn nested_literal_first_line_at_100() {
+    let r = P { i: R { inner: response, push_promise_consumed: false }, xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx: Foo { aaaaaaa: 1, bbbbbbbbbbbbb: 2 } };
+}
