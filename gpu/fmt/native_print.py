@@ -87,6 +87,44 @@ def _not_simple(arg: str) -> bool:
     return any(t in bare for t in ("(", "::", "{"))
 
 
+# String, byte string and char literals as the printer writes them (raw strings excluded).
+_QUOTED = re.compile(r'b?"(?:[^"\\]|\\.)*"|b?\'(?:[^\'\\]|\\u\{[0-9a-fA-F_]*\}|\\[^u])\'')
+# rustfmt's is_simple_expr (utils.rs) on printed text, quoted literals replaced by "": unary
+# prefixes, a literal or a one-segment path (turbofish allowed), then field, tuple field, `?`
+# and index (of an identifier or integer) postfixes, then casts to a plain or pointer type.
+_SIMPLE = re.compile(
+    r"(?:[-!*]|&(?:mut )?)*"
+    r'(?:""|[0-9][0-9A-Za-z_]*(?:\.[0-9][0-9A-Za-z_]*)?'
+    r"|[A-Za-z_][A-Za-z0-9_]*(?:::<[\w<>, &']*>)?)"
+    r"(?:\.(?!await\b)[A-Za-z_][A-Za-z0-9_]*|\.[0-9]+|\?|\[[A-Za-z0-9_]+\])*"
+    r"(?: as (?:\*(?:const|mut) )?[A-Za-z_][A-Za-z0-9_]*)*"
+)
+_NOT_SIMPLE_KW = frozenset(("return", "break", "continue", "yield", "loop", "async", "move"))
+
+
+def _simple_expr(arg: str) -> bool | None:
+    """rustfmt's is_simple_expr for a printed expression: True or False where certain, None
+    where this reading of the text cannot tell (the caller refuses)."""
+    if "r#" in arg or 'r"' in arg or 'br"' in arg:
+        return None
+    bare = _QUOTED.sub('""', arg)
+    head = bare.lstrip("-!*&")
+    if head.split(" ", 1)[0].split(".", 1)[0] in _NOT_SIMPLE_KW:
+        return False if head in ("break", "continue", "return") else None
+    if _SIMPLE.fullmatch(bare):
+        return True
+    if re.search(r"\.await\b", bare):
+        return False  # an await (Await is not in is_simple_expr), or a field of one
+    if " as " in bare:
+        return None
+    spaced = bare.replace("&mut ", "&")
+    if any(c in spaced for c in "({|") or ".." in spaced or " " in spaced:
+        return False  # calls, tuples, parens, blocks, closures, ranges, binary operators
+    if spaced.lstrip("-!*&").startswith("[") or re.search(r"::(?!<)", spaced):
+        return False  # arrays, paths of two or more segments
+    return None
+
+
 _ASSIGN_OPS = frozenset(("=", "+=", "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<<=", ">>="))
 
 
@@ -1312,14 +1350,23 @@ class Printer:
         """``Path { fields }`` spanning the rest of a statement (followed by one of ``ends``),
         whose fields are wider than struct_lit_width: rustfmt's vertical layout, one field a
         line with a trailing comma (``..base`` last, without one). None (cursor unchanged)
-        when the statement is not of that form or the literal stays on one line."""
+        when the statement is not of that form or the literal stays on one line.
+
+        A field's value may itself be such a literal, bare or as a call's only argument
+        (``name: Path {`` / its fields one level further in / ``},``, or ``name: f(Path {`` /
+        ... / ``}),``): rustfmt's rewrite_field rewrites the value on the field's line in the
+        vertical shape less the comma, so the value's first line must fit max_width - 1 (a
+        value that does not fit there goes to the next line: refused), and a multi-line
+        field makes the literal vertical whatever its width."""
         save = self.i
+        inner = ind + self.unit
         try:
             path = self._expr_path()
             if not self._is("{") or self._t(1) == "}":
                 raise Unsupported("not a struct literal")
             self.i += 1
             fields: list[str] = []
+            nested: dict[int, list[str]] = {}
             base = None
             while not self._eat("}"):
                 if self._blank_before():
@@ -1333,7 +1380,11 @@ class Printer:
                 name = self._field_name()
                 if self._is(":") and self._op() != "::":
                     self.i += 1
-                    name += ": " + self.expr()
+                    sub = self._nested_struct_lit(inner + name + ": ", inner)
+                    if sub is not None:
+                        nested[len(fields)] = sub
+                    else:
+                        name += ": " + self.expr()
                 fields.append(name)
                 if not self._eat(","):
                     self._expect("}")
@@ -1341,15 +1392,35 @@ class Printer:
             if self._t() not in ends:
                 raise Unsupported("struct literal not ending the statement")
             joined = ", ".join([*fields, base] if base else fields)
-            if not joined.isascii() or len(joined) <= self.w.struct_lit:
+            if not joined.isascii() or (len(joined) <= self.w.struct_lit and not nested):
                 raise Unsupported("one-line struct literal")
         except Unsupported:
             self.i = save
             return None
-        inner = ind + self.unit
-        lines = [self._fits(head + path + " {"), *(self._fits(inner + f + ",") for f in fields)]
+        lines = [self._fits(head + path + " {")]
+        for n, f in enumerate(fields):
+            if n in nested:
+                lines += nested[n][:-1]
+                lines.append(self._fits(nested[n][-1] + ","))
+            else:
+                lines.append(self._fits(inner + f + ","))
         if base:
             lines.append(self._fits(inner + base))
+        return lines
+
+    def _nested_struct_lit(self, head: str, ind: str) -> list[str] | None:
+        """A field value (cursor on it) that is a vertical struct literal, bare or as a call's
+        only argument, ending the field: its lines, the closing one included (without the
+        field's comma); None (cursor unchanged) otherwise. See _block_struct_lit."""
+        save = self.i
+        lines = self._block_struct_lit(head, ind, (",", "}"))
+        if lines is not None:
+            lines.append(ind + "}")
+        else:
+            lines = self._call_struct_lit(ind, head, (",", "}"))
+        if lines is not None and len(lines[0]) + 1 > self.w.max_width:
+            self.i = save
+            raise Unsupported("nested struct literal near max_width")
         return lines
 
     def _vertical_call(self, ind: str, head: str, ends: tuple[str, ...]) -> list[str] | None:
@@ -1508,7 +1579,16 @@ class Printer:
             try:
                 simple = self._simple_block()
             except Unsupported:
-                simple = ""
+                # The first statement is not one expression on a line. The block is still
+                # kept when a `;` ends a statement of it (stmt_expr is None for a `;`
+                # statement, and more than one statement needs_block), or when it starts
+                # with a `while`/`for` loop with a non-empty body: alone, such a loop is
+                # put back in a block (rewrite_last_closure: is_block_closure_forced, and
+                # the loop has no one-line form); with more statements needs_block keeps
+                # the block. Not `if`: rustfmt 1.9 drops the braces around an if/else that
+                # fits on one line (`foo(|x| if x { a } else { b })`).
+                self.i = body_at
+                simple = None if self._loop_first() or self._semi_in_block() else ""
             if simple is not None or self.text[body_at + 1] == "}":
                 raise Unsupported("simple or empty closure body")
             self.i = body_at
@@ -1689,13 +1769,87 @@ class Printer:
         inner = ind + self.unit
         return [self._fits(head + root), *(self._fits(inner + c) for c in children)]
 
+    def _block_array(self, ind: str, head: str, ends: tuple[str, ...]) -> list[str] | None:
+        """``[a, b, ..]``, ``&[..]`` or ``vec![..]`` spanning the rest of a statement (followed
+        by one of ``ends``) with two or more elements joined wider than array_width (so
+        neither the one-line form nor, after ``let p =``, the next-line form is possible:
+        choose_rhs keeps the same-line form, with as many lines and also ending in ``[``), the
+        last one not a closure or block (those overflow). rustfmt (overflow.rs rewrite_items,
+        lists.rs write_list): the Vertical tactic, one element a line with a trailing comma,
+        unless every element is is_simple_expr and at most short_array_element_width_threshold
+        (10) long: then Mixed, elements packed on lines one level in while the line's content
+        with its commas is within the nested shape (max_width - indent - 1 for the ``,``),
+        the last element's comma counted only once a line has been broken (write_list sets
+        trailing_separator at the first break; checked with rustfmt 1.9: a single packed line
+        may reach max_width with its final comma). Lines without the final ``;``; None (cursor
+        unchanged) for anything else."""
+        save, depth = self.i, self.in_macro
+        try:
+            opener = ""
+            while self._is("&"):
+                self.i += 1
+                opener += "&"
+                if self._eat_kw(_K.MUT):
+                    opener += "mut "
+            if self._t() == "vec" and self._k() == _IDENT and self._t(1) == "!":
+                if self._t(2) != "[":
+                    raise Unsupported("not an array")
+                self.i += 2
+                opener += "vec!"
+                self.in_macro += 1
+            if not self._is("["):
+                raise Unsupported("not an array")
+            self.i += 1
+            elems: list[str] = []
+            while not self._eat("]"):
+                if self._blank_before():
+                    raise Unsupported("blank line among array elements")
+                elems.append(self.expr())
+                if not self._eat(","):
+                    self._expect("]")
+                    break
+            if self._t() not in ends or self.at_end():
+                raise Unsupported("array not ending the statement")
+            joined = ", ".join(elems)
+            if len(elems) < 2 or not joined.isascii() or len(joined) <= self.w.array:
+                raise Unsupported("one-line array")
+            last = elems[-1].lstrip("&*!-").removeprefix("mut ").lstrip("&*!-")
+            if last.startswith(("|", "move ", "async", "{", "unsafe {", "static ")):
+                raise Unsupported("overflowable last element")
+        except Unsupported:
+            self.i, self.in_macro = save, depth
+            return None
+        self.in_macro = depth
+        inner = ind + self.unit
+        mixed = all(len(e) <= 10 for e in elems)
+        if mixed:
+            simple = [_simple_expr(e) for e in elems]
+            if None in simple:
+                raise Unsupported("array element maybe simple")
+            mixed = all(simple)
+        if not mixed:
+            body = [self._fits(inner + e + ",") for e in elems]
+        else:
+            room = self.w.max_width - len(inner) - 1
+            body, line, broken = [], "", False
+            for n, e in enumerate(elems):
+                item = e + "," if n + 1 < len(elems) or broken else e
+                if line and len(line) + 1 + len(item) > room:
+                    body.append(inner + line)
+                    line, broken = "", True
+                line = (line + " " if line else "") + e + ","
+            body.append(inner + line)
+        return [self._fits(head + opener + "["), *body, ind + "]"]
+
     def _call_struct_lit(self, ind: str, head: str, ends: tuple[str, ...]) -> list[str] | None:
         """``path(Lit { fields })`` spanning the rest of a statement, the literal wider than
         struct_lit_width: rustfmt overflows a call's only argument when it is a struct
         literal (can_be_overflowed_expr, one argument; last_item_shape gives it the whole
         shape), so the literal's vertical layout continues the call's line: ``path(Lit {``,
-        one field a line, ``})``. Lines without the final ``;``; None (cursor unchanged)
-        otherwise (other arguments, a literal that stays on one line, anything else)."""
+        one field a line, ``})``; the same for an array (``path(&[``, see _block_array,
+        ``])``: rustfmt 1.9 lays it out as after ``let``). Lines without the final ``;``; None
+        (cursor unchanged) otherwise (other arguments, a literal that stays on one line,
+        anything else)."""
         save, depth = self.i, self.in_macro
         try:
             callee = self._expr_path()
@@ -1703,15 +1857,20 @@ class Printer:
                 raise Unsupported("not a call")
             self.i += 1
             lit = self._block_struct_lit(head + callee + "(", ind, (")",))
+            close = "})"
             if lit is None:
-                raise Unsupported("not a vertical struct literal")
+                lit = self._block_array(ind, head + callee + "(", (")",))
+                close = "])"
+                if lit is None:
+                    raise Unsupported("not a vertical struct literal or array")
+                lit.pop()
             self._expect(")")
             if self._t() not in ends or self.at_end():
                 raise Unsupported("call not ending the statement")
         except Unsupported:
             self.i, self.in_macro = save, depth
             return None
-        return [*lit, ind + "})"]
+        return [*lit, ind + close]
 
     def _stmt(self, ind: str, fn_body: bool = False) -> list[str]:
         if self._is("#") or self._k() == DOC:
@@ -1729,6 +1888,7 @@ class Printer:
             or self._closure_call(ind, ind, ends, True)
             or self._vertical_chain(ind, ind, ends, False)
             or self._call_struct_lit(ind, ind, ends)
+            or self._block_array(ind, ind, ends)
         )
         if call is not None:
             if self._eat(";"):
@@ -1751,6 +1911,7 @@ class Printer:
                     or self._closure_call(ind, ind + s + " = ", (";",), False)
                     or self._vertical_chain(ind, ind + s + " = ", (";",), True)
                     or self._call_struct_lit(ind, ind + s + " = ", (";",))
+                    or self._block_array(ind, ind + s + " = ", (";",))
                 )
                 if call is not None:
                     self._expect(";")
@@ -1918,6 +2079,44 @@ class Printer:
             self._skip_block_rest()
             return None
         raise Unsupported("branch statement")
+
+    def _loop_first(self) -> bool:
+        """True when the block at the cursor (on its ``{``) starts with a ``while`` or ``for``
+        loop whose body (the first ``{`` outside the header's brackets) is not empty."""
+        if not (self._is_kw(_K.WHILE, 1) or self._is_kw(_K.FOR, 1)):
+            return False
+        depth = 0
+        for j in range(self.i + 2, self.n):
+            if self.kind[j] < 48 or len(self.text[j]) != 1:
+                continue
+            t = self.text[j]
+            if t in "([":
+                depth += 1
+            elif t in ")]":
+                depth -= 1
+            elif t == "{" and depth == 0:
+                return j + 1 < self.n and self.text[j + 1] != "}"
+            elif t in "{};" and depth == 0:
+                return False
+        return False
+
+    def _semi_in_block(self) -> bool:
+        """True when the block at the cursor (on its ``{``, not consumed) has a ``;`` of its
+        own, outside any nested bracket: it ends a statement of the block."""
+        depth = 0
+        for j in range(self.i, self.n):
+            if self.kind[j] < 48 or len(self.text[j]) != 1:
+                continue
+            t = self.text[j]
+            if t in "([{":
+                depth += 1
+            elif t in ")]}":
+                depth -= 1
+                if depth == 0:
+                    return False
+            elif t == ";" and depth == 1:
+                return True
+        return False
 
     def _skip_block_rest(self) -> None:
         """Moves the cursor past the ``}`` closing the block it is in."""
@@ -2158,6 +2357,14 @@ class Printer:
             s += ": " + self.type_()
             if self._is("=") and self._op() == "=":
                 self.i += 1
+                arr = self._block_array(ind, s + " = ", (";",))
+                if arr is None:
+                    arr = self._block_struct_lit(s + " = ", ind, (";",))
+                    if arr is not None:
+                        arr.append(ind + "}")
+                if arr is not None:
+                    self._expect(";")
+                    return [*lines, *arr[:-1], arr[-1] + ";"]
                 if self._is_block_like():
                     raise Unsupported("block-like initialiser")
                 rhs = self.expr()
@@ -2339,6 +2546,14 @@ class Printer:
             s += ": " + self.type_()
             if self._is("=") and self._op() == "=":
                 self.i += 1
+                arr = self._block_array(ind, s + " = ", (";",))
+                if arr is None:
+                    arr = self._block_struct_lit(s + " = ", ind, (";",))
+                    if arr is not None:
+                        arr.append(ind + "}")
+                if arr is not None:
+                    self._expect(";")
+                    return [*lines, *arr[:-1], arr[-1] + ";"]
                 if self._is_block_like():
                     raise Unsupported("block-like initialiser")
                 s += " = " + self.expr()

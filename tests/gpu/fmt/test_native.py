@@ -14,7 +14,10 @@ one argument a line: short arguments it packs, a closure last, a format-like mac
 closure calls it does not overflow or may not: a closure after wide arguments, a short one
 on a chain, one on a chain over chain_width; use lists nested twice or holding a
 one-member nested list; a chain whose last call rustfmt overflows; a format-like macro whose
-leading arguments are simple; a struct literal argument of a nested call).
+leading arguments are simple; a struct literal argument of a nested call; wide arrays of
+raw strings (is_simple_expr not read from them) or with a closure last; closure bodies
+rustfmt prints without braces (an if/else, an empty loop); a nested struct literal whose
+first line reaches max_width).
 """
 
 from __future__ import annotations

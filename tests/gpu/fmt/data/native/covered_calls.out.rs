@@ -234,3 +234,33 @@ fn macro_trailing_commas(a: u32, b: u32) {
         bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
     );
 }
+
+fn closure_bodies_with_unprintable_first_statements() {
+    scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|_| {
+                for _ in 0..STEPS {
+                    let g = pin();
+                }
+            });
+        }
+    })
+    .unwrap();
+    b.iter(|| {
+        scope(|s| {
+            let x = 1;
+            x
+        })
+        .unwrap();
+    });
+    foo(|x| {
+        while x {
+            a();
+        }
+    });
+    foo(|x| {
+        for i in x {
+            a()
+        }
+    });
+}

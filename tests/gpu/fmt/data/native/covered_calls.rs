@@ -73,3 +73,10 @@ fn closure_call_as_a_chain_parent() {
 fn empty_bracket_macros() -> Vec<Vec<u8>> { let a: Vec<u8> = vec![ ]; let b = m![  ]; g(vec![ ], std::vec![]); vec![vec![ ]; 3] }
 
 fn macro_trailing_commas(a: u32, b: u32) { assert_eq!(a, b,); m!(a, b, ); let v = vec![1, 2,]; println!("{}", a,); g(m!(a, b,), 1); m!(aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,); m!(aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,); m!(aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb); }
+
+fn closure_bodies_with_unprintable_first_statements() {
+    scope(|s| { for _ in 0..THREADS { s.spawn(|_| { for _ in 0..STEPS { let g = pin(); } }); } }).unwrap();
+    b.iter(|| { scope(|s| { let x = 1; x }).unwrap(); });
+    foo(|x| { while x { a(); } });
+    foo(|x| { for i in x { a() } });
+}

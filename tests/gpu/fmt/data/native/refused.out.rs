@@ -147,3 +147,40 @@ fn wide_vec_with_parens() {
         cccccccccccccccccccc,
     ];
 }
+
+fn array_of_raw_strings() {
+    let x = [
+        r"a", r"b", r"c", r"d", r"e", r"f", r"g", r"h", r"i", r"j", r"k", r"l", r"m", r"n",
+    ];
+}
+
+fn array_with_a_closure_last() {
+    let x = [
+        aaaaaaaaaaaaaaaaaaaaaaa,
+        bbbbbbbbbbbbbbbbbbbbbbbbbbb,
+        cccccccccccccccccc,
+        |x| x,
+    ];
+}
+
+fn closure_body_an_if_without_statements() {
+    foo(|x| if x { a } else { b });
+}
+
+fn closure_body_an_empty_loop() {
+    foo(|x| for i in x {});
+}
+
+fn nested_literal_first_line_at_100() {
+    let r = P {
+        i: R {
+            inner: response,
+            push_promise_consumed: false,
+        },
+        xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx:
+            Foo {
+                aaaaaaa: 1,
+                bbbbbbbbbbbbb: 2,
+            },
+    };
+}
