@@ -28,10 +28,12 @@ Built from the token arrays (:mod:`rustg.gpu.tokens`) and the token tree
 6. **Nesting**: items are properly nested intervals of tokens; the parent of an item is the
    nearest earlier item of its file whose span contains its head (a stack scan per file).
 
-Where it runs: ``build_items(..., xp=None)`` on the host (numba ``njit``, parallel over files
-and over candidates); ``xp=cupy`` on the GPU (:mod:`rustg.gpu.items_cuda`: the same scan and
-attribute functions, ``register_jitable``, called from numba-cuda kernels, with the per-file
-loops of steps 1-3 and 6 replaced by CuPy scans, gathers and searchsorted).
+Where it runs: ``build_items(..., xp=None)`` on the host (numba ``njit``, parallel over files:
+steps 1-3 of a file in one stack scan while its rows are in cache, the running count of open
+opaque groups standing in for the prefix sum); ``xp=cupy`` on the GPU
+(:mod:`rustg.gpu.items_cuda`: the same scan and attribute functions, ``register_jitable``,
+called from numba-cuda kernels, with the per-file loops of steps 1-3 and 6 replaced by CuPy
+scans, gathers and searchsorted).
 
 Which items are listed (mirrors tests/oracles/items_oracle, syn 1.0 with ``full``): every item
 of the kinds in :class:`ItemKind`, at any depth: inside inline modules, fn bodies, const and
@@ -308,128 +310,160 @@ _TEST = np.frombuffer(b"test", dtype=np.uint8).copy()
 
 
 # ---------------------------------------------------------------------------------------------
-# Sig-space preparation (vectorised)
+# Steps 1-3 on the CPU: one task per file, its rows read once and kept in cache
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _sig_space(kind, keyword, parent, file_token_offsets):  # pragma: no cover
-    """Significant rows, and per significant token (sig index space): its kind and keyword,
-    the kind of its parent group's open (0 at top level) and its partner's sig index; plus
-    per-file sig offsets."""
+def _sig_counts(kind, file_token_offsets):  # pragma: no cover
+    """Significant tokens per file."""
     n_files = len(file_token_offsets) - 1
     counts = np.zeros(n_files, dtype=np.int64)
     for f in numba.prange(n_files):
         c = 0
         for i in range(file_token_offsets[f], file_token_offsets[f + 1]):
-            if kind[i] >= 16:
-                c += 1
+            c += kind[i] >= 16  # no branch: trivia and significant tokens alternate
         counts[f] = c
-    file_sig_offsets = np.zeros(n_files + 1, dtype=np.int64)
-    file_sig_offsets[1:] = np.cumsum(counts)
-    n_sig = file_sig_offsets[n_files]
-    sig = np.empty(n_sig, dtype=np.int32)
-    smatch = np.full(n_sig, -1, dtype=np.int32)
-    sparent_kind = np.empty(n_sig, dtype=np.uint8)
-    skind = np.empty(n_sig, dtype=np.uint8)
-    skw = np.empty(n_sig, dtype=np.uint8)
-    for f in numba.prange(n_files):
-        lo = file_sig_offsets[f]
-        q = lo
-        for i in range(file_token_offsets[f], file_token_offsets[f + 1]):
-            if kind[i] >= 16:
-                sig[q] = i
-                skind[q] = kind[i]
-                skw[q] = keyword[i]
-                p = parent[i]
-                sparent_kind[q] = kind[p] if p >= 0 else 0
-                q += 1
-        # Partners in sig space, re-paired with a stack rather than mapped through a
-        # row -> sig table: the tree's pairing ignores kinds and trivia never pair, so pairing
-        # the significant subsequence the same way gives the same pairs (and saves a full-size
-        # table; measured 111 ms of 250 on the corpus).
-        stack = np.empty(q - lo + 1, dtype=np.int32)
-        sp = 0
-        for j in range(lo, q):
-            k = skind[j]
-            if k >= _K_OPEN_PAREN and k <= _K_CLOSE_BRACE:
-                if (k - _K_OPEN_PAREN) % 2 == 0:
-                    stack[sp] = j
-                    sp += 1
-                elif sp > 0:
-                    sp -= 1
-                    o = stack[sp]
-                    smatch[o] = j
-                    smatch[j] = o
-    return sig, skind, skw, smatch, sparent_kind, file_sig_offsets
+    return counts
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _opaque_and_candidates(
-    skind, skw, smatch, sparent_kind, file_sig_offsets, head_words
+def _sig_space(
+    kind,
+    keyword,
+    file_token_offsets,
+    file_sig_offsets,
+    head_words,
+    sig,
+    skind,
+    skw,
+    smatch,
+    cand,
+    n_cand,
 ):  # pragma: no cover
-    """Per sig token: a candidate item head? (see the module docstring, steps 2 and 3)."""
-    n = len(skind)
-    delta = np.zeros(n + 1, dtype=np.int32)
-    cand = np.zeros(n, dtype=np.bool_)
-    n_files = len(file_sig_offsets) - 1
+    """Significant rows, and per significant token (sig index space) its kind, keyword and
+    partner's sig index; whether it is a candidate item head; per file its candidate count.
+    The outputs are allocated by the caller (see :func:`_sig_arrays`).
+
+    Partners are re-paired in sig space with a stack rather than mapped through the tree (a
+    row -> sig table): the tree pairs ignoring kinds and trivia never pair, so pairing the
+    significant subsequence the same way gives the same pairs, and the stack's top is the
+    tree's parent. Each file's steps run back to back while its rows are in cache (as four
+    separate passes over the corpus they cost 150 ms of a 230 ms item index)."""
+    n_files = len(file_token_offsets) - 1
     for f in numba.prange(n_files):
         lo = file_sig_offsets[f]
         hi = file_sig_offsets[f + 1]
-        for i in range(lo, hi):
-            k = skind[i]
-            if not (k == _K_OPEN_PAREN or k == _K_OPEN_BRACKET or k == _K_OPEN_BRACE):
-                continue
-            opaque = False
-            if i - 1 >= lo:
-                pk = skind[i - 1]
-                if k == _K_OPEN_BRACKET and pk == _K_POUND:
-                    opaque = True  # #[...]
-                elif pk == _K_BANG and i - 2 >= lo:
-                    qk = skind[i - 2]
-                    if k == _K_OPEN_BRACKET and qk == _K_POUND:
-                        opaque = True  # #![...]
-                    elif (
-                        qk == _K_IDENT and (skw[i - 2] == _W_NONE or skw[i - 2] >= _W_FIRST_WEAK)
-                    ) or qk == _K_RAW_IDENT:
-                        opaque = True  # name!(...)
-                elif (
-                    (pk == _K_IDENT or pk == _K_RAW_IDENT)
-                    and i - 3 >= lo
-                    and skind[i - 2] == _K_BANG
-                    and skind[i - 3] == _K_IDENT
-                    and (skw[i - 3] == _W_NONE or skw[i - 3] >= _W_FIRST_WEAK)
-                ):
-                    opaque = True  # macro_rules! name {...}
-            # The tokens after the open are inside, up to (not including) the close; an
-            # unclosed group runs to the end of the file (the running sum below restarts per
-            # file, and writes stay inside this file's rows: files run in parallel).
-            if opaque and i + 1 < hi:
-                delta[i + 1] += 1
-                if smatch[i] >= 0:
-                    delta[smatch[i]] -= 1
-        # Running sum within the file (opaque groups never cross files).
-        inside = 0
-        for i in range(lo, hi):
-            inside += delta[i]
-            if inside > 0 or skind[i] != _K_IDENT or not head_words[skw[i]]:
-                continue
-            pkind = sparent_kind[i]
-            if pkind != 0 and pkind != _K_OPEN_BRACE:
-                continue
-            if i == lo:
-                cand[i] = True
-                continue
+        # Branch-free compaction: every row is written at q, and q moves past significant
+        # ones only (the guard is false just after the file's last significant row).
+        q = lo
+        for i in range(file_token_offsets[f], file_token_offsets[f + 1]):
+            if q < hi:
+                sig[q] = i
+                skind[q] = kind[i]
+                skw[q] = keyword[i]
+                smatch[q] = -1
+            q += kind[i] >= 16
+        n_cand[f] = _file_candidates(skind, skw, smatch, lo, hi, head_words, cand)
+
+
+@register_jitable
+def _opens_opaque(skind, skw, lo, i):  # pragma: no cover
+    """Whether the open delimiter at sig row ``i`` starts an opaque group (a macro call's or
+    an attribute's tokens: step 2 of the module docstring)."""
+    k = skind[i]
+    if i - 1 < lo:
+        return False
+    pk = skind[i - 1]
+    if k == _K_OPEN_BRACKET and pk == _K_POUND:
+        return True  # #[...]
+    if pk == _K_BANG:
+        if i - 2 < lo:
+            return False
+        qk = skind[i - 2]
+        if k == _K_OPEN_BRACKET and qk == _K_POUND:
+            return True  # #![...]
+        return (
+            qk == _K_IDENT and (skw[i - 2] == _W_NONE or skw[i - 2] >= _W_FIRST_WEAK)
+        ) or qk == _K_RAW_IDENT  # name!(...)
+    return (
+        (pk == _K_IDENT or pk == _K_RAW_IDENT)
+        and i - 3 >= lo
+        and skind[i - 2] == _K_BANG
+        and skind[i - 3] == _K_IDENT
+        and (skw[i - 3] == _W_NONE or skw[i - 3] >= _W_FIRST_WEAK)
+    )  # macro_rules! name {...}
+
+
+@register_jitable
+def _file_candidates(skind, skw, smatch, lo, hi, head_words, cand):  # pragma: no cover
+    """Pairs, opaque groups and candidate heads (steps 1-3 of the module docstring) of the
+    file at sig rows [lo, hi), in one stack scan: marks ``cand`` and returns how many.
+
+    The stack holds ``row * 2 + opaque``; ``opaque`` counts the open opaque groups, so a
+    token lies inside one exactly when it is positive (the tokens after an opaque open up to
+    its close; an unclosed one runs to the end of the file)."""
+    stack = np.empty(hi - lo + 1, dtype=np.int64)
+    sp = 0
+    opaque = 0
+    n = 0
+    for i in range(lo, hi):
+        k = skind[i]
+        if k >= _K_OPEN_PAREN and k <= _K_CLOSE_BRACE:
+            if (k - _K_OPEN_PAREN) % 2 == 0:
+                op = 1 if _opens_opaque(skind, skw, lo, i) else 0
+                stack[sp] = i * 2 + op
+                sp += 1
+                opaque += op
+            elif sp > 0:
+                sp -= 1
+                o = stack[sp] >> 1
+                opaque -= stack[sp] & 1
+                smatch[o] = i
+                smatch[i] = o
+            continue
+        # The rare test first: only identifiers have keyword codes, few of them head words.
+        if not head_words[skw[i]] or opaque > 0 or k != _K_IDENT:
+            continue
+        pkind = skind[stack[sp - 1] >> 1] if sp > 0 else 0  # the tree parent's kind
+        if pkind != 0 and pkind != _K_OPEN_BRACE:
+            continue
+        is_head = i == lo
+        if not is_head:
             pk = skind[i - 1]
             if pk == _K_SEMI or pk == _K_OPEN_BRACE or pk == _K_CLOSE_BRACE:
-                cand[i] = True
+                is_head = True
             elif pk == _K_CLOSE_BRACKET:
                 o = smatch[i - 1]
-                if o >= lo + 1 and (
+                is_head = o >= lo + 1 and (
                     skind[o - 1] == _K_POUND
                     or (skind[o - 1] == _K_BANG and o >= lo + 2 and skind[o - 2] == _K_POUND)
-                ):
-                    cand[i] = True
-    return cand
+                )
+        if is_head:
+            cand[i] = True
+            n += 1
+    return n
+
+
+def _sig_arrays(arrays: TokenArrays) -> tuple[npt.NDArray[Any], ...]:
+    """Steps 1-3 on the CPU: (sig, skind, skw, smatch, cand, n_cand, file_sig_offsets).
+
+    The arrays are allocated here by NumPy, which asks the kernel for transparent huge pages,
+    not inside the numba kernel (its allocator's 4 KB pages cost 5 times as much to fault in:
+    0.6 ms per MB on the 2-core VM, 70 ms for the corpus's 110 MB of sig arrays)."""
+    counts = _sig_counts(arrays.kind, arrays.file_token_offsets)
+    n_files = len(counts)
+    file_sig_offsets = np.zeros(n_files + 1, dtype=np.int64)
+    np.cumsum(counts, out=file_sig_offsets[1:])
+    n_sig = int(file_sig_offsets[-1])
+    sig = np.empty(n_sig, dtype=np.int32)
+    skind = np.empty(n_sig, dtype=np.uint8)
+    skw = np.empty(n_sig, dtype=np.uint8)
+    smatch = np.empty(n_sig, dtype=np.int32)
+    cand = np.zeros(n_sig, dtype=np.bool_)
+    n_cand = np.zeros(n_files, dtype=np.int64)
+    _sig_space(arrays.kind, arrays.keyword, arrays.file_token_offsets, file_sig_offsets,
+               _HEAD_WORDS, sig, skind, skw, smatch, cand, n_cand)  # fmt: skip
+    return sig, skind, skw, smatch, cand, n_cand, file_sig_offsets
 
 
 @register_jitable
@@ -758,18 +792,24 @@ def _record(out, k, kind, head, end, nf, nl, vis, vis_open, body, flags, term): 
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _scan_candidates(skind, skw, smatch, sig, cand_idx, cand_hi):  # pragma: no cover
-    """Scan every candidate; positions come back as token rows (sig indices mapped)."""
-    n = len(cand_idx)
-    out = np.full((n, 11), -1, dtype=np.int32)
-    ok = np.zeros(n, dtype=np.bool_)
-    for c in numba.prange(n):
-        ok[c] = _scan_one(skind, skw, smatch, cand_idx[c], cand_hi[c], out, c)
-        if ok[c]:
-            for col in range(1, 10):
-                if col != 7 and out[c, col] >= 0:  # column 7 is the visibility code
-                    out[c, col] = sig[out[c, col]]
-    return out, ok
+def _scan_candidates(
+    skind, skw, smatch, sig, cand, file_sig_offsets, cand_offsets, out, ok, cand_file
+):  # pragma: no cover
+    """Scan every candidate, file by file, into ``out`` (-1 filled); positions come back as
+    token rows (sig indices mapped), with each candidate's file."""
+    for f in numba.prange(len(file_sig_offsets) - 1):
+        c = cand_offsets[f]
+        hi = file_sig_offsets[f + 1]
+        for i in range(file_sig_offsets[f], hi):
+            if not cand[i]:
+                continue
+            cand_file[c] = f
+            ok[c] = _scan_one(skind, skw, smatch, i, hi, out, c)
+            if ok[c]:
+                for col in range(1, 10):
+                    if col != 7 and out[c, col] >= 0:  # column 7 is the visibility code
+                        out[c, col] = sig[out[c, col]]
+            c += 1
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
@@ -1324,17 +1364,17 @@ def build_items(
             timings,
         )
     tree = tree.to_host()
-    sig, skind, skw, smatch, sparent_kind, file_sig_offsets = _sig_space(
-        arrays.kind, arrays.keyword, tree.parent, arrays.file_token_offsets
-    )
-    cand = _opaque_and_candidates(skind, skw, smatch, sparent_kind, file_sig_offsets, _HEAD_WORDS)
-    cand_idx = np.flatnonzero(cand).astype(np.int64)
-    # Scan bound per candidate: the end of its file in sig space.
-    cand_file = np.searchsorted(file_sig_offsets, cand_idx, side="right") - 1
-    cand_hi = file_sig_offsets[cand_file + 1]
-    out, ok = _scan_candidates(skind, skw, smatch, sig, cand_idx, cand_hi)
+    sig, skind, skw, smatch, cand, n_cand, file_sig_offsets = _sig_arrays(arrays)
+    cand_offsets = np.zeros(len(n_cand) + 1, dtype=np.int64)
+    np.cumsum(n_cand, out=cand_offsets[1:])
+    n_cand_all = int(cand_offsets[-1])
+    out = np.full((n_cand_all, 11), -1, dtype=np.int32)
+    ok = np.zeros(n_cand_all, dtype=np.bool_)
+    cand_file = np.empty(n_cand_all, dtype=np.int32)
+    _scan_candidates(skind, skw, smatch, sig, cand, file_sig_offsets, cand_offsets, out, ok,
+                     cand_file)  # fmt: skip
     rec = out[ok]
-    file_of = cand_file[ok].astype(np.int32)
+    file_of = cand_file[ok]
 
     def rows(col: int) -> npt.NDArray[np.int32]:
         return np.ascontiguousarray(rec[:, col])
