@@ -144,42 +144,39 @@ def _to_numpy(a: Any) -> npt.NDArray[Any]:
 
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _tree_scan(kind, file_token_offsets, match, parent, depth, n_diag):  # pragma: no cover
-    n_files = len(file_token_offsets) - 1
-    for f in numba.prange(n_files):
+    """Per file, one stack scan writes every row's match, parent and depth. Most rows are
+    not delimiters: they take the current ``top`` and ``sp`` with no stack access. The stack
+    is as long as the file (only its touched pages are faulted in)."""
+    for f in numba.prange(len(file_token_offsets) - 1):
         lo = file_token_offsets[f]
         hi = file_token_offsets[f + 1]
-        n_delims = 0
-        for i in range(lo, hi):
-            k = kind[i]
-            if k >= _OPEN_PAREN and k <= _CLOSE_BRACE:
-                n_delims += 1
-        stack = np.empty(n_delims + 1, dtype=np.int32)
+        stack = np.empty(hi - lo + 1, dtype=np.int32)
         sp = 0
+        top = -1  # stack[sp - 1], or -1 at top level
         anomalies = 0
         for i in range(lo, hi):
             k = kind[i]
-            is_delim = k >= _OPEN_PAREN and k <= _CLOSE_BRACE
-            if is_delim and (k - _OPEN_PAREN) % 2 == 0:
-                parent[i] = stack[sp - 1] if sp > 0 else -1
-                depth[i] = sp
+            match[i] = -1
+            parent[i] = top
+            depth[i] = sp
+            if k < _OPEN_PAREN or k > _CLOSE_BRACE:
+                continue
+            if (k - _OPEN_PAREN) % 2 == 0:
                 stack[sp] = i
                 sp += 1
-            elif is_delim:
-                if sp > 0:
-                    sp -= 1
-                    o = stack[sp]
-                    match[o] = i
-                    match[i] = o
-                    parent[i] = parent[o]
-                    if kind[o] + 1 != k:
-                        anomalies += 1  # mismatched
-                else:
-                    parent[i] = -1
-                    anomalies += 1  # unexpected close
+                top = i
+            elif sp > 0:
+                sp -= 1
+                o = stack[sp]
+                match[o] = i
+                match[i] = o
+                top = stack[sp - 1] if sp > 0 else -1
+                parent[i] = top  # the open's parent
                 depth[i] = sp
+                if kind[o] + 1 != k:
+                    anomalies += 1  # mismatched
             else:
-                parent[i] = stack[sp - 1] if sp > 0 else -1
-                depth[i] = sp
+                anomalies += 1  # unexpected close (parent -1, depth 0 as written)
         n_diag[f] = anomalies + sp  # + unclosed
 
 
@@ -222,7 +219,7 @@ def _tree_cpu(
 ) -> tuple[npt.NDArray[Any], ...]:
     n = len(kind)
     n_files = len(file_token_offsets) - 1
-    match = np.full(n, -1, dtype=np.int32)
+    match = np.empty(n, dtype=np.int32)
     parent = np.empty(n, dtype=np.int32)
     depth = np.empty(n, dtype=np.int32)
     n_diag = np.zeros(n_files, dtype=np.int64)
