@@ -33,6 +33,36 @@ def _events_run(fn: Any, xp: Any) -> tuple[dict[str, float], dict[str, float], f
     return {k: v * 1e3 for k, v in tm.items()}, {k: v * 1e3 for k, v in tm.host.items()}, wall
 
 
+def _host_profile(run: Any, sync: Any, top: int = 45) -> dict[str, Any]:
+    """Where the host's time goes in one pipelined load (cProfile, after a warm run): the
+    functions with the most own time, and per numba-cuda kernel and CuPy call the calls made.
+    Printed and returned (seconds)."""
+    import cProfile
+    import pstats
+
+    run()
+    sync()
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    res = run()
+    sync()
+    prof.disable()
+    wall = time.perf_counter() - t0
+    del res
+    stats = pstats.Stats(prof)
+    rows = []
+    for (file, line, func), (_, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
+        rows.append({"where": f"{Path(file).name}:{line}:{func}", "calls": nc,
+                     "own_s": tt, "cumulative_s": ct})  # fmt: skip
+    rows.sort(key=lambda r: -r["own_s"])
+    log(f"host profile of one pipelined load: {wall * 1e3:.1f} ms under cProfile")
+    for r in rows[:top]:
+        log(f"  {r['own_s'] * 1e3:8.2f} ms own {r['cumulative_s'] * 1e3:8.2f} cum "
+            f"{r['calls']:6d}x  {r['where']}")  # fmt: skip
+    return {"wall_s": wall, "top_own": rows[:top]}
+
+
 def main(argv: list[str] | None = None) -> int:
     import cupy
 
@@ -102,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
                 + " ".join(f"{k} {v * 1e3:.1f}" for k, v in tm.items()))  # fmt: skip
     sys.setswitchinterval(default_switch)
     doc["pipeline"] = pipe
+    doc["host_profile"] = _host_profile(
+        lambda: be.index_files(
+            paths, editions=eds, device=Device.CUDA, batches=1, residence=Residence.DEVICE
+        ),
+        cl.synchronize,
+    )
     Path(args.out).write_text(json.dumps(doc, indent=1))
     return 0
 

@@ -7,7 +7,7 @@ set -uo pipefail
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 source bench/gpu_env.sh
-TEST_FILES="tests/gpu/test_backend.py tests/gpu/test_lexer_cuda.py tests/gpu/test_tree.py tests/gpu/test_items.py tests/gpu/test_hot.py"
+TEST_FILES="tests/gpu/test_cuda_launch.py tests/gpu/test_backend.py tests/gpu/test_lexer_cuda.py tests/gpu/test_tree.py tests/gpu/test_items.py tests/gpu/test_hot.py"
 DATE=$(date -u +%Y-%m-%d)
 timeout "${BENCH_TIMEOUT:-200}" python3 bench/bench_engine.py --backend both \
   --editions .device/editions.json --no-anchors --repeat "${REPEAT:-5}" --latency-samples 200 \

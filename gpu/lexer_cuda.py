@@ -31,6 +31,7 @@ import numpy.typing as npt
 from numba import cuda
 
 from rustg.gpu import lexer as L
+from rustg.gpu.cuda_launch import launch_grid
 from rustg.gpu.timing import StageClock
 from rustg.gpu.tokens import DEFAULT_MAX_FILE_BYTES, TokenArrays, check_buffer, edition_array
 
@@ -204,8 +205,8 @@ class CudaLexer:
         g, t = _grid(n_chunks), THREADS_PER_BLOCK
         clock.stage("setup")
         if n_chunks:
-            k_speculate[g, t](d_buf, d_fo, d_ed, d_cs, d_ce, d_cf, max_file_bytes, *lex_tables,
-                              mark, c_exit, c_nul, c_bad, self.u8, self.i32)  # fmt: skip
+            launch_grid(k_speculate, g, t, d_buf, d_fo, d_ed, d_cs, d_ce, d_cf, max_file_bytes,
+                        *lex_tables, mark, c_exit, c_nul, c_bad, self.u8, self.i32)  # fmt: skip
         clock.stage("speculate")
         mark_prefix = xp.zeros(len(mark) + 1, dtype=np.int32)
         xp.cumsum(mark, dtype=np.int32, out=mark_prefix[1:])
@@ -213,16 +214,16 @@ class CudaLexer:
         disagree = xp.zeros(n_chunks, dtype=np.uint8)
         clock.stage("mark_scan")
         if n_chunks:
-            k_chunk_agree[g, t](d_buf, d_fo, d_ed, d_fc, d_ce, d_cf, self.xid, self.ascii, mark,
-                                mark_prefix, c_exit, c_entry, counts, disagree)  # fmt: skip
+            launch_grid(k_chunk_agree, g, t, d_buf, d_fo, d_ed, d_fc, d_ce, d_cf, self.xid,
+                        self.ascii, mark, mark_prefix, c_exit, c_entry, counts,
+                        disagree)  # fmt: skip
         disagree_prefix = xp.zeros(n_chunks + 1, dtype=np.int32)
         xp.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
         clock.stage("agree")
         if n_files:
-            k_file_sync[_grid(n_files), t](d_buf, d_fo, d_ed, d_fc, d_cs, d_ce, max_file_bytes,
-                                           self.xid, self.ascii, mark, mark_prefix, c_exit,
-                                           c_nul, c_bad, c_entry, counts, disagree_prefix,
-                                           status, utf8_err)  # fmt: skip
+            launch_grid(k_file_sync, _grid(n_files), t, d_buf, d_fo, d_ed, d_fc, d_cs, d_ce,
+                        max_file_bytes, self.xid, self.ascii, mark, mark_prefix, c_exit, c_nul,
+                        c_bad, c_entry, counts, disagree_prefix, status, utf8_err)  # fmt: skip
         clock.stage("sync")
         chunk_token_offsets = xp.zeros(n_chunks + 1, dtype=np.int64)
         if n_chunks:
@@ -234,9 +235,9 @@ class CudaLexer:
         end = xp.empty(n_tokens, dtype=np.int32)
         kw = xp.empty(n_tokens, dtype=np.uint8)
         if n_tokens:
-            k_chunk_lex[g, t](d_buf, d_fo, d_ed, d_ce, d_cf, c_entry, *lex_tables, L.MODE_WRITE,
-                              kind, start, end, kw, counts, chunk_token_offsets,
-                              self.u8)  # fmt: skip
+            launch_grid(k_chunk_lex, g, t, d_buf, d_fo, d_ed, d_ce, d_cf, c_entry, *lex_tables,
+                        L.MODE_WRITE, kind, start, end, kw, counts, chunk_token_offsets,
+                        self.u8)  # fmt: skip
         clock.stage("write")
         file_token_offsets = chunk_token_offsets[d_fc]
         return {
