@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 from numba.extending import register_jitable
+from numba.np.ufunc.parallel import get_thread_id
 
 from rustg.gpu import _xid
 from rustg.gpu.tokens import (
@@ -808,87 +809,183 @@ def validate(buf, lo, hi, s, e):
 
 
 # ---------------------------------------------------------------------------------------------
-# CPU kernels: per file, two passes (count, then write at the prefix-summed rows)
+# CPU kernels: per file, one lexing pass
 #
-# A single pass into scratch rows (size // 2 + 16 per file) then a copy was tried: the 316 MB
-# scratch for the corpus cost more in first-touch page faults (0.38 s) than the second lexing
-# pass does (~0.06 s with the lexer inlined).
+# Pass 1 lexes every file once into its worker thread's scratch rows, appended densely: per
+# token one code byte (kind and keyword, CODE_*) and its length (uint16), 3 bytes. Once the per-file
+# counts are prefix-summed, pass 2 expands each file's scratch rows into its final rows (a token
+# starts where the previous one ended, the first at the file's start). A thread whose scratch
+# cannot take a file only counts its tokens (as does a file with a token over 64 KB), and pass 2
+# lexes that file again straight into its rows (the old two-pass way), so any scheduling gives
+# the same arrays.
+#
+# Measured alternatives (corpus, 2 cores): lexing twice (count, then write at the prefix-summed
+# rows): 184 ms best vs 145 ms for this (lex only, load 0.7). Scratch rows at every file's own
+# offset fault in the whole scratch, not just the written rows: numpy madvises large arrays
+# into 2 MB transparent huge pages (316 MB, 0.38 s; 4 KB pages fault at ~0.7 ms/MB here, 6x
+# slower), and freed guest
+# memory faults at ~3 ms/MB again after a few seconds idle, so scratch is kept dense and small.
+# Scratch reused by groups of files in turn needed two parallel launches per group, and a launch
+# waits for a descheduled worker whenever another process shares the cores (+0.2-0.4 s under
+# load). A map of one byte per source byte (the code at each token's first byte) scanned in
+# pass 2 was ~0.04 s slower than this.
+
+# Code byte of a token: kind + 1, or CODE_KW + keyword for an IDENT.
+CODE_KW = max(int(k) for k in TokenKind) + 2
+assert CODE_KW + max(int(w) for w in Keyword) <= 255
+CODE_KIND = np.zeros(256, dtype=np.uint8)
+CODE_KEYWORD = np.zeros(256, dtype=np.uint8)
+for _k in TokenKind:
+    CODE_KIND[int(_k) + 1] = int(_k)
+for _w in Keyword:
+    CODE_KIND[CODE_KW + int(_w)] = K_IDENT
+    CODE_KEYWORD[CODE_KW + int(_w)] = int(_w)
+MAX_SCRATCH_LEN = 0xFFFF  # longer tokens (a 64 KB string literal) send their file to pass 2
+CURSOR_STRIDE = 8  # int64s per thread's cursor: one cache line each, no false sharing
+
+
+@jitable
+def scratch_file(buf, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul, ed, s_code, s_len,
+                 row):  # fmt: skip
+    """lex_span over all of file [lo, hi) as (code, length) rows from ``row``.
+
+    Returns (token count, whether every length fit in the uint16 column).
+    """
+    n = 0
+    p = lo
+    fits = True
+    if lo < hi:
+        bom, shebang = prologue_end(buf, lo, hi, xid, ascii_kind, ed)
+        if bom > lo:
+            s_code[row + n] = K_BOM + 1
+            s_len[row + n] = bom - lo
+            n += 1
+        if shebang > bom:
+            s_code[row + n] = K_SHEBANG + 1
+            s_len[row + n] = shebang - bom
+            fits = shebang - bom <= MAX_SCRATCH_LEN
+            n += 1
+        p = shebang
+    while p < hi:
+        kind, e = next_token(buf, p, hi, xid, ascii_kind, ed)
+        if kind == K_IDENT:
+            k = keyword_of(buf, p, e, kw_slots, kw_text, kw_mul)
+            # as emit: Rust 2018 made these keywords; in 2015 they are plain identifiers.
+            if ed < ED_2018 and (k == W_ASYNC or k == W_AWAIT or k == W_DYN or k == W_TRY):
+                k = 0
+            s_code[row + n] = CODE_KW + k
+        else:
+            s_code[row + n] = kind + 1
+        s_len[row + n] = e - p
+        if e - p > MAX_SCRATCH_LEN:
+            fits = False
+        n += 1
+        p = e
+    return n, fits
+
+
+@jitable
+def check_file(f, buf, file_offsets, max_file_bytes, status, utf8_err):
+    """Set file f's status and UTF-8 error; whether it is to be lexed."""
+    lo = file_offsets[f]
+    hi = file_offsets[f + 1]
+    utf8_err[f] = -1
+    if hi - lo > max_file_bytes:
+        status[f] = ST_TOO_LARGE
+        return False
+    nul, bad = validate(buf, lo, hi, lo, hi)
+    utf8_err[f] = bad
+    if nul:
+        status[f] = ST_BINARY
+        return False
+    status[f] = ST_OK
+    return True
 
 
 @njit(parallel=True, cache=True, _nrt=False)
-def _cpu_count_files(buf, file_offsets, max_file_bytes, xid, ascii_kind, kw_slots, kw_text,
-                     kw_mul, fed, counts, status, utf8_err, dummy_u8, dummy_i32):  # fmt: skip
+def _cpu_lex_to_scratch(buf, file_offsets, max_file_bytes, xid, ascii_kind, kw_slots, kw_text,
+                        kw_mul, fed, counts, status, utf8_err, file_row, n_threads, cursor,
+                        thread_rows, s_code, s_len, dummy_u8, dummy_i32):  # fmt: skip
+    """Pass 1. Thread t appends at cursor[t * CURSOR_STRIDE] (initially t * thread_rows) while
+    a file's size (its row bound: a token is at least one byte) fits in its thread_rows."""
     for f in prange(len(file_offsets) - 1):
+        counts[f] = 0
+        file_row[f] = -1
+        if not check_file(f, buf, file_offsets, max_file_bytes, status, utf8_err):
+            continue
         lo = file_offsets[f]
         hi = file_offsets[f + 1]
-        counts[f] = 0
-        utf8_err[f] = -1
-        if hi - lo > max_file_bytes:
-            status[f] = ST_TOO_LARGE
-            continue
-        nul, bad = validate(buf, lo, hi, lo, hi)
-        utf8_err[f] = bad
-        if nul:
-            status[f] = ST_BINARY
-            continue
-        status[f] = ST_OK
-        c, _ = lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul,
-                        MODE_COUNT, dummy_u8, dummy_u8, dummy_i32, dummy_i32, dummy_u8, 0,
-                        NO_LIMIT, fed[f])  # fmt: skip
+        t = get_thread_id()
+        row = cursor[t * CURSOR_STRIDE] if t < n_threads else 0
+        if t < n_threads and row + (hi - lo) <= (t + 1) * thread_rows:
+            c, fits = scratch_file(buf, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul,
+                                   fed[f], s_code, s_len, row)  # fmt: skip
+            if fits:
+                file_row[f] = row
+                cursor[t * CURSOR_STRIDE] = row + c
+        else:
+            c, _ = lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul,
+                            MODE_COUNT, dummy_u8, dummy_u8, dummy_i32, dummy_i32, dummy_u8, 0,
+                            NO_LIMIT, fed[f])  # fmt: skip
         counts[f] = c
 
 
 @njit(parallel=True, cache=True, _nrt=False)
-def _cpu_write_files(buf, file_offsets, xid, ascii_kind, kw_slots, kw_text, kw_mul, fed, status,
-                     token_offsets, out_kind, out_start, out_end, out_kw, dummy_u8):  # fmt: skip
+def _cpu_scratch_to_rows(buf, file_offsets, xid, ascii_kind, kw_slots, kw_text, kw_mul, fed,
+                         status, file_row, token_offsets, s_code, s_len, code_kind,
+                         code_keyword, out_kind, out_start, out_end, out_kw,
+                         dummy_u8):  # fmt: skip
+    """Pass 2: every OK file's final rows, from its scratch rows or lexed again."""
     for f in prange(len(file_offsets) - 1):
         if status[f] != ST_OK:
             continue
         lo = file_offsets[f]
         hi = file_offsets[f + 1]
-        lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul, MODE_WRITE,
-                 dummy_u8, out_kind, out_start, out_end, out_kw, token_offsets[f],
-                 NO_LIMIT, fed[f])  # fmt: skip
+        o = token_offsets[f]
+        r = file_row[f]
+        if r < 0:
+            lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul,
+                     MODE_WRITE, dummy_u8, out_kind, out_start, out_end, out_kw, o, NO_LIMIT,
+                     fed[f])  # fmt: skip
+            continue
+        p = lo
+        for j in range(token_offsets[f + 1] - o):
+            v = s_code[r + j]
+            out_kind[o + j] = code_kind[v]
+            out_kw[o + j] = code_keyword[v]
+            out_start[o + j] = p
+            p += s_len[r + j]
+            out_end[o + j] = p
 
 
-@njit(cache=True, _nrt=False)
-def _cpu_count_files_serial(buf, file_offsets, max_file_bytes, xid, ascii_kind, kw_slots, kw_text,
-                            kw_mul, fed, counts, status, utf8_err, dummy_u8,
-                            dummy_i32):  # fmt: skip
-    """_cpu_count_files without the thread pool: the single-file (save) path, where waking
-    pool threads cost more than the work and a descheduled one set the tail latency."""
-    for f in range(len(file_offsets) - 1):
+@jitable
+def lex_file_once(f, buf, file_offsets, max_file_bytes, xid, ascii_kind, kw_slots, kw_text,
+                  kw_mul, fed, counts, status, utf8_err, out_kind, out_start, out_end, out_kw,
+                  base, dummy_u8):  # fmt: skip
+    """Status, UTF-8 error and tokens of file f, written at rows base, base + 1, ..."""
+    counts[f] = 0
+    if check_file(f, buf, file_offsets, max_file_bytes, status, utf8_err):
         lo = file_offsets[f]
         hi = file_offsets[f + 1]
-        counts[f] = 0
-        utf8_err[f] = -1
-        if hi - lo > max_file_bytes:
-            status[f] = ST_TOO_LARGE
-            continue
-        nul, bad = validate(buf, lo, hi, lo, hi)
-        utf8_err[f] = bad
-        if nul:
-            status[f] = ST_BINARY
-            continue
-        status[f] = ST_OK
         c, _ = lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul,
-                        MODE_COUNT, dummy_u8, dummy_u8, dummy_i32, dummy_i32, dummy_u8, 0,
+                        MODE_WRITE, dummy_u8, out_kind, out_start, out_end, out_kw, base,
                         NO_LIMIT, fed[f])  # fmt: skip
         counts[f] = c
 
 
 @njit(cache=True, _nrt=False)
-def _cpu_write_files_serial(buf, file_offsets, xid, ascii_kind, kw_slots, kw_text, kw_mul,
-                            fed, status, token_offsets, out_kind, out_start, out_end, out_kw,
-                            dummy_u8):  # fmt: skip
+def _cpu_lex_files_serial(buf, file_offsets, max_file_bytes, xid, ascii_kind, kw_slots, kw_text,
+                          kw_mul, fed, counts, status, utf8_err, out_kind, out_start, out_end,
+                          out_kw, dummy_u8):  # fmt: skip
+    """One pass without the thread pool, straight into the output rows: the single-file (save)
+    path, where waking pool threads cost more than the work and a descheduled one set the tail
+    latency. Row capacity: the bytes of the files below ``max_file_bytes``."""
+    base = 0
     for f in range(len(file_offsets) - 1):
-        if status[f] != ST_OK:
-            continue
-        lo = file_offsets[f]
-        hi = file_offsets[f + 1]
-        lex_span(buf, lo, hi, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul, MODE_WRITE,
-                 dummy_u8, out_kind, out_start, out_end, out_kw, token_offsets[f],
-                 NO_LIMIT, fed[f])  # fmt: skip
+        lex_file_once(f, buf, file_offsets, max_file_bytes, xid, ascii_kind, kw_slots, kw_text,
+                      kw_mul, fed, counts, status, utf8_err, out_kind, out_start, out_end,
+                      out_kw, base, dummy_u8)  # fmt: skip
+        base += counts[f]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1170,6 +1267,60 @@ def _token_arrays(
     )
 
 
+def _row_capacity(file_offsets: npt.NDArray[np.int64], max_file_bytes: int) -> Any:
+    """Exclusive prefix sum of the files' row capacities (n_files + 1 entries): a file's size,
+    or 0 for one over ``max_file_bytes`` (never lexed)."""
+    sizes = np.diff(file_offsets)
+    cap = np.zeros(len(file_offsets), dtype=np.int64)
+    np.cumsum(np.where(sizes <= max_file_bytes, sizes, 0), out=cap[1:])
+    return cap
+
+
+def _shrink(n: int, *arrays: Any) -> tuple[Any, ...]:
+    """``arrays`` cut to their first ``n`` rows in place (realloc: no copy, the tail freed)."""
+    for a in arrays:
+        a.resize(n, refcheck=False)
+    return arrays
+
+
+def _lex_files(
+    buffer: npt.NDArray[np.uint8],
+    file_offsets: npt.NDArray[np.int64],
+    max_file_bytes: int,
+    fed: Any,
+    status: Any,
+    utf8_err: Any,
+    file_token_offsets: Any,
+    thread_rows: int | None = None,
+) -> tuple[Any, ...]:
+    """The parallel per-file path: see "CPU kernels" above. ``thread_rows`` (tests): each
+    thread's scratch rows, by default an even share of the row bound plus the largest file's
+    (the scratch is virtual memory; only its written rows fault in)."""
+    n_files = len(file_offsets) - 1
+    n_threads = numba.get_num_threads()
+    if thread_rows is None:
+        sizes = np.diff(file_offsets)
+        ok_sizes = np.where(sizes <= max_file_bytes, sizes, 0)
+        share = -(-int(ok_sizes.sum()) // n_threads)
+        thread_rows = share + min(int(ok_sizes.max(initial=0)), share)
+    s_code = np.empty(n_threads * thread_rows, dtype=np.uint8)
+    s_len = np.empty(n_threads * thread_rows, dtype=np.uint16)
+    cursor = np.arange(n_threads, dtype=np.int64).repeat(CURSOR_STRIDE) * thread_rows
+    counts = np.empty(n_files, dtype=np.int64)
+    file_row = np.empty(n_files, dtype=np.int64)
+    tables = (XID_TABLE, ASCII_TABLE, KW_SLOTS, KW_TEXT, KW_MUL)
+    with numba.parallel_chunksize(4):  # dynamic scheduling: file sizes vary 1000x
+        _cpu_lex_to_scratch(buffer, file_offsets, max_file_bytes, *tables, fed, counts, status,
+                            utf8_err, file_row, n_threads, cursor, thread_rows, s_code, s_len,
+                            U8, I32)  # fmt: skip
+        np.cumsum(counts, out=file_token_offsets[1:])
+        arrays = _token_arrays(int(file_token_offsets[-1]))
+        _cpu_scratch_to_rows(buffer, file_offsets, *tables, fed, status, file_row,
+                             file_token_offsets, s_code, s_len, CODE_KIND, CODE_KEYWORD,
+                             *arrays, U8)  # fmt: skip
+    return arrays
+
+
 def lex_cpu(
     buffer: npt.NDArray[np.uint8],
     file_offsets: npt.NDArray[np.int64],
@@ -1195,21 +1346,14 @@ def lex_cpu(
     file_token_offsets = np.zeros(n_files + 1, dtype=np.int64)
     if not chunked and n_files <= 1:
         counts = np.empty(n_files, dtype=np.int64)
-        _cpu_count_files_serial(buffer, file_offsets, max_file_bytes, *tables, fed, counts, status,
-                                utf8_err, U8, I32)  # fmt: skip
+        kind, start, end, kw = _token_arrays(int(_row_capacity(file_offsets, max_file_bytes)[-1]))
+        _cpu_lex_files_serial(buffer, file_offsets, max_file_bytes, *tables, fed, counts, status,
+                              utf8_err, kind, start, end, kw, U8)  # fmt: skip
         np.cumsum(counts, out=file_token_offsets[1:])
-        kind, start, end, kw = _token_arrays(int(file_token_offsets[-1]))
-        _cpu_write_files_serial(buffer, file_offsets, *tables, fed, status, file_token_offsets,
-                                kind, start, end, kw, U8)  # fmt: skip
+        kind, start, end, kw = _shrink(int(file_token_offsets[-1]), kind, start, end, kw)
     elif not chunked:
-        counts = np.empty(n_files, dtype=np.int64)
-        with numba.parallel_chunksize(4):  # dynamic scheduling: file sizes vary 1000x
-            _cpu_count_files(buffer, file_offsets, max_file_bytes, *tables, fed, counts, status,
-                             utf8_err, U8, I32)  # fmt: skip
-            np.cumsum(counts, out=file_token_offsets[1:])
-            kind, start, end, kw = _token_arrays(int(file_token_offsets[-1]))
-            _cpu_write_files(buffer, file_offsets, *tables, fed, status, file_token_offsets, kind,
-                             start, end, kw, U8)  # fmt: skip
+        kind, start, end, kw = _lex_files(buffer, file_offsets, max_file_bytes, fed, status,
+                                           utf8_err, file_token_offsets)  # fmt: skip
     else:
         file_chunks, c_start, c_end, c_file = make_chunks(file_offsets, chunk_bytes)
         n_chunks = len(c_start)
