@@ -160,7 +160,10 @@ def format_top_level_items(  # type: ignore[no-untyped-def]
             elif kind == _MOD and p.mod_name is not None:
                 reorder, key = _MOD, p.mod_name
             elif kind == _EXTERN_CRATE:
-                reorder, key = _EXTERN_CRATE, text[text.find("extern crate ") :]
+                # rustfmt compares the crate names (reorder.rs): a key holding the `;` put
+                # `proc_macro2` before `proc_macro`
+                name = text[text.find("extern crate ") + len("extern crate ") :]
+                reorder, key = _EXTERN_CRATE, name.removesuffix(";")
         except (Unsupported, UnicodeDecodeError, IndexError):
             text = None
             if kind in (_USE, _EXTERN_CRATE):
@@ -253,8 +256,8 @@ def _sorted_order(  # noqa: PLR0917
                 raise Unsupported("mod name")
             c = (a > b) - (a < b)
         else:
-            if " as " in a or " as " in b:
-                raise Unsupported("extern crate alias")
+            if " as " in a or " as " in b or "r#" in a + b:
+                raise Unsupported("extern crate alias or raw name")
             c = (a > b) - (a < b)
         if c == 0 and x != y:
             raise Unsupported("equal keys")
@@ -278,7 +281,7 @@ def _group_sorted(kind: int, texts: list[str | None], meta: list[tuple[int, Any,
             elif kind == _MOD:
                 if not (a.isascii() and b.isascii()) or "r#" in a + b or not a < b:
                     return False
-            elif " as " in a or " as " in b or not a < b:
+            elif " as " in a or " as " in b or "r#" in a + b or not a < b:
                 return False
     except Unsupported:
         return False

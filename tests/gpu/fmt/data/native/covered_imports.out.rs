@@ -7,5 +7,11 @@ use x::b::c;
 extern crate alloc;
 extern crate core;
 
+extern crate proc_macro;
+extern crate proc_macro2;
+
+extern crate syn;
+extern crate syn_derive;
+
 pub mod a;
 mod b;

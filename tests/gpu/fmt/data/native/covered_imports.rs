@@ -7,5 +7,11 @@ use x::{b::{c}};
 extern crate  alloc;
 extern crate core;
 
+extern crate proc_macro;
+extern crate proc_macro2;
+
+extern crate syn_derive;
+extern crate syn;
+
 pub mod a;
 mod b ;
