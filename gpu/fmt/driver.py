@@ -262,6 +262,9 @@ T = TypeVar("T")
 _INNER_ATTR_TEXT = re.compile(rb"#\s*!")  # `#![..]`, `# ![..]`
 
 _SPACE = frozenset(b" \t\n\r\x0b\x0c")
+#: In a planned gap, "indent this line to the column of the trailing comment before it": the
+#: column is the previous unit's last line + 1, known only once rustfmt has given that unit.
+ALIGN = "\x00"
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -378,7 +381,7 @@ def _gap_lines(gap: bytes, *, inner_docs: bool) -> list[str] | None:
 def _split_trailing(gap: bytes, trailing_ok: bool) -> tuple[str, bytes] | None:
     """("" or the comment after the previous item on its line, the gap from the next line)."""
     eol = gap.find(b"\n")
-    if eol < 0:
+    if eol < 0 or b"\x00" in gap:  # NUL: the assembly's ALIGN mark must be unambiguous
         return None
     first = gap[:eol]
     if _blank(first):
@@ -389,12 +392,39 @@ def _split_trailing(gap: bytes, trailing_ok: bool) -> tuple[str, bytes] | None:
     if comment is None:
         return None
     rest = gap[eol + 1 :]
-    nxt = rest.find(b"\n")
-    if nxt >= 0 and not _blank(rest[:nxt]):
-        # rustfmt aligns a comment on the next line with the trailing one (checked): its own
-        # rules, left to it
-        return None
+    if comment.startswith(" /*"):
+        # after a trailing block comment the next lines are an ordinary gap: rustfmt starts
+        # them at the item's indentation (checked: `/* a */` then `/* b */`, `// x`, blanks)
+        return comment, rest
+    # A `//` comment goes on through the comment lines under it (rustfmt's comment slice runs
+    # to a blank line or code), and rustfmt writes them aligned under the trailing one, each
+    # line trimmed (checked with rustfmt 1.9: indented, tab-indented, `////`; a block comment
+    # among them is re-indented by other rules, so refused here).
+    while (nxt := rest.find(b"\n")) >= 0 and not _blank(line := rest[:nxt]):
+        text = line.strip(b" \t")
+        if not text.startswith(b"//"):
+            return None  # a block comment, or something rustfmt would place otherwise
+        if text.startswith((b"///", b"//!")) and not text.startswith(b"////"):
+            break  # a doc comment: it starts the next item's attributes
+        if text != text.strip():
+            return None
+        try:
+            comment += "\n" + ALIGN + text.decode()
+        except UnicodeDecodeError:
+            return None
+        rest = rest[nxt + 1 :]
     return comment, rest
+
+
+def _aligned(gap: str, pieces: Sequence[str | None]) -> str | None:
+    """``gap`` with its ALIGN marks made spaces: to the column of a trailing comment, one past
+    the last line of the previous piece (None when that width is not plain ASCII columns)."""
+    if ALIGN not in gap:
+        return gap
+    last = (pieces[-1] or "\x00").rsplit("\n", 1)[-1] if pieces else "\x00"
+    if not last.isascii() or not last.isprintable():
+        return None  # rustfmt counts unicode widths here; not modelled
+    return gap.replace(ALIGN, " " * (len(last) + 1))
 
 
 def _inner_gap(gap: bytes, *, inner_docs: bool = False, trailing_ok: bool = False) -> str | None:
@@ -534,8 +564,12 @@ def _trailing_ok(units: list[_Unit], prev_kind: int, kind: int, reorderable: set
     run rustfmt reorders (it leaves such comments in place while moving the items, checked:
     ``use c;`` / ``use b; // y`` became ``use b;`` / ``use c; // y``). A ``use``/``mod x;`` that
     is alone (its unit holds one item and the next item is of another kind) keeps it."""
-    if prev_kind < 0 or not units:
+    if prev_kind == -1 or not units:
         return False
+    if prev_kind == _INNER_ATTR:
+        # after the last inner attribute the gap is the visitor's, as between items (checked:
+        # `#![cfg(x)] // c` then an item); between two of them it is inside their unit
+        return kind != _INNER_ATTR
     return prev_kind not in reorderable or (units[-1].items == 1 and kind != prev_kind)
 
 
@@ -777,8 +811,10 @@ class Formatter:
                 else _inner_gap(gap, inner_docs=head, trailing_ok=trailing_ok)
             )
             if units and kind == _INNER_ATTR and prev_kind == _INNER_ATTR:
-                # rustfmt keeps no blank line between inner attributes (comments: its own rules)
-                before = "\n" if _blank(gap) else None
+                # Inner attributes and what lies between them (blank lines, comments, `//!`
+                # docs) are one unit: rustfmt's attribute list formats them by rules of its own
+                # (blank lines dropped, except around some comments), from this text alone.
+                before = "\n"
             if before is None:
                 return _Plan(Route.FILE, "unplaced comments between items", items=len(rows))
             head = head and kind == _INNER_ATTR
@@ -803,6 +839,9 @@ class Formatter:
         )
         if trailing is None:
             return _Plan(Route.FILE, "unplaced comments after the last item", items=len(rows))
+        if config.hard_tabs and any(ALIGN in gap for gap in [trailing, *(u.before for u in units)]):
+            # aligned comments' indentation in tabs and spaces: not modelled
+            return _Plan(Route.FILE, "aligned comment", items=len(rows))
         plan = _Plan(Route.ITEMS, "items", units, len(rows), trailing)
         native_units = sum(u.native is not None for u in units)
         if native_units == len(units):
@@ -851,14 +890,16 @@ class Formatter:
                 return FileResult(path, content, formatted, outcome, Route.FILE, plan.items, 0)
         by_unit = dict(zip(map(id, delegated), outputs or [], strict=True))
         native_items = sum(u.items for u in plan.units if id(u) not in by_unit)
-        pieces: list[str] = []
+        pieces: list[str | None] = []
         for unit in plan.units:
             out = by_unit.get(id(unit))
             body = out.decode() if out is not None else unit.native
             assert body is not None
-            pieces += (unit.before, body)
-        pieces.append(plan.trailing)
-        joined = "".join(pieces)
+            pieces += (_aligned(unit.before, pieces), body)
+        pieces.append(_aligned(plan.trailing, pieces))
+        if any(piece is None for piece in pieces):
+            return self._whole_file(path, content, config, plan, "aligned comment")
+        joined = "".join(piece or "" for piece in pieces)
         if config.error_on_line_overflow and any(
             _width(line) > config.max_width for line in joined.split("\n")
         ):
