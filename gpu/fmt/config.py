@@ -255,6 +255,14 @@ def load_fmt_config(file: Path, env: Mapping[str, str] | None = None) -> FmtConf
     config = config_from_table(table, path=path, manifest_edition=_manifest_edition(start))
     if (
         path is not None
+        and config.error_on_line_overflow
+        and not _applied(path, config.digest(), config.edition, "error_on_line_overflow")
+    ):
+        # An unstable option: a stable rustfmt warns and ignores it (its --print-config current
+        # says false), so nothing fails and nothing need go to rustfmt for a long line.
+        config = replace(config, error_on_line_overflow=False)
+    if (
+        path is not None
         and config.unsupported
         and not any(key in _VALIDATORS for key in config.unsupported)
         and _neutral(path, config.digest(), config.edition)
@@ -283,6 +291,19 @@ def _neutral(path: Path, digest: str, edition: str) -> bool:
             return effective_config(path, edition) == effective_config(reference, edition)
     except (RustfmtError, FmtConfigError, OSError, ValueError):
         return False
+
+
+@functools.lru_cache(maxsize=256)
+def _applied(path: Path, digest: str, edition: str, option: str) -> bool:
+    """Whether rustfmt applies ``option`` as true under ``path`` (``digest``: as in
+    :func:`_neutral`). Any failure to ask counts as yes."""
+    from .rustfmt import RustfmtError, effective_config
+
+    del digest
+    try:
+        return effective_config(path, edition).get(option) is not False
+    except (RustfmtError, OSError):
+        return True
 
 
 def _toml_value(value: Any) -> str:

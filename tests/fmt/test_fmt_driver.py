@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import os
@@ -30,7 +31,7 @@ from rustg.gpu.fmt.driver import (
     write_result,
 )
 from rustg.gpu.fmt.known import KnownFormatted
-from rustg.gpu.fmt.rustfmt import RustfmtError, format_source
+from rustg.gpu.fmt.rustfmt import RustfmtError, effective_config, format_source
 from rustg.gpu.fmt.safety import SafetyNetError, check_tokens
 
 NO_HOME: dict[str, str] = {}
@@ -501,17 +502,26 @@ def test_error_on_line_overflow_is_rustfmts_to_report(tmp_path: Path) -> None:
     short.write_bytes(b"fn  f() {}\n")
     result = Formatter(env=NO_HOME).format_file(short)
     assert result.route is Route.NATIVE and result.formatted == b"fn f() {}\n"
-    # A comment line over max_width: the assembly would hold it; rustfmt decides (stable
-    # rustfmt 1.9 ignores this unstable option with a warning, nightly fails).
+    # A comment line over max_width: the assembly would hold it. Stable rustfmt 1.9 ignores
+    # this unstable option with a warning (its --print-config current says false), so the
+    # file is assembled as any other; where rustfmt applies it (nightly) rustfmt decides.
     long = tmp_path / "long.rs"
     long.write_bytes(b"fn  f() {}\n// a comment line that is longer than forty columns\n")
-    result = Formatter(env=NO_HOME).format_file(long)
-    assert result.route is Route.FILE and result.reason == "error_on_line_overflow"
-    config = Formatter(env=NO_HOME).config_for(long)
+    formatter = Formatter(env=NO_HOME)
+    config = formatter.config_for(long)
+    applied = effective_config(tmp_path / "rustfmt.toml", "2015")["error_on_line_overflow"]
+    assert config.error_on_line_overflow is applied
     try:
         expected: bytes | None = format_source(long.read_bytes(), config, cwd=tmp_path)
     except RustfmtError:
         expected = None
+    result = formatter.format_file(long)
+    assert result.formatted == expected
+    assert (result.route is Route.FILE) is applied
+    # The fallback itself, as under a rustfmt that applies the option:
+    formatter._configs[tmp_path] = dataclasses.replace(config, error_on_line_overflow=True)
+    result = formatter.format_file(long)
+    assert result.route is Route.FILE and result.reason == "error_on_line_overflow"
     assert result.formatted == expected
 
 
