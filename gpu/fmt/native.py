@@ -124,6 +124,7 @@ def format_top_level_items(  # type: ignore[no-untyped-def]
     top = np.flatnonzero(items.depth == 0)
     if not native_config_supported(config, source):
         return [None] * len(top)
+    per_item = _per_item_checks(getattr(config, "per_item", ()))
     widths = Widths.default_for(int(getattr(config, "max_width", 100)))
     unit = " " * 4
     ascii_text = source.decode("ascii") if source.isascii() else None
@@ -146,6 +147,8 @@ def format_top_level_items(  # type: ignore[no-untyped-def]
         macro_use = False
         reorder = 0
         try:
+            if per_item and _has_construct(source, tokens, lo, hi, per_item):
+                raise Unsupported("construct of a per-item option")
             toks = item_tokens(source, tokens, lo, hi, ascii_text)
             p = Printer(toks, widths, unit)
             lines = p.item("")
@@ -176,6 +179,42 @@ def format_top_level_items(  # type: ignore[no-untyped-def]
             memo.put(memo_key, (text, reorder, key, macro_use))
     _check_groups(source, tokens, items, top, out, meta)
     return out
+
+
+def _per_item_checks(options: Any) -> frozenset[str]:
+    return frozenset(options) & {"use_try_shorthand", "use_field_init_shorthand"}
+
+
+def _has_construct(source: bytes, tokens: Any, lo: int, hi: int, options: frozenset[str]) -> bool:
+    """Whether tokens ``lo..hi`` hold what an option of config.PER_ITEM_OPTIONS rewrites,
+    over-approximated from tokens alone: ``try !`` (raw or not) for use_try_shorthand,
+    ``x : x`` (one colon, the same identifier) for use_field_init_shorthand, anywhere in the
+    item (macro arguments and patterns included: refusing more is safe)."""
+    from rustg.gpu.tokens import TokenKind, is_trivia
+
+    kinds = tokens.kind[lo : hi + 1]
+    sig = (np.flatnonzero(~is_trivia(kinds)) + lo).tolist()
+    ident = (int(TokenKind.IDENT), int(TokenKind.RAW_IDENT))
+    bang, colon = int(TokenKind.BANG), int(TokenKind.COLON)
+
+    def text(i: int) -> bytes:
+        return source[int(tokens.start[i]) : int(tokens.end[i])].removeprefix(b"r#")
+
+    kind = [int(tokens.kind[i]) for i in sig]
+    for k in range(len(sig) - 1):
+        if kind[k] not in ident:
+            continue
+        if "use_try_shorthand" in options and kind[k + 1] == bang and text(sig[k]) == b"try":
+            return True
+        if (
+            "use_field_init_shorthand" in options
+            and k + 2 < len(sig)
+            and kind[k + 1] == colon
+            and kind[k + 2] in ident
+            and text(sig[k]) == text(sig[k + 2])
+        ):
+            return True
+    return False
 
 
 def _gap_ends_group(source: bytes, a: int, b: int) -> bool:

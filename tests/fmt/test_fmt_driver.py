@@ -525,6 +525,49 @@ def test_error_on_line_overflow_is_rustfmts_to_report(tmp_path: Path) -> None:
     assert result.formatted == expected
 
 
+PER_ITEM = b"""fn tried() -> Result<u32, ()> { let a = try!(g()); Ok(a) }
+fn raw_tried() -> Result<u32, ()> { let a = r#try!(g()); Ok(a) }
+fn shorthand() { let s = S { a: a, c: 1 }; }
+fn in_a_pattern() { match x { S { a: a } => {} } }
+fn  neither() { let s = S { a: b }; let t = try_this!(x); }
+struct  Plain { a: u32 }
+"""
+
+
+def test_per_item_options_refuse_only_items_with_their_construct(tmp_path: Path) -> None:
+    """use_try_shorthand / use_field_init_shorthand (and the deprecated fn_args_layout for
+    the default): the file is assembled, the items holding `try!` or `a: a` go to rustfmt and
+    the rest are native; the whole equals rustfmt on the file."""
+    from rustg.gpu.fmt.native import format_top_level_items
+    from rustg.gpu.items import index_file
+
+    (tmp_path / "rustfmt.toml").write_text(
+        'edition = "2015"\nuse_try_shorthand = true\nuse_field_init_shorthand = true\n'
+        'fn_args_layout = "Tall"\n'
+    )
+    path = tmp_path / "lib.rs"
+    formatter = Formatter(env=NO_HOME)
+    config = formatter.config_for(path)
+    assert config.native_allowed and config.per_item == (
+        "use_field_init_shorthand",
+        "use_try_shorthand",
+    )
+    # rustfmt rewrites the first three (`g()?`, `S { a, c: 1 }`: changes the safety net does
+    # not accept, whatever the route), leaves the pattern alone
+    whole = format_source(PER_ITEM, config, cwd=tmp_path)
+    assert b"let a = g()?;" in whole and b"S { a, c: 1 }" in whole and b"S { a: a }" in whole
+    indexed = index_file(PER_ITEM)
+    got = format_top_level_items(PER_ITEM, *indexed, config)
+    assert got[:4] == [None] * 4 and all(got[4:])
+    plain = format_top_level_items(PER_ITEM, *indexed, FmtConfig(edition="2015"))
+    assert plain[1] is not None and plain[2] is not None  # printed as if the option were off
+    kept = b"".join(PER_ITEM.splitlines(keepends=True)[3:])
+    path.write_bytes(kept)
+    result = formatter.format_file(path)
+    assert result.route is Route.ITEMS and (result.items, result.native_items) == (3, 2)
+    assert result.formatted == format_source(kept, config, cwd=tmp_path)
+
+
 def test_a_bom_alone_is_no_change(tmp_path: Path) -> None:
     """rustfmt drops a BOM only along with other changes (checked with rustfmt 1.9)."""
     kept = _source_file(tmp_path, b"\xef\xbb\xbffn f() {}\n")
