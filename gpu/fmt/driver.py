@@ -324,6 +324,60 @@ def _block_comment_ok(text: bytes, *, inner_docs: bool = False) -> bool:
     return not rest or any(not line[:1].isspace() for line in rest)
 
 
+def _block_comment_lines(text: bytes, *, inner_docs: bool, hard_tabs: bool) -> list[str] | None:
+    """A block comment on lines of its own at column 0, as rustfmt writes it (rustfmt 1.9
+    comment.rs ``identify_comment``): when every line after trimming starts with ``*``,
+    ``//`` or ``/*`` (``light_rewrite_comment``), each line keeps from the one character before
+    a leading ``*`` (else from its first non-blank), trailing blanks dropped; otherwise
+    (``trim_left_preserve_layout``) the first line is kept, blank lines emptied, and every
+    other line trimmed and indented by its indentation less the least of them, in spaces.
+    Checked with rustfmt 1.9 (`` * x`` / ``  y`` lines, tabs before ``*``, trailing spaces,
+    bare lines). Refused: doc comments, nesting, other whitespace than spaces and tabs, a
+    leading tab on a re-indented line (its width is tab_spaces), re-indenting under hard_tabs;
+    ``/*!`` (an attribute of the file's head) only when it is kept exactly as it is."""
+    if text.startswith(b"/*!") or (b"\t" in text and hard_tabs):
+        return _kept_block(text, inner_docs=inner_docs)
+    if text.startswith(b"/**") and not text.startswith((b"/***", b"/**/")):
+        return None
+    if text.count(b"/*") != 1 or text.count(b"*/") != 1:
+        return None
+    try:
+        lines = text.decode().split("\n")
+    except UnicodeDecodeError:
+        return None
+    if any(c.isspace() and c not in " \t\n" for c in text.decode()):
+        return None
+    if all(line.strip(" \t").startswith(("*", "//", "/*")) for line in lines):
+        out = []
+        for line in lines:
+            body = line.lstrip(" \t")
+            fnw = len(line) - len(body)
+            out.append((line[fnw - 1 :] if body[:1] == "*" and fnw > 0 else body).rstrip(" \t"))
+        return out
+    rest = lines[1:]
+    indents = [len(line) - len(line.lstrip(" \t")) for line in rest if line.strip(" \t")]
+    if not indents or any("\t" in line[:n] for line, n in zip(rest, indents, strict=False)):
+        return _kept_block(text, inner_docs=inner_docs)
+    least = min(indents)
+    out = [lines[0].rstrip(" \t")]
+    for line in rest:
+        body = line.strip(" \t")
+        depth = len(line) - len(line.lstrip(" ")) - least if body else 0
+        if depth and hard_tabs:
+            return None  # rustfmt's Indent in tabs and spaces: not modelled
+        out.append(" " * depth + body)
+    return out
+
+
+def _kept_block(text: bytes, *, inner_docs: bool) -> list[str] | None:
+    if not _block_comment_ok(text, inner_docs=inner_docs):
+        return None
+    try:
+        return text.decode().split("\n")
+    except UnicodeDecodeError:
+        return None
+
+
 def _trailing_comment(text: bytes) -> str | None:
     """A comment after an item on its line, as rustfmt writes it: one space, the comment (a
     ``//`` comment or a one-line block comment), trailing spaces dropped. rustfmt formats the
@@ -342,7 +396,7 @@ def _trailing_comment(text: bytes) -> str | None:
         return None
 
 
-def _gap_lines(gap: bytes, *, inner_docs: bool) -> list[str] | None:
+def _gap_lines(gap: bytes, *, inner_docs: bool, hard_tabs: bool = False) -> list[str] | None:
     """Lines of a gap that starts at a line start and ends before the next item's first token,
     blank runs collapsed to one ``""``; None unless every comment is a plain ``//`` line or a
     block comment rustfmt keeps (:func:`_block_comment_ok`), each on lines of its own from
@@ -369,8 +423,13 @@ def _gap_lines(gap: bytes, *, inner_docs: bool) -> list[str] | None:
             text = line
         else:
             return None
-        if text.startswith(b"/*") and not _block_comment_ok(text, inner_docs=inner_docs):
-            return None
+        if text.startswith(b"/*"):
+            block = _block_comment_lines(text, inner_docs=inner_docs, hard_tabs=hard_tabs)
+            if block is None:
+                return None
+            out.extend(block)
+            pos = eol + 1
+            continue
         try:
             out.extend(text.decode().split("\n"))
         except UnicodeDecodeError:
@@ -427,7 +486,9 @@ def _aligned(gap: str, pieces: Sequence[str | None]) -> str | None:
     return gap.replace(ALIGN, " " * (len(last) + 1))
 
 
-def _inner_gap(gap: bytes, *, inner_docs: bool = False, trailing_ok: bool = False) -> str | None:
+def _inner_gap(
+    gap: bytes, *, inner_docs: bool = False, trailing_ok: bool = False, hard_tabs: bool = False
+) -> str | None:
     """Text between two top-level items as rustfmt writes it (at most one blank line).
     ``trailing_ok``: the previous item may keep a comment on its last line (not so after a
     ``use``/``mod x;``/``extern crate``, which rustfmt reorders with rules of its own)."""
@@ -437,14 +498,14 @@ def _inner_gap(gap: bytes, *, inner_docs: bool = False, trailing_ok: bool = Fals
     if split is None:
         return None
     trailing, rest = split
-    middle = _gap_lines(rest, inner_docs=inner_docs)
+    middle = _gap_lines(rest, inner_docs=inner_docs, hard_tabs=hard_tabs)
     if middle is None:
         return None
     return trailing + "\n" + "".join(line + "\n" for line in middle)
 
 
-def _leading_gap(gap: bytes) -> str | None:
-    middle = _gap_lines(gap, inner_docs=True)
+def _leading_gap(gap: bytes, *, hard_tabs: bool = False) -> str | None:
+    middle = _gap_lines(gap, inner_docs=True, hard_tabs=hard_tabs)
     if middle is None:
         return None
     while middle and middle[0] == "":
@@ -452,13 +513,13 @@ def _leading_gap(gap: bytes) -> str | None:
     return "".join(line + "\n" for line in middle)
 
 
-def _trailing_gap(gap: bytes, *, trailing_ok: bool = False) -> str | None:
+def _trailing_gap(gap: bytes, *, trailing_ok: bool = False, hard_tabs: bool = False) -> str | None:
     split = _split_trailing(gap if b"\n" in gap else gap + b"\n", trailing_ok)
     if split is None:
         return None
     trailing, rest = split
     middle = _gap_lines(rest + b"\n" if rest and not rest.endswith(b"\n") else rest,
-                        inner_docs=False)  # fmt: skip
+                        inner_docs=False, hard_tabs=hard_tabs)  # fmt: skip
     if middle is None:
         return None
     while middle and middle[-1] == "":
@@ -806,9 +867,11 @@ class Formatter:
             # rustfmt reorders (it moves such comments by rules of its own; checked)
             trailing_ok = _trailing_ok(units, prev_kind, kind, reorderable)
             before = (
-                _leading_gap(gap)
+                _leading_gap(gap, hard_tabs=config.hard_tabs)
                 if not units
-                else _inner_gap(gap, inner_docs=head, trailing_ok=trailing_ok)
+                else _inner_gap(
+                    gap, inner_docs=head, trailing_ok=trailing_ok, hard_tabs=config.hard_tabs
+                )
             )
             if units and kind == _INNER_ATTR and prev_kind == _INNER_ATTR:
                 # Inner attributes and what lies between them (blank lines, comments, `//!`
@@ -835,7 +898,9 @@ class Formatter:
         if prev_skip and content[previous_end:].count(b"\n") > 2:
             return _Plan(Route.FILE, "blank lines around rustfmt::skip", items=len(rows))
         trailing = _trailing_gap(
-            content[previous_end:], trailing_ok=_trailing_ok(units, prev_kind, -1, reorderable)
+            content[previous_end:],
+            trailing_ok=_trailing_ok(units, prev_kind, -1, reorderable),
+            hard_tabs=config.hard_tabs,
         )
         if trailing is None:
             return _Plan(Route.FILE, "unplaced comments after the last item", items=len(rows))

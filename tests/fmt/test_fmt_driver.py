@@ -188,10 +188,15 @@ def test_gap_normalisation() -> None:
     assert _inner_gap(b"\n/* block */\n") == "\n/* block */\n"
     assert _inner_gap(b"\n/*\nfn b() {\n    x\n}\n*/\n\n\n") == "\n/*\nfn b() {\n    x\n}\n*/\n\n"
     assert _inner_gap(b"\n/*\n * x\n */\n") == "\n/*\n * x\n */\n"  # a ` * ` column: kept
-    assert _inner_gap(b"\n/*\n * x\n  y\n */\n") is None  # rustfmt strips the least indent
+    # rustfmt strips the least indentation when a line is bare (no `*`), else keeps `*` columns
+    assert _inner_gap(b"\n/*\n * x\n  y\n */\n") == "\n/*\n* x\n y\n*/\n"
+    assert _inner_gap(b"\n/* x  \n\t * y \n */\n") == "\n/* x\n * y\n */\n"
+    assert _inner_gap(b"\n/* x\n      y\n    z */\n", hard_tabs=True) is None  # tabs: not ours
+    assert _inner_gap(b"\n/* x\n\ty\n*/\n") is None  # a tab's width is tab_spaces
+    assert _inner_gap(b"\n/* x /* y */\n  z */\n") is None  # nested
     assert _inner_gap(b"\n/* a */ /* b */\n") is None
     assert _inner_gap(b"\n/* a */ fn\n") is None
-    assert _inner_gap(b"\n/* a\t*/\n") is None
+    assert _inner_gap(b"\n/* a\t*/\n") == "\n/* a\t*/\n"
     assert _trailing_gap(b" // end  ", trailing_ok=True) == " // end\n"
     assert _inner_gap(b"\n/// dangling doc\n") is None
     assert _leading_gap(b"\n\n//! crate doc\n\n\n") == "//! crate doc\n\n"
