@@ -15,3 +15,19 @@ extern crate syn_derive;
 
 pub mod a;
 mod b;
+
+/// doc
+mod a2;
+#[cfg(x)]
+mod b2;
+mod c;
+#[cfg(y)]
+pub mod d;
+
+use a::y;
+pub use b::x;
+pub(crate) use c::z;
+use libc::c_int;
+#[cfg(feature = "std")]
+#[allow(unused)]
+use std::ffi::CStr;

@@ -1,7 +1,3 @@
-use a;
-#[cfg(x)]
-use b;
-
 fn commented() {
     let x = 1; // a trailing comment
                // that rustfmt may align as its continuation
@@ -184,3 +180,7 @@ fn nested_literal_first_line_at_100() {
             },
     };
 }
+
+#[rustfmt::skip]
+use  z::a;
+use b::c;
