@@ -589,6 +589,12 @@ def test_blank_lines_around_a_skipped_item_are_rustfmts(tmp_path: Path) -> None:
     result = Formatter(env=NO_HOME).format_file(path)
     assert result.reason == "blank lines around rustfmt::skip"
     assert result.formatted == format_source(source, FmtConfig(edition="2021"), cwd=tmp_path)
+    # any other skipped item: the one-blank-line rule, as rustfmt does (assembled)
+    other = source.replace(b"mod tables;", b"fn  tables() {}")
+    path.write_bytes(other)
+    result = Formatter(env=NO_HOME).format_file(path)
+    assert result.route is not Route.FILE
+    assert result.formatted == format_source(other, FmtConfig(edition="2021"), cwd=tmp_path)
 
 
 def test_a_toolchain_override_rustfmt_cannot_run_under_fails_as_rustfmt_does(
