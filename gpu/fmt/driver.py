@@ -332,18 +332,22 @@ def _block_comment_lines(text: bytes, *, inner_docs: bool, hard_tabs: bool) -> l
     (``trim_left_preserve_layout``) the first line is kept, blank lines emptied, and every
     other line trimmed and indented by its indentation less the least of them, in spaces.
     Checked with rustfmt 1.9 (`` * x`` / ``  y`` lines, tabs before ``*``, trailing spaces,
-    bare lines). Refused: doc comments, nesting, other whitespace than spaces and tabs, a
+    bare lines, nested comments). Refused: doc comments, a line before the last ending with
+    ``*/`` (the end of rustfmt's first group), other whitespace than spaces and tabs, a
     leading tab on a re-indented line (its width is tab_spaces), re-indenting under hard_tabs;
     ``/*!`` (an attribute of the file's head) only when it is kept exactly as it is."""
     if text.startswith(b"/*!") or (b"\t" in text and hard_tabs):
         return _kept_block(text, inner_docs=inner_docs)
     if text.startswith(b"/**") and not text.startswith((b"/***", b"/**/")):
         return None
-    if text.count(b"/*") != 1 or text.count(b"*/") != 1:
-        return None
     try:
         lines = text.decode().split("\n")
     except UnicodeDecodeError:
+        return None
+    if any(line.endswith("*/") for line in lines[:-1]) or lines[0].startswith("/*/"):
+        # rustfmt's first comment group ends at a line ending with `*/` (a nested comment's):
+        # the rest is rewritten as a comment of its own. Nesting is otherwise fine: its
+        # CharClasses count the depth, so every line is comment text.
         return None
     if any(c.isspace() and c not in " \t\n" for c in text.decode()):
         return None

@@ -193,7 +193,8 @@ def test_gap_normalisation() -> None:
     assert _inner_gap(b"\n/* x  \n\t * y \n */\n") == "\n/* x\n * y\n */\n"
     assert _inner_gap(b"\n/* x\n      y\n    z */\n", hard_tabs=True) is None  # tabs: not ours
     assert _inner_gap(b"\n/* x\n\ty\n*/\n") is None  # a tab's width is tab_spaces
-    assert _inner_gap(b"\n/* x /* y */\n  z */\n") is None  # nested
+    assert _inner_gap(b"\n/* x /* y */\n  z */\n") is None  # rustfmt's first group ends early
+    assert _inner_gap(b"\n/* x /* y */ w\n  z */\n") == "\n/* x /* y */ w\nz */\n"  # nested
     assert _inner_gap(b"\n/* a */ /* b */\n") is None
     assert _inner_gap(b"\n/* a */ fn\n") is None
     assert _inner_gap(b"\n/* a\t*/\n") == "\n/* a\t*/\n"

@@ -34,3 +34,13 @@ fn g() {}
 /* after a line
      comment */
 fn h() {}
+/* x /* y */ w
+  z */
+fn nested() {}
+/*
+  // TODO
+    #define A  /* f */   \
+      v
+
+*/
+fn nested_code() {}
