@@ -184,3 +184,14 @@ fn nested_literal_first_line_at_100() {
 #[rustfmt::skip]
 use  z::a;
 use b::c;
+
+fn arm_bodies_rustfmt_flattens() {
+    match a {
+        Some(x) => match x {
+            _ => 1,
+        },
+        _ => loop {
+            y();
+        },
+    }
+}

@@ -114,3 +114,16 @@ fn nested_literal_first_line_at_100() {
 #[rustfmt::skip]
 use  z::a;
 use b::c;
+
+fn arm_bodies_rustfmt_flattens() {
+    match a {
+        Some(x) => {
+            match x {
+                _ => 1,
+            }
+        }
+        _ => {
+            loop { y(); }
+        }
+    }
+}
