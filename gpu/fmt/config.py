@@ -35,6 +35,7 @@ import blake3
 __all__ = [
     "CONFIG_FILE_NAMES",
     "NATIVE_OPTIONS",
+    "PER_ITEM_OPTIONS",
     "FmtConfig",
     "FmtConfigError",
     "FnParamsLayout",
@@ -117,6 +118,15 @@ _VALIDATORS: Final[dict[str, Any]] = {
 #: The options the native printer models; anything else sends the file to rustfmt.
 NATIVE_OPTIONS: Final = frozenset(_VALIDATORS)
 
+#: Deprecated spellings rustfmt still reads as another option (it warns).
+_ALIASES: Final = {"fn_args_layout": "fn_params_layout"}
+
+#: Options that change only one construct, which the native printer then refuses item by item
+#: (native.py ``_PER_ITEM``): with the option on, an item without the construct prints as
+#: under the default (rustfmt 1.9: use_try_shorthand rewrites `try!(e)` as `e?`,
+#: use_field_init_shorthand `a: a` as `a` in struct literals; nothing else reads them).
+PER_ITEM_OPTIONS: Final = frozenset({"use_try_shorthand", "use_field_init_shorthand"})
+
 
 @dataclass(frozen=True, slots=True)
 class FmtConfig:
@@ -137,6 +147,8 @@ class FmtConfig:
     unsupported: tuple[str, ...] = ()
     #: Options the printer does not model that rustfmt says change nothing here.
     neutral: tuple[str, ...] = ()
+    #: PER_ITEM_OPTIONS set to true: the native printer refuses items with their construct.
+    per_item: tuple[str, ...] = ()
     #: The raw table as read (every key, supported or not): part of the cache key.
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -225,13 +237,18 @@ def config_from_table(
     """Resolve a parsed rustfmt.toml table (pure: no file access)."""
     values: dict[str, Any] = {}
     unsupported: list[str] = []
+    per_item: list[str] = []
     for key, value in table.items():
-        validator = _VALIDATORS.get(key)
+        name = _ALIASES.get(key, key)
+        if key in PER_ITEM_OPTIONS and isinstance(value, bool):
+            per_item += [key] if value else []
+            continue
+        validator = _VALIDATORS.get(name)
         parsed = validator(value) if validator is not None else None
-        if parsed is None:
+        if parsed is None or name in values:  # both spellings given: rustfmt's to resolve
             unsupported.append(key)
         else:
-            values[key] = parsed
+            values[name] = parsed
     if "edition" not in values:
         edition = manifest_edition or "2015"
         if edition in EDITIONS:
@@ -243,6 +260,7 @@ def config_from_table(
         native_allowed=not unsupported,
         path=path,
         unsupported=tuple(sorted(unsupported)),
+        per_item=tuple(sorted(per_item)),
         raw=dict(table),
     )
 
@@ -255,8 +273,19 @@ def load_fmt_config(file: Path, env: Mapping[str, str] | None = None) -> FmtConf
     config = config_from_table(table, path=path, manifest_edition=_manifest_edition(start))
     if (
         path is not None
+        and config.error_on_line_overflow
+        and not _applied(path, config.digest(), config.edition, "error_on_line_overflow")
+    ):
+        # An unstable option: a stable rustfmt warns and ignores it (its --print-config current
+        # says false), so nothing fails and nothing need go to rustfmt for a long line.
+        config = replace(config, error_on_line_overflow=False)
+    if (
+        path is not None
         and config.unsupported
-        and not any(key in _VALIDATORS for key in config.unsupported)
+        and not any(
+            _ALIASES.get(key, key) in _VALIDATORS or key in PER_ITEM_OPTIONS
+            for key in config.unsupported
+        )
         and _neutral(path, config.digest(), config.edition)
     ):
         # Only options the native printer does not know, and rustfmt itself says they change
@@ -275,7 +304,11 @@ def _neutral(path: Path, digest: str, edition: str) -> bool:
     del digest
     try:
         table = _read_table(path)
-        subset = {key: value for key, value in table.items() if key in _VALIDATORS}
+        subset = {
+            key: value
+            for key, value in table.items()
+            if _ALIASES.get(key, key) in _VALIDATORS or key in PER_ITEM_OPTIONS
+        }
         subset.pop("edition", None)  # passed explicitly, as on every rustfmt call
         with tempfile.TemporaryDirectory(prefix="rustg-fmt-config-") as tmp:
             reference = Path(tmp) / "rustfmt.toml"
@@ -283,6 +316,19 @@ def _neutral(path: Path, digest: str, edition: str) -> bool:
             return effective_config(path, edition) == effective_config(reference, edition)
     except (RustfmtError, FmtConfigError, OSError, ValueError):
         return False
+
+
+@functools.lru_cache(maxsize=256)
+def _applied(path: Path, digest: str, edition: str, option: str) -> bool:
+    """Whether rustfmt applies ``option`` as true under ``path`` (``digest``: as in
+    :func:`_neutral`). Any failure to ask counts as yes."""
+    from .rustfmt import RustfmtError, effective_config
+
+    del digest
+    try:
+        return effective_config(path, edition).get(option) is not False
+    except (RustfmtError, OSError):
+        return True
 
 
 def _toml_value(value: Any) -> str:

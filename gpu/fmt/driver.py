@@ -262,6 +262,9 @@ T = TypeVar("T")
 _INNER_ATTR_TEXT = re.compile(rb"#\s*!")  # `#![..]`, `# ![..]`
 
 _SPACE = frozenset(b" \t\n\r\x0b\x0c")
+#: In a planned gap, "indent this line to the column of the trailing comment before it": the
+#: column is the previous unit's last line + 1, known only once rustfmt has given that unit.
+ALIGN = "\x00"
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -321,6 +324,64 @@ def _block_comment_ok(text: bytes, *, inner_docs: bool = False) -> bool:
     return not rest or any(not line[:1].isspace() for line in rest)
 
 
+def _block_comment_lines(text: bytes, *, inner_docs: bool, hard_tabs: bool) -> list[str] | None:
+    """A block comment on lines of its own at column 0, as rustfmt writes it (rustfmt 1.9
+    comment.rs ``identify_comment``): when every line after trimming starts with ``*``,
+    ``//`` or ``/*`` (``light_rewrite_comment``), each line keeps from the one character before
+    a leading ``*`` (else from its first non-blank), trailing blanks dropped; otherwise
+    (``trim_left_preserve_layout``) the first line is kept, blank lines emptied, and every
+    other line trimmed and indented by its indentation less the least of them, in spaces.
+    Checked with rustfmt 1.9 (`` * x`` / ``  y`` lines, tabs before ``*``, trailing spaces,
+    bare lines, nested comments). Refused: doc comments, a line before the last ending with
+    ``*/`` (the end of rustfmt's first group), other whitespace than spaces and tabs, a
+    leading tab on a re-indented line (its width is tab_spaces), re-indenting under hard_tabs;
+    ``/*!`` (an attribute of the file's head) only when it is kept exactly as it is."""
+    if text.startswith(b"/*!") or (b"\t" in text and hard_tabs):
+        return _kept_block(text, inner_docs=inner_docs)
+    if text.startswith(b"/**") and not text.startswith((b"/***", b"/**/")):
+        return None
+    try:
+        lines = text.decode().split("\n")
+    except UnicodeDecodeError:
+        return None
+    if any(line.endswith("*/") for line in lines[:-1]) or lines[0].startswith("/*/"):
+        # rustfmt's first comment group ends at a line ending with `*/` (a nested comment's):
+        # the rest is rewritten as a comment of its own. Nesting is otherwise fine: its
+        # CharClasses count the depth, so every line is comment text.
+        return None
+    if any(c.isspace() and c not in " \t\n" for c in text.decode()):
+        return None
+    if all(line.strip(" \t").startswith(("*", "//", "/*")) for line in lines):
+        out = []
+        for line in lines:
+            body = line.lstrip(" \t")
+            fnw = len(line) - len(body)
+            out.append((line[fnw - 1 :] if body[:1] == "*" and fnw > 0 else body).rstrip(" \t"))
+        return out
+    rest = lines[1:]
+    indents = [len(line) - len(line.lstrip(" \t")) for line in rest if line.strip(" \t")]
+    if not indents or any("\t" in line[:n] for line, n in zip(rest, indents, strict=False)):
+        return _kept_block(text, inner_docs=inner_docs)
+    least = min(indents)
+    out = [lines[0].rstrip(" \t")]
+    for line in rest:
+        body = line.strip(" \t")
+        depth = len(line) - len(line.lstrip(" ")) - least if body else 0
+        if depth and hard_tabs:
+            return None  # rustfmt's Indent in tabs and spaces: not modelled
+        out.append(" " * depth + body)
+    return out
+
+
+def _kept_block(text: bytes, *, inner_docs: bool) -> list[str] | None:
+    if not _block_comment_ok(text, inner_docs=inner_docs):
+        return None
+    try:
+        return text.decode().split("\n")
+    except UnicodeDecodeError:
+        return None
+
+
 def _trailing_comment(text: bytes) -> str | None:
     """A comment after an item on its line, as rustfmt writes it: one space, the comment (a
     ``//`` comment or a one-line block comment), trailing spaces dropped. rustfmt formats the
@@ -339,7 +400,7 @@ def _trailing_comment(text: bytes) -> str | None:
         return None
 
 
-def _gap_lines(gap: bytes, *, inner_docs: bool) -> list[str] | None:
+def _gap_lines(gap: bytes, *, inner_docs: bool, hard_tabs: bool = False) -> list[str] | None:
     """Lines of a gap that starts at a line start and ends before the next item's first token,
     blank runs collapsed to one ``""``; None unless every comment is a plain ``//`` line or a
     block comment rustfmt keeps (:func:`_block_comment_ok`), each on lines of its own from
@@ -366,8 +427,13 @@ def _gap_lines(gap: bytes, *, inner_docs: bool) -> list[str] | None:
             text = line
         else:
             return None
-        if text.startswith(b"/*") and not _block_comment_ok(text, inner_docs=inner_docs):
-            return None
+        if text.startswith(b"/*"):
+            block = _block_comment_lines(text, inner_docs=inner_docs, hard_tabs=hard_tabs)
+            if block is None:
+                return None
+            out.extend(block)
+            pos = eol + 1
+            continue
         try:
             out.extend(text.decode().split("\n"))
         except UnicodeDecodeError:
@@ -378,7 +444,7 @@ def _gap_lines(gap: bytes, *, inner_docs: bool) -> list[str] | None:
 def _split_trailing(gap: bytes, trailing_ok: bool) -> tuple[str, bytes] | None:
     """("" or the comment after the previous item on its line, the gap from the next line)."""
     eol = gap.find(b"\n")
-    if eol < 0:
+    if eol < 0 or b"\x00" in gap:  # NUL: the assembly's ALIGN mark must be unambiguous
         return None
     first = gap[:eol]
     if _blank(first):
@@ -389,15 +455,44 @@ def _split_trailing(gap: bytes, trailing_ok: bool) -> tuple[str, bytes] | None:
     if comment is None:
         return None
     rest = gap[eol + 1 :]
-    nxt = rest.find(b"\n")
-    if nxt >= 0 and not _blank(rest[:nxt]):
-        # rustfmt aligns a comment on the next line with the trailing one (checked): its own
-        # rules, left to it
-        return None
+    if comment.startswith(" /*"):
+        # after a trailing block comment the next lines are an ordinary gap: rustfmt starts
+        # them at the item's indentation (checked: `/* a */` then `/* b */`, `// x`, blanks)
+        return comment, rest
+    # A `//` comment goes on through the comment lines under it (rustfmt's comment slice runs
+    # to a blank line or code), and rustfmt writes them aligned under the trailing one, each
+    # line trimmed (checked with rustfmt 1.9: indented, tab-indented, `////`; a block comment
+    # among them is re-indented by other rules, so refused here).
+    while (nxt := rest.find(b"\n")) >= 0 and not _blank(line := rest[:nxt]):
+        text = line.strip(b" \t")
+        if not text.startswith(b"//"):
+            return None  # a block comment, or something rustfmt would place otherwise
+        if text.startswith((b"///", b"//!")) and not text.startswith(b"////"):
+            break  # a doc comment: it starts the next item's attributes
+        if text != text.strip():
+            return None
+        try:
+            comment += "\n" + ALIGN + text.decode()
+        except UnicodeDecodeError:
+            return None
+        rest = rest[nxt + 1 :]
     return comment, rest
 
 
-def _inner_gap(gap: bytes, *, inner_docs: bool = False, trailing_ok: bool = False) -> str | None:
+def _aligned(gap: str, pieces: Sequence[str | None]) -> str | None:
+    """``gap`` with its ALIGN marks made spaces: to the column of a trailing comment, one past
+    the last line of the previous piece (None when that width is not plain ASCII columns)."""
+    if ALIGN not in gap:
+        return gap
+    last = (pieces[-1] or "\x00").rsplit("\n", 1)[-1] if pieces else "\x00"
+    if not last.isascii() or not last.isprintable():
+        return None  # rustfmt counts unicode widths here; not modelled
+    return gap.replace(ALIGN, " " * (len(last) + 1))
+
+
+def _inner_gap(
+    gap: bytes, *, inner_docs: bool = False, trailing_ok: bool = False, hard_tabs: bool = False
+) -> str | None:
     """Text between two top-level items as rustfmt writes it (at most one blank line).
     ``trailing_ok``: the previous item may keep a comment on its last line (not so after a
     ``use``/``mod x;``/``extern crate``, which rustfmt reorders with rules of its own)."""
@@ -407,14 +502,14 @@ def _inner_gap(gap: bytes, *, inner_docs: bool = False, trailing_ok: bool = Fals
     if split is None:
         return None
     trailing, rest = split
-    middle = _gap_lines(rest, inner_docs=inner_docs)
+    middle = _gap_lines(rest, inner_docs=inner_docs, hard_tabs=hard_tabs)
     if middle is None:
         return None
     return trailing + "\n" + "".join(line + "\n" for line in middle)
 
 
-def _leading_gap(gap: bytes) -> str | None:
-    middle = _gap_lines(gap, inner_docs=True)
+def _leading_gap(gap: bytes, *, hard_tabs: bool = False) -> str | None:
+    middle = _gap_lines(gap, inner_docs=True, hard_tabs=hard_tabs)
     if middle is None:
         return None
     while middle and middle[0] == "":
@@ -422,13 +517,13 @@ def _leading_gap(gap: bytes) -> str | None:
     return "".join(line + "\n" for line in middle)
 
 
-def _trailing_gap(gap: bytes, *, trailing_ok: bool = False) -> str | None:
+def _trailing_gap(gap: bytes, *, trailing_ok: bool = False, hard_tabs: bool = False) -> str | None:
     split = _split_trailing(gap if b"\n" in gap else gap + b"\n", trailing_ok)
     if split is None:
         return None
     trailing, rest = split
     middle = _gap_lines(rest + b"\n" if rest and not rest.endswith(b"\n") else rest,
-                        inner_docs=False)  # fmt: skip
+                        inner_docs=False, hard_tabs=hard_tabs)  # fmt: skip
     if middle is None:
         return None
     while middle and middle[-1] == "":
@@ -534,8 +629,12 @@ def _trailing_ok(units: list[_Unit], prev_kind: int, kind: int, reorderable: set
     run rustfmt reorders (it leaves such comments in place while moving the items, checked:
     ``use c;`` / ``use b; // y`` became ``use b;`` / ``use c; // y``). A ``use``/``mod x;`` that
     is alone (its unit holds one item and the next item is of another kind) keeps it."""
-    if prev_kind < 0 or not units:
+    if prev_kind == -1 or not units:
         return False
+    if prev_kind == _INNER_ATTR:
+        # after the last inner attribute the gap is the visitor's, as between items (checked:
+        # `#![cfg(x)] // c` then an item); between two of them it is inside their unit
+        return kind != _INNER_ATTR
     return prev_kind not in reorderable or (units[-1].items == 1 and kind != prev_kind)
 
 
@@ -762,23 +861,31 @@ class Formatter:
             if kind == int(ItemKind.MOD) and not _is_mod_decl(content, start, end):
                 kind = _MOD_BLOCK  # `mod x { .. }` is not reordered
             gap = content[previous_end:start]
-            skip = b"rustfmt::skip" in content[start:end] or b"rustfmt_skip" in content[start:end]
+            skip = kind == int(ItemKind.MOD) and (
+                b"rustfmt::skip" in content[start:end] or b"rustfmt_skip" in content[start:end]
+            )
             if (skip or prev_skip) and gap.count(b"\n") > 2:
-                # rustfmt keeps every blank line around a skipped item (a scrambled
-                # unicode-normalization lib.rs): not the one-blank-line rule
+                # rustfmt keeps every blank line around a skipped `mod x;` (a scrambled
+                # unicode-normalization lib.rs): not the one-blank-line rule. Only there:
+                # checked with rustfmt 1.9 on every other item kind, a macro call, `mod x {}`
+                # and an item holding a skipped statement (collapsed to one blank line)
                 return _Plan(Route.FILE, "blank lines around rustfmt::skip", items=len(rows))
             prev_skip = skip
             # a comment on the previous item's last line: kept there, except after items
             # rustfmt reorders (it moves such comments by rules of its own; checked)
             trailing_ok = _trailing_ok(units, prev_kind, kind, reorderable)
             before = (
-                _leading_gap(gap)
+                _leading_gap(gap, hard_tabs=config.hard_tabs)
                 if not units
-                else _inner_gap(gap, inner_docs=head, trailing_ok=trailing_ok)
+                else _inner_gap(
+                    gap, inner_docs=head, trailing_ok=trailing_ok, hard_tabs=config.hard_tabs
+                )
             )
             if units and kind == _INNER_ATTR and prev_kind == _INNER_ATTR:
-                # rustfmt keeps no blank line between inner attributes (comments: its own rules)
-                before = "\n" if _blank(gap) else None
+                # Inner attributes and what lies between them (blank lines, comments, `//!`
+                # docs) are one unit: rustfmt's attribute list formats them by rules of its own
+                # (blank lines dropped, except around some comments), from this text alone.
+                before = "\n"
             if before is None:
                 return _Plan(Route.FILE, "unplaced comments between items", items=len(rows))
             head = head and kind == _INNER_ATTR
@@ -799,10 +906,15 @@ class Formatter:
         if prev_skip and content[previous_end:].count(b"\n") > 2:
             return _Plan(Route.FILE, "blank lines around rustfmt::skip", items=len(rows))
         trailing = _trailing_gap(
-            content[previous_end:], trailing_ok=_trailing_ok(units, prev_kind, -1, reorderable)
+            content[previous_end:],
+            trailing_ok=_trailing_ok(units, prev_kind, -1, reorderable),
+            hard_tabs=config.hard_tabs,
         )
         if trailing is None:
             return _Plan(Route.FILE, "unplaced comments after the last item", items=len(rows))
+        if config.hard_tabs and any(ALIGN in gap for gap in [trailing, *(u.before for u in units)]):
+            # aligned comments' indentation in tabs and spaces: not modelled
+            return _Plan(Route.FILE, "aligned comment", items=len(rows))
         plan = _Plan(Route.ITEMS, "items", units, len(rows), trailing)
         native_units = sum(u.native is not None for u in units)
         if native_units == len(units):
@@ -851,14 +963,16 @@ class Formatter:
                 return FileResult(path, content, formatted, outcome, Route.FILE, plan.items, 0)
         by_unit = dict(zip(map(id, delegated), outputs or [], strict=True))
         native_items = sum(u.items for u in plan.units if id(u) not in by_unit)
-        pieces: list[str] = []
+        pieces: list[str | None] = []
         for unit in plan.units:
             out = by_unit.get(id(unit))
             body = out.decode() if out is not None else unit.native
             assert body is not None
-            pieces += (unit.before, body)
-        pieces.append(plan.trailing)
-        joined = "".join(pieces)
+            pieces += (_aligned(unit.before, pieces), body)
+        pieces.append(_aligned(plan.trailing, pieces))
+        if any(piece is None for piece in pieces):
+            return self._whole_file(path, content, config, plan, "aligned comment")
+        joined = "".join(piece or "" for piece in pieces)
         if config.error_on_line_overflow and any(
             _width(line) > config.max_width for line in joined.split("\n")
         ):

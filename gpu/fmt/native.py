@@ -124,6 +124,7 @@ def format_top_level_items(  # type: ignore[no-untyped-def]
     top = np.flatnonzero(items.depth == 0)
     if not native_config_supported(config, source):
         return [None] * len(top)
+    per_item = _per_item_checks(getattr(config, "per_item", ()))
     widths = Widths.default_for(int(getattr(config, "max_width", 100)))
     unit = " " * 4
     ascii_text = source.decode("ascii") if source.isascii() else None
@@ -146,6 +147,8 @@ def format_top_level_items(  # type: ignore[no-untyped-def]
         macro_use = False
         reorder = 0
         try:
+            if per_item and _has_construct(source, tokens, lo, hi, per_item):
+                raise Unsupported("construct of a per-item option")
             toks = item_tokens(source, tokens, lo, hi, ascii_text)
             p = Printer(toks, widths, unit)
             lines = p.item("")
@@ -160,7 +163,10 @@ def format_top_level_items(  # type: ignore[no-untyped-def]
             elif kind == _MOD and p.mod_name is not None:
                 reorder, key = _MOD, p.mod_name
             elif kind == _EXTERN_CRATE:
-                reorder, key = _EXTERN_CRATE, text[text.find("extern crate ") :]
+                # rustfmt compares the crate names (reorder.rs): a key holding the `;` put
+                # `proc_macro2` before `proc_macro`
+                name = text[text.find("extern crate ") + len("extern crate ") :]
+                reorder, key = _EXTERN_CRATE, name.removesuffix(";")
         except (Unsupported, UnicodeDecodeError, IndexError):
             text = None
             if kind in (_USE, _EXTERN_CRATE):
@@ -173,6 +179,42 @@ def format_top_level_items(  # type: ignore[no-untyped-def]
             memo.put(memo_key, (text, reorder, key, macro_use))
     _check_groups(source, tokens, items, top, out, meta)
     return out
+
+
+def _per_item_checks(options: Any) -> frozenset[str]:
+    return frozenset(options) & {"use_try_shorthand", "use_field_init_shorthand"}
+
+
+def _has_construct(source: bytes, tokens: Any, lo: int, hi: int, options: frozenset[str]) -> bool:
+    """Whether tokens ``lo..hi`` hold what an option of config.PER_ITEM_OPTIONS rewrites,
+    over-approximated from tokens alone: ``try !`` (raw or not) for use_try_shorthand,
+    ``x : x`` (one colon, the same identifier) for use_field_init_shorthand, anywhere in the
+    item (macro arguments and patterns included: refusing more is safe)."""
+    from rustg.gpu.tokens import TokenKind, is_trivia
+
+    kinds = tokens.kind[lo : hi + 1]
+    sig = (np.flatnonzero(~is_trivia(kinds)) + lo).tolist()
+    ident = (int(TokenKind.IDENT), int(TokenKind.RAW_IDENT))
+    bang, colon = int(TokenKind.BANG), int(TokenKind.COLON)
+
+    def text(i: int) -> bytes:
+        return source[int(tokens.start[i]) : int(tokens.end[i])].removeprefix(b"r#")
+
+    kind = [int(tokens.kind[i]) for i in sig]
+    for k in range(len(sig) - 1):
+        if kind[k] not in ident:
+            continue
+        if "use_try_shorthand" in options and kind[k + 1] == bang and text(sig[k]) == b"try":
+            return True
+        if (
+            "use_field_init_shorthand" in options
+            and k + 2 < len(sig)
+            and kind[k + 1] == colon
+            and kind[k + 2] in ident
+            and text(sig[k]) == text(sig[k + 2])
+        ):
+            return True
+    return False
 
 
 def _gap_ends_group(source: bytes, a: int, b: int) -> bool:
@@ -222,8 +264,10 @@ def _sorted_order(  # noqa: PLR0917
 
     Only for a group that is exactly the driver's run (members separated by one newline and
     nothing else: a comment or a macro call between them would split the driver's run but not
-    this group), every member printed, none with attributes or docs (rustfmt moves them along
-    by rules not modelled), the same visibility, and keys strictly ordered (no ties). Then
+    this group), every member printed, none skipped, and keys strictly ordered (no ties).
+    rustfmt's reorder.rs compares paths and names only: outer attributes and docs move with
+    their item, visibility plays no part (checked with rustfmt 1.9: ``#[cfg(x)] mod b;``,
+    ``/// doc mod a;``, ``pub use b::x; use a::y; pub(crate) use c::z;``). Then
     the i-th output position holds the i-th smallest member, which is what the driver's
     concatenation of the run needs."""
     if any(t is None for t in texts) or any(m[2] for m in meta):
@@ -235,14 +279,10 @@ def _sorted_order(  # noqa: PLR0917
         if gap.strip() or gap.count(b"\n") != 1:
             return None
     word = {_USE: "use ", _MOD: "mod ", _EXTERN_CRATE: "extern crate "}[kind]
-    heads = set()
     for text in texts:
         assert text is not None
-        if text.startswith(("#", "/")) or word not in text:
-            return None
-        heads.add(text[: text.find(word)])
-    if len(heads) != 1:
-        return None
+        if word not in text or "rustfmt::skip" in text or "rustfmt_skip" in text:
+            return None  # a skipped member ends rustfmt's group where it stands (checked)
 
     def cmp(x: int, y: int) -> int:
         a, b = meta[x][1], meta[y][1]
@@ -253,8 +293,8 @@ def _sorted_order(  # noqa: PLR0917
                 raise Unsupported("mod name")
             c = (a > b) - (a < b)
         else:
-            if " as " in a or " as " in b:
-                raise Unsupported("extern crate alias")
+            if " as " in a or " as " in b or "r#" in a + b:
+                raise Unsupported("extern crate alias or raw name")
             c = (a > b) - (a < b)
         if c == 0 and x != y:
             raise Unsupported("equal keys")
@@ -278,7 +318,7 @@ def _group_sorted(kind: int, texts: list[str | None], meta: list[tuple[int, Any,
             elif kind == _MOD:
                 if not (a.isascii() and b.isascii()) or "r#" in a + b or not a < b:
                     return False
-            elif " as " in a or " as " in b or not a < b:
+            elif " as " in a or " as " in b or "r#" in a + b or not a < b:
                 return False
     except Unsupported:
         return False

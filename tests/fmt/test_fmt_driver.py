@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import os
@@ -30,7 +31,7 @@ from rustg.gpu.fmt.driver import (
     write_result,
 )
 from rustg.gpu.fmt.known import KnownFormatted
-from rustg.gpu.fmt.rustfmt import RustfmtError, format_source
+from rustg.gpu.fmt.rustfmt import RustfmtError, effective_config, format_source
 from rustg.gpu.fmt.safety import SafetyNetError, check_tokens
 
 NO_HOME: dict[str, str] = {}
@@ -172,21 +173,52 @@ def test_gap_normalisation() -> None:
     assert _inner_gap(b" // trailing\n") is None  # after a use (the default): rustfmt's
     assert _inner_gap(b"  // trailing  \n", trailing_ok=True) == " // trailing\n"
     assert _inner_gap(b" /* t */\n\n", trailing_ok=True) == " /* t */\n\n"
-    assert _inner_gap(b" // t\n// next line\n", trailing_ok=True) is None  # aligned by rustfmt
+    # comment lines under a trailing `//` one are aligned with it (ALIGN: the column, known once
+    # the item before is printed); a block comment among them, or after a code line, is not ours
+    assert _inner_gap(b" // t\n// next line\n", trailing_ok=True) == " // t\n\x00// next line\n"
+    assert (
+        _inner_gap(b" // t\n  //  n  \n\n// o\n", trailing_ok=True) == " // t\n\x00//  n\n\n// o\n"
+    )
+    assert _inner_gap(b" // t\n/* n */\n", trailing_ok=True) is None
+    assert _inner_gap(b" /* t */\n// n\n", trailing_ok=True) == " /* t */\n// n\n"
+    assert _inner_gap(b" // t\n// \x00\n", trailing_ok=True) is None
     assert _inner_gap(b" /* a */ // b\n", trailing_ok=True) is None
     assert _inner_gap(b" /// doc\n", trailing_ok=True) is None
     assert _inner_gap(b"\n    // indented\n") is None
     assert _inner_gap(b"\n/* block */\n") == "\n/* block */\n"
     assert _inner_gap(b"\n/*\nfn b() {\n    x\n}\n*/\n\n\n") == "\n/*\nfn b() {\n    x\n}\n*/\n\n"
     assert _inner_gap(b"\n/*\n * x\n */\n") == "\n/*\n * x\n */\n"  # a ` * ` column: kept
-    assert _inner_gap(b"\n/*\n * x\n  y\n */\n") is None  # rustfmt strips the least indent
+    # rustfmt strips the least indentation when a line is bare (no `*`), else keeps `*` columns
+    assert _inner_gap(b"\n/*\n * x\n  y\n */\n") == "\n/*\n* x\n y\n*/\n"
+    assert _inner_gap(b"\n/* x  \n\t * y \n */\n") == "\n/* x\n * y\n */\n"
+    assert _inner_gap(b"\n/* x\n      y\n    z */\n", hard_tabs=True) is None  # tabs: not ours
+    assert _inner_gap(b"\n/* x\n\ty\n*/\n") is None  # a tab's width is tab_spaces
+    assert _inner_gap(b"\n/* x /* y */\n  z */\n") is None  # rustfmt's first group ends early
+    assert _inner_gap(b"\n/* x /* y */ w\n  z */\n") == "\n/* x /* y */ w\nz */\n"  # nested
     assert _inner_gap(b"\n/* a */ /* b */\n") is None
     assert _inner_gap(b"\n/* a */ fn\n") is None
-    assert _inner_gap(b"\n/* a\t*/\n") is None
+    assert _inner_gap(b"\n/* a\t*/\n") == "\n/* a\t*/\n"
     assert _trailing_gap(b" // end  ", trailing_ok=True) == " // end\n"
     assert _inner_gap(b"\n/// dangling doc\n") is None
     assert _leading_gap(b"\n\n//! crate doc\n\n\n") == "//! crate doc\n\n"
     assert _trailing_gap(b"\n\n// end\n\n\n") == "\n\n// end\n"
+
+
+ASSEMBLY = Path(__file__).parent / "data" / "assembly"
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native", "all-delegated"])
+def test_assembly_cases_equal_whole_file_rustfmt(tmp_path: Path, native: bool) -> None:
+    """Each ``data/assembly/*.rs`` is assembled from units (not routed whole: that is what the
+    case is for) and comes out byte-identical to rustfmt on the whole file, with the native
+    printer and with every unit delegated; all files in one run, so units share batches."""
+    cases = sorted(ASSEMBLY.glob("*.rs"))
+    paths = [_source_file(tmp_path, case.read_bytes(), case.name) for case in cases]
+    formatter = Formatter(native=native, force_items=True, env=NO_HOME)
+    for case, result in zip(cases, formatter.format_files(paths), strict=True):
+        assert result.route in (Route.ITEMS, Route.NATIVE), (case.name, result.reason)
+        whole = format_source(case.read_bytes(), formatter.config_for(result.path), cwd=tmp_path)
+        assert result.formatted == whole, case.name
 
 
 def _source_file(tmp_path: Path, text: bytes, name: str = "lib.rs") -> Path:
@@ -476,18 +508,70 @@ def test_error_on_line_overflow_is_rustfmts_to_report(tmp_path: Path) -> None:
     short.write_bytes(b"fn  f() {}\n")
     result = Formatter(env=NO_HOME).format_file(short)
     assert result.route is Route.NATIVE and result.formatted == b"fn f() {}\n"
-    # A comment line over max_width: the assembly would hold it; rustfmt decides (stable
-    # rustfmt 1.9 ignores this unstable option with a warning, nightly fails).
+    # A comment line over max_width: the assembly would hold it. Stable rustfmt 1.9 ignores
+    # this unstable option with a warning (its --print-config current says false), so the
+    # file is assembled as any other; where rustfmt applies it (nightly) rustfmt decides.
     long = tmp_path / "long.rs"
     long.write_bytes(b"fn  f() {}\n// a comment line that is longer than forty columns\n")
-    result = Formatter(env=NO_HOME).format_file(long)
-    assert result.route is Route.FILE and result.reason == "error_on_line_overflow"
-    config = Formatter(env=NO_HOME).config_for(long)
+    formatter = Formatter(env=NO_HOME)
+    config = formatter.config_for(long)
+    applied = effective_config(tmp_path / "rustfmt.toml", "2015")["error_on_line_overflow"]
+    assert config.error_on_line_overflow is applied
     try:
         expected: bytes | None = format_source(long.read_bytes(), config, cwd=tmp_path)
     except RustfmtError:
         expected = None
+    result = formatter.format_file(long)
     assert result.formatted == expected
+    assert (result.route is Route.FILE) is applied
+    # The fallback itself, as under a rustfmt that applies the option:
+    formatter._configs[tmp_path] = dataclasses.replace(config, error_on_line_overflow=True)
+    result = formatter.format_file(long)
+    assert result.route is Route.FILE and result.reason == "error_on_line_overflow"
+    assert result.formatted == expected
+
+
+PER_ITEM = b"""fn tried() -> Result<u32, ()> { let a = try!(g()); Ok(a) }
+fn raw_tried() -> Result<u32, ()> { let a = r#try!(g()); Ok(a) }
+fn shorthand() { let s = S { a: a, c: 1 }; }
+fn in_a_pattern() { match x { S { a: a } => {} } }
+fn  neither() { let s = S { a: b }; let t = try_this!(x); }
+struct  Plain { a: u32 }
+"""
+
+
+def test_per_item_options_refuse_only_items_with_their_construct(tmp_path: Path) -> None:
+    """use_try_shorthand / use_field_init_shorthand (and the deprecated fn_args_layout for
+    the default): the file is assembled, the items holding `try!` or `a: a` go to rustfmt and
+    the rest are native; the whole equals rustfmt on the file."""
+    from rustg.gpu.fmt.native import format_top_level_items
+    from rustg.gpu.items import index_file
+
+    (tmp_path / "rustfmt.toml").write_text(
+        'edition = "2015"\nuse_try_shorthand = true\nuse_field_init_shorthand = true\n'
+        'fn_args_layout = "Tall"\n'
+    )
+    path = tmp_path / "lib.rs"
+    formatter = Formatter(env=NO_HOME)
+    config = formatter.config_for(path)
+    assert config.native_allowed and config.per_item == (
+        "use_field_init_shorthand",
+        "use_try_shorthand",
+    )
+    # rustfmt rewrites the first three (`g()?`, `S { a, c: 1 }`: changes the safety net does
+    # not accept, whatever the route), leaves the pattern alone
+    whole = format_source(PER_ITEM, config, cwd=tmp_path)
+    assert b"let a = g()?;" in whole and b"S { a, c: 1 }" in whole and b"S { a: a }" in whole
+    indexed = index_file(PER_ITEM)
+    got = format_top_level_items(PER_ITEM, *indexed, config)
+    assert got[:4] == [None] * 4 and all(got[4:])
+    plain = format_top_level_items(PER_ITEM, *indexed, FmtConfig(edition="2015"))
+    assert plain[1] is not None and plain[2] is not None  # printed as if the option were off
+    kept = b"".join(PER_ITEM.splitlines(keepends=True)[3:])
+    path.write_bytes(kept)
+    result = formatter.format_file(path)
+    assert result.route is Route.ITEMS and (result.items, result.native_items) == (3, 2)
+    assert result.formatted == format_source(kept, config, cwd=tmp_path)
 
 
 def test_a_bom_alone_is_no_change(tmp_path: Path) -> None:
@@ -506,6 +590,12 @@ def test_blank_lines_around_a_skipped_item_are_rustfmts(tmp_path: Path) -> None:
     result = Formatter(env=NO_HOME).format_file(path)
     assert result.reason == "blank lines around rustfmt::skip"
     assert result.formatted == format_source(source, FmtConfig(edition="2021"), cwd=tmp_path)
+    # any other skipped item: the one-blank-line rule, as rustfmt does (assembled)
+    other = source.replace(b"mod tables;", b"fn  tables() {}")
+    path.write_bytes(other)
+    result = Formatter(env=NO_HOME).format_file(path)
+    assert result.route is not Route.FILE
+    assert result.formatted == format_source(other, FmtConfig(edition="2021"), cwd=tmp_path)
 
 
 def test_a_toolchain_override_rustfmt_cannot_run_under_fails_as_rustfmt_does(

@@ -6,8 +6,8 @@ top-level item the native printer covers, its text must equal the item's text in
 ``covered_*`` cases must be covered completely, ``refused.rs`` not at all (each of its items
 holds something the printer must leave to rustfmt: a trailing comment followed by an own-line
 one or after a tail expression, a where clause on an empty
-struct, an unsorted use group with an attribute, derives rustfmt merges,
-rustfmt::skip, a macro definition,
+struct, derives rustfmt merges,
+rustfmt::skip (also ending an unsorted use group where it stands), a macro definition,
 unsorted use groups in a block and in an inline module, an attribute on a block-like
 statement, an if/else whose branch is a macro call, and wide calls rustfmt lays out other than
 one argument a line: short arguments it packs, a closure last, a format-like macro; and
@@ -128,26 +128,36 @@ def test_use_group_out_of_order_is_returned_sorted() -> None:
     ],
 )
 def test_groups_end_at_comment_lines_and_macro_use(source: bytes, expected: list[str]) -> None:
-    got = _native(source)
-    if expected[0].startswith("#[cfg"):
-        # an attribute on an out-of-order member: the printer refuses rather than reorder it
-        assert got == [None, None]
-    else:
-        assert got == expected
+    assert _native(source) == expected
 
 
 @pytest.mark.parametrize(
     "source",
     [
-        b"#[cfg(x)]\nuse b;\nuse a;\n",  # an attribute: refused
         b"use b;\nm!(); use a;\n",  # a macro call between, on the line of the next: refused
-        b"pub use b;\nuse a;\n",  # visibilities differ
         b"use b;\nuse b;\nuse a;\n",  # equal keys
+        b"#[rustfmt::skip]\nuse b;\nuse a;\n",  # a skipped member stays where it is
     ],
 )
 def test_use_group_out_of_order_is_refused_whole(source: bytes) -> None:
     got = _native(source)
     assert got[:2] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # rustfmt sorts by path alone: attributes move with their item, visibility plays no
+        # part (checked with rustfmt 1.9)
+        (b"#[cfg(x)]\nuse b;\nuse a;\n", ["use a;", "#[cfg(x)]\nuse b;"]),
+        (b"pub use b;\nuse a;\n", ["use a;", "pub use b;"]),
+        (b"mod q;\npub mod p;\n", ["pub mod p;", "mod q;"]),
+    ],
+)
+def test_use_group_out_of_order_is_sorted_with_attributes_and_visibility(
+    source: bytes, expected: list[str]
+) -> None:
+    assert _native(source) == expected
 
 
 _G = "g" * 84

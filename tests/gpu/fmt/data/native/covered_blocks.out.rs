@@ -170,3 +170,20 @@ fn arm_struct2(x: u8) -> Foo {
         },
     }
 }
+
+fn arm_bodies_kept_braced() {
+    match a {
+        Some(x) => {
+            if x {
+                b();
+            } else {
+                c();
+            }
+        }
+        None => {
+            for i in x {
+                y();
+            }
+        }
+    }
+}

@@ -90,3 +90,14 @@ fn arm_struct(x: u8) -> Foo {
 fn arm_struct2(x: u8) -> Foo {
     match x { 0 => Foo { first: 1, second: 2, third: 3 }, Some(y) if y > 0 => Foo { first: 1, second: 2, third: 3 } }
 }
+
+fn arm_bodies_kept_braced() {
+    match a {
+        Some(x) => {
+            if x { b(); } else { c(); }
+        }
+        None => {
+            for i in x { y(); }
+        }
+    }
+}

@@ -36,3 +36,10 @@ union U {
     a: u32,
     b: f32,
 }
+
+#[cfg(any(target_os = "android", target_os = "linux",))]
+fn trailing_in_cfg() {}
+#[derive(Debug, Clone)]
+struct TrailingDerive;
+#[cfg_attr(feature = "x", allow(dead_code,))]
+const TRAILING_NESTED: u8 = 1;

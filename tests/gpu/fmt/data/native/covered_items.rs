@@ -17,3 +17,10 @@ pub type Result<T>=std::result::Result<T,Error>;
 #[cfg(all(unix,not(target_os="macos")))]
 const  FLAGS : u32 = libc::O_RDONLY|libc::O_CLOEXEC;
 union U { a: u32, b: f32 }
+
+#[cfg(any(target_os = "android", target_os = "linux",))]
+fn trailing_in_cfg() {}
+#[derive(Debug, Clone,)]
+struct TrailingDerive;
+#[cfg_attr(feature = "x", allow(dead_code,))]
+const TRAILING_NESTED: u8 = 1;

@@ -1,7 +1,3 @@
-use a;
-#[cfg(x)]
-use b;
-
 fn commented() {
     let x = 1; // a trailing comment
                // that rustfmt may align as its continuation
@@ -183,4 +179,19 @@ fn nested_literal_first_line_at_100() {
                 bbbbbbbbbbbbb: 2,
             },
     };
+}
+
+#[rustfmt::skip]
+use  z::a;
+use b::c;
+
+fn arm_bodies_rustfmt_flattens() {
+    match a {
+        Some(x) => match x {
+            _ => 1,
+        },
+        _ => loop {
+            y();
+        },
+    }
 }

@@ -1,7 +1,3 @@
-#[cfg(x)]
-use b;
-use a;
-
 fn commented() {
     let x = 1; // a trailing comment
     // that rustfmt may align as its continuation
@@ -113,4 +109,21 @@ fn closure_body_an_empty_loop() {
 
 fn nested_literal_first_line_at_100() {
     let r = P { i: R { inner: response, push_promise_consumed: false }, xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx: Foo { aaaaaaa: 1, bbbbbbbbbbbbb: 2 } };
+}
+
+#[rustfmt::skip]
+use  z::a;
+use b::c;
+
+fn arm_bodies_rustfmt_flattens() {
+    match a {
+        Some(x) => {
+            match x {
+                _ => 1,
+            }
+        }
+        _ => {
+            loop { y(); }
+        }
+    }
 }
