@@ -39,7 +39,7 @@ if wanted lint; then
 fi
 if wanted profile; then
   echo "== engine profile (issue 3): GPU vs host time per stage"
-  timeout 150 python3 bench/gpu_profile_engine.py --editions .device/editions.json \
+  timeout "${PROFILE_TIMEOUT:-150}" python3 bench/gpu_profile_engine.py --editions .device/editions.json \
     --out "$OUT/engine-profile.json" >"$OUT/engine-profile.log" 2>&1
   echo "profile rc=$?"; tail -60 "$OUT/engine-profile.log"; pack
 fi

@@ -1072,27 +1072,25 @@ def chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, x
 
 @jitable
 def file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
-              ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
-              counts, disagree_prefix, status, utf8_err):  # fmt: skip
+              ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad, bad_prefix,
+              chunk_entry, counts, disagree_prefix, status, utf8_err):  # fmt: skip
     """Phase 2b, file f: file status; where some chunk disagreed (phase 2a), a serial walk over
     the file's chunks that carries the true boundary and fixes entries and counts.
 
     A full serial walk was the critical path on the H100 (12 ms: the biggest file has 2,500
-    chunks); now only the stretches after a disagreeing chunk are walked.
+    chunks); now only the stretches after a disagreeing chunk are walked. The file's NUL and
+    first UTF-8 error come from prefix sums over its chunks (``nul_prefix``: chunks holding a
+    NUL; ``bad_prefix``: chunks with an error), not from a loop over them: that loop alone was
+    the stage's critical path (the biggest file's 2,515 chunks, one thread).
     """
     lo = file_offsets[f]
     hi = file_offsets[f + 1]
     ed = fed[f]
     c0 = file_chunks[f]
     c1 = file_chunks[f + 1]
-    nul = False
-    bad = np.int64(-1)
-    for k in range(c0, c1):
-        if chunk_nul[k] != 0:
-            nul = True
-        if bad < 0 and chunk_bad[k] >= 0:
-            bad = chunk_bad[k]
-    utf8_err[f] = bad
+    nul = nul_prefix[c1] != nul_prefix[c0]
+    first_bad = next_disagreement(bad_prefix, c0, c1)  # the first chunk with an error, or c1
+    utf8_err[f] = chunk_bad[first_bad] if first_bad < c1 else -1
     if hi - lo > max_file_bytes:
         status[f] = ST_TOO_LARGE
     elif nul:
@@ -1145,7 +1143,8 @@ def file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, ma
 @jitable
 def next_disagreement(disagree_prefix, k, c1):
     """The first chunk index in [k, c1) whose phase-2a check failed, or c1 (binary search on
-    the prefix sum: O(log n) loads instead of a serial scan)."""
+    the prefix sum: O(log n) loads instead of a serial scan). Any per-chunk flag's prefix sum
+    works: ``file_sync`` also finds a file's first chunk with a UTF-8 error this way."""
     target = disagree_prefix[k]
     if disagree_prefix[c1] == target:
         return c1
@@ -1202,12 +1201,12 @@ def _cpu_chunk_agree(buf, file_offsets, fed, file_chunks, chunk_end, chunk_file,
 
 @njit(parallel=True, cache=True, _nrt=False)
 def _cpu_file_sync(buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
-                   ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
-                   counts, disagree_prefix, status, utf8_err):  # fmt: skip
+                   ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad, bad_prefix,
+                   chunk_entry, counts, disagree_prefix, status, utf8_err):  # fmt: skip
     for f in prange(len(file_offsets) - 1):
         file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes,
-                  xid, ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
-                  counts, disagree_prefix, status, utf8_err)  # fmt: skip
+                  xid, ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad,
+                  bad_prefix, chunk_entry, counts, disagree_prefix, status, utf8_err)  # fmt: skip
 
 
 @njit(parallel=True, cache=True, _nrt=False)
@@ -1252,6 +1251,18 @@ def make_chunks(
     chunk_start = file_offsets[:-1][chunk_file] + index_in_file * chunk_bytes
     chunk_end = np.minimum(chunk_start + chunk_bytes, file_offsets[1:][chunk_file])
     return file_chunks, chunk_start, chunk_end, chunk_file
+
+
+def chunk_flag_prefixes(xp: Any, chunk_nul: Any, chunk_bad: Any) -> tuple[Any, Any]:
+    """Exclusive prefix sums (n_chunks + 1, int32) of the chunks holding a NUL and of those
+    with a UTF-8 error, for ``file_sync`` (NumPy or CuPy arrays, by ``xp``)."""
+    n = len(chunk_nul)
+    nul_prefix = xp.zeros(n + 1, dtype=np.int32)
+    bad_prefix = xp.zeros(n + 1, dtype=np.int32)
+    if n:
+        xp.cumsum(chunk_nul, dtype=np.int32, out=nul_prefix[1:])
+        xp.cumsum(chunk_bad >= 0, dtype=np.int32, out=bad_prefix[1:])
+    return nul_prefix, bad_prefix
 
 
 def _token_arrays(
@@ -1373,9 +1384,11 @@ def lex_cpu(
                          disagree)  # fmt: skip
         disagree_prefix = np.zeros(n_chunks + 1, dtype=np.int32)
         np.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
+        nul_prefix, bad_prefix = chunk_flag_prefixes(np, c_nul, c_bad)
         _cpu_file_sync(buffer, file_offsets, fed, file_chunks, c_start, c_end, max_file_bytes,
-                       XID_TABLE, ASCII_TABLE, mark, mark_prefix, c_exit, c_nul, c_bad, c_entry,
-                       counts, disagree_prefix, status, utf8_err)  # fmt: skip
+                       XID_TABLE, ASCII_TABLE, mark, mark_prefix, c_exit, nul_prefix, c_bad,
+                       bad_prefix, c_entry, counts, disagree_prefix, status,
+                       utf8_err)  # fmt: skip
         chunk_token_offsets = np.zeros(n_chunks + 1, dtype=np.int64)
         np.cumsum(counts, out=chunk_token_offsets[1:])
         kind, start, end, kw = _token_arrays(int(chunk_token_offsets[-1]))

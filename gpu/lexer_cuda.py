@@ -9,8 +9,10 @@ Host side, scans and allocation use CuPy when a GPU is present. Under the CUDA s
 (``NUMBA_ENABLE_CUDASIM=1``, tiny inputs in tests) the same code runs with NumPy arrays.
 
 Launches: 4 kernels (speculate per chunk, agree per chunk, sync per file, write per chunk)
-and three scans; kernels are compiled once per process and cached on disk (``cache=True``), so a
-restarted daemon does not pay the JIT again.
+and five scans; speculation can be queued part by part as a pipelined read lands
+(:meth:`CudaLexer.begin`, :meth:`~CudaLexer.speculate`, :meth:`~CudaLexer.finish`).
+Kernels are compiled once per process and cached on disk (``cache=True``), so a restarted
+daemon does not pay the JIT again.
 """
 
 # Kernel code, see rustg.gpu.lexer for why:
@@ -55,11 +57,11 @@ _quiet_low_occupancy_warnings()
 
 
 @cuda.jit(cache=True)
-def k_speculate(buf, file_offsets, fed, chunk_start, chunk_end, chunk_file, max_file_bytes, xid,
-                ascii_kind, kw_slots, kw_text, kw_mul, mark, chunk_exit, chunk_nul, chunk_bad,
+def k_speculate(k0, k1, buf, file_offsets, fed, chunk_start, chunk_end, chunk_file, max_file_bytes,
+                xid, ascii_kind, kw_slots, kw_text, kw_mul, mark, chunk_exit, chunk_nul, chunk_bad,
                 dummy_u8, dummy_i32):  # fmt: skip
-    k = cuda.grid(1)
-    if k < chunk_start.shape[0]:
+    k = k0 + cuda.grid(1)  # chunks [k0, k1): one launch per part of a pipelined read
+    if k < k1:
         L.chunk_speculate(k, buf, file_offsets, fed, chunk_start, chunk_end, chunk_file,
                           max_file_bytes, xid, ascii_kind, kw_slots, kw_text, kw_mul, mark,
                           chunk_exit, chunk_nul, chunk_bad, dummy_u8, dummy_i32)  # fmt: skip
@@ -77,13 +79,14 @@ def k_chunk_agree(buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xi
 
 @cuda.jit(cache=True)
 def k_file_sync(buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
-                ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad, chunk_entry,
-                counts, disagree_prefix, status, utf8_err):  # fmt: skip
+                ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad, bad_prefix,
+                chunk_entry, counts, disagree_prefix, status, utf8_err):  # fmt: skip
     f = cuda.grid(1)
     if f < file_offsets.shape[0] - 1:
         L.file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes,
-                    xid, ascii_kind, mark, mark_prefix, chunk_exit, chunk_nul, chunk_bad,
-                    chunk_entry, counts, disagree_prefix, status, utf8_err)  # fmt: skip
+                    xid, ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad,
+                    bad_prefix, chunk_entry, counts, disagree_prefix, status,
+                    utf8_err)  # fmt: skip
 
 
 @cuda.jit(cache=True)
@@ -102,6 +105,7 @@ class ChunkTables:
     """Device copies of the lexer's tables for one set of files (see ``chunk_tables``)."""
 
     file_offsets: npt.NDArray[np.int64]  # the host array they were built from
+    file_chunks: npt.NDArray[np.int64]  # host copy of d_fc: a file range's chunk range
     n_chunks: int
     d_fo: Any  # file byte offsets
     d_fc: Any  # file -> first chunk
@@ -109,6 +113,21 @@ class ChunkTables:
     d_ce: Any  # chunk end byte
     d_cf: Any  # chunk -> file (int32)
     d_ed: Any  # file -> edition (uint16)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Lexing:
+    """One lexing run between :meth:`CudaLexer.begin` and :meth:`CudaLexer.finish`."""
+
+    tables: ChunkTables
+    max_file_bytes: int
+    mark: Any  # per byte: a speculative token starts here
+    c_exit: Any
+    c_nul: Any
+    c_bad: Any
+    c_entry: Any
+    status: Any
+    utf8_err: Any
 
 
 def _xp() -> ModuleType:
@@ -163,7 +182,7 @@ class CudaLexer:
         cut = np.cumsum([0, n_files + 1, n_files + 1, n_chunks, n_chunks, n_chunks, n_files])
         d_fo, d_fc, d_cs, d_ce, d_cf, d_ed = (d_tables[a:b] for a, b in itertools.pairwise(cut))
         return ChunkTables(
-            file_offsets, n_chunks, d_fo, d_fc, d_cs, d_ce,
+            file_offsets, file_chunks, n_chunks, d_fo, d_fc, d_cs, d_ce,
             d_cf.astype(np.int32), d_ed.astype(np.uint16),
         )  # fmt: skip
 
@@ -184,30 +203,59 @@ class CudaLexer:
         given). ``timings``, when given, receives seconds per stage (each stage synchronised:
         for benchmarks only, it costs a sync per stage).
         """
-        xp = self.xp
-        clock = StageClock(timings, xp)
+        clock = StageClock(timings, self.xp)
         if tables is None:
             tables = self.chunk_tables(file_offsets, editions=editions, chunk_bytes=chunk_bytes)
         assert tables.file_offsets is file_offsets, "chunk tables of other files"
-        n_files = len(file_offsets) - 1
-        n_chunks = tables.n_chunks
-        d_fo, d_fc, d_cs, d_ce, d_cf, d_ed = (
-            tables.d_fo, tables.d_fc, tables.d_cs, tables.d_ce, tables.d_cf, tables.d_ed
-        )  # fmt: skip
-        mark = xp.zeros(len(d_buf) + 1, dtype=np.uint8)
-        c_exit = xp.empty(n_chunks, dtype=np.int64)
-        c_nul = xp.empty(n_chunks, dtype=np.uint8)
-        c_bad = xp.empty(n_chunks, dtype=np.int64)
-        c_entry = xp.empty(n_chunks, dtype=np.int64)
-        status = xp.empty(n_files, dtype=np.uint8)
-        utf8_err = xp.empty(n_files, dtype=np.int32)
-        lex_tables = (self.xid, self.ascii, self.kw_slots, self.kw_text, L.KW_MUL)
-        g, t = _grid(n_chunks), THREADS_PER_BLOCK
+        lexing = self.begin(len(d_buf), tables, max_file_bytes=max_file_bytes)
         clock.stage("setup")
-        if n_chunks:
-            launch_grid(k_speculate, g, t, d_buf, d_fo, d_ed, d_cs, d_ce, d_cf, max_file_bytes,
-                        *lex_tables, mark, c_exit, c_nul, c_bad, self.u8, self.i32)  # fmt: skip
+        self.speculate(lexing, d_buf, 0, len(file_offsets) - 1)
         clock.stage("speculate")
+        return self.finish(lexing, d_buf, clock)
+
+    def begin(
+        self, n_bytes: int, tables: ChunkTables, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    ) -> Lexing:
+        """Allocate one lexing run's per-byte and per-chunk arrays (see :meth:`speculate`)."""
+        xp = self.xp
+        n_files = len(tables.file_offsets) - 1
+        n = tables.n_chunks
+        return Lexing(
+            tables, max_file_bytes,
+            mark=xp.zeros(n_bytes + 1, dtype=np.uint8),
+            c_exit=xp.empty(n, dtype=np.int64),
+            c_nul=xp.empty(n, dtype=np.uint8),
+            c_bad=xp.empty(n, dtype=np.int64),
+            c_entry=xp.empty(n, dtype=np.int64),
+            status=xp.empty(n_files, dtype=np.uint8),
+            utf8_err=xp.empty(n_files, dtype=np.int32),
+        )  # fmt: skip
+
+    def speculate(self, lexing: Lexing, d_buf: Any, f0: int, f1: int) -> None:
+        """Phase 1 for the chunks of files [f0, f1): it reads only those files' bytes, so a
+        pipelined read queues it as soon as they are on the device, while the reader reads on."""
+        tb = lexing.tables
+        k0, k1 = int(tb.file_chunks[f0]), int(tb.file_chunks[f1])
+        if k1 > k0:
+            launch_grid(k_speculate, _grid(k1 - k0), THREADS_PER_BLOCK, k0, k1, d_buf, tb.d_fo,
+                        tb.d_ed, tb.d_cs, tb.d_ce, tb.d_cf, lexing.max_file_bytes,
+                        *self._lex_tables(), lexing.mark, lexing.c_exit, lexing.c_nul,
+                        lexing.c_bad, self.u8, self.i32)  # fmt: skip
+
+    def _lex_tables(self) -> tuple[Any, ...]:
+        return (self.xid, self.ascii, self.kw_slots, self.kw_text, L.KW_MUL)
+
+    def finish(self, lexing: Lexing, d_buf: Any, clock: StageClock | None = None) -> dict[str, Any]:
+        """Phases 2-4 once every chunk is speculated: agree, sync, count, write."""
+        xp = self.xp
+        clock = clock or StageClock(None, xp)
+        tb = lexing.tables
+        n_files = len(tb.file_offsets) - 1
+        n_chunks = tb.n_chunks
+        d_fo, d_fc, d_cs, d_ce, d_cf, d_ed = (tb.d_fo, tb.d_fc, tb.d_cs, tb.d_ce, tb.d_cf, tb.d_ed)
+        mark, c_exit, c_entry = lexing.mark, lexing.c_exit, lexing.c_entry
+        status, utf8_err = lexing.status, lexing.utf8_err
+        g, t = _grid(n_chunks), THREADS_PER_BLOCK
         mark_prefix = xp.zeros(len(mark) + 1, dtype=np.int32)
         xp.cumsum(mark, dtype=np.int32, out=mark_prefix[1:])
         counts = xp.zeros(n_chunks, dtype=np.int64)
@@ -220,10 +268,12 @@ class CudaLexer:
         disagree_prefix = xp.zeros(n_chunks + 1, dtype=np.int32)
         xp.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
         clock.stage("agree")
+        nul_prefix, bad_prefix = L.chunk_flag_prefixes(xp, lexing.c_nul, lexing.c_bad)
         if n_files:
             launch_grid(k_file_sync, _grid(n_files), t, d_buf, d_fo, d_ed, d_fc, d_cs, d_ce,
-                        max_file_bytes, self.xid, self.ascii, mark, mark_prefix, c_exit, c_nul,
-                        c_bad, c_entry, counts, disagree_prefix, status, utf8_err)  # fmt: skip
+                        lexing.max_file_bytes, self.xid, self.ascii, mark, mark_prefix, c_exit,
+                        nul_prefix, lexing.c_bad, bad_prefix, c_entry, counts, disagree_prefix,
+                        status, utf8_err)  # fmt: skip
         clock.stage("sync")
         chunk_token_offsets = xp.zeros(n_chunks + 1, dtype=np.int64)
         if n_chunks:
@@ -235,9 +285,9 @@ class CudaLexer:
         end = xp.empty(n_tokens, dtype=np.int32)
         kw = xp.empty(n_tokens, dtype=np.uint8)
         if n_tokens:
-            launch_grid(k_chunk_lex, g, t, d_buf, d_fo, d_ed, d_ce, d_cf, c_entry, *lex_tables,
-                        L.MODE_WRITE, kind, start, end, kw, counts, chunk_token_offsets,
-                        self.u8)  # fmt: skip
+            launch_grid(k_chunk_lex, g, t, d_buf, d_fo, d_ed, d_ce, d_cf, c_entry,
+                        *self._lex_tables(), L.MODE_WRITE, kind, start, end, kw, counts,
+                        chunk_token_offsets, self.u8)  # fmt: skip
         clock.stage("write")
         file_token_offsets = chunk_token_offsets[d_fc]
         return {
