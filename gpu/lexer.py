@@ -1031,7 +1031,8 @@ def chunk_speculate(k, buf, file_offsets, fed, chunk_start, chunk_end, chunk_fil
 
 @jitable
 def chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
-                mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
+                mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree,
+                entry_exit):  # fmt: skip
     """Phase 2a, chunk k, in parallel: assuming the previous chunk's speculative exit is the
     true entry, relex from it until the run meets one of this chunk's speculative starts
     (a mark): then this chunk's true tokens and exit follow. A chunk whose run leaves it
@@ -1042,6 +1043,12 @@ def chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, x
     are the speculative ones, and their number is a difference of ``mark_prefix`` (the prefix
     sum of ``mark``). The relexed stretch is short: speculation starts at the chunk's first
     newline, so it is the rest of the line the previous chunk ended in.
+
+    Either way the chunk's true count and exit *if entered at* ``chunk_entry[k]`` are known
+    here (``counts[k]``, ``entry_exit[k]``; -1: unknown, the file's prologue): phase 2b's
+    serial walk takes them whenever its true entry is that one, so it relexes only chunks
+    entered elsewhere, for a line or so each (a lone GPU thread lexes slowly: relexing the
+    disagreeing chunks whole was the 3.5-3.9 ms critical path of the sync stage on the H200).
     """
     f = chunk_file[k]
     ed = fed[f]
@@ -1051,12 +1058,15 @@ def chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, x
     chunk_entry[k] = t
     disagree[k] = 1
     counts[k] = 0
+    entry_exit[k] = t  # no token starts in the chunk: the boundary passes through
     if t >= e:
         return
     if mark[t] != 0:
         counts[k] = mark_prefix[e] - mark_prefix[t]
         disagree[k] = 0
+        entry_exit[k] = chunk_exit[k]
         return
+    entry_exit[k] = -1
     if k == file_chunks[f]:
         return  # the file's start: the prologue is not relexed here (phase 2b handles it)
     p = t
@@ -1067,13 +1077,16 @@ def chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, x
         if p < e and mark[p] != 0:
             counts[k] = c + mark_prefix[e] - mark_prefix[p]
             disagree[k] = 0
+            entry_exit[k] = chunk_exit[k]
             return
+    counts[k] = c
+    entry_exit[k] = p
 
 
 @jitable
 def file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
               ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad, bad_prefix,
-              chunk_entry, counts, disagree_prefix, status, utf8_err):  # fmt: skip
+              chunk_entry, entry_exit, counts, disagree_prefix, status, utf8_err):  # fmt: skip
     """Phase 2b, file f: file status; where some chunk disagreed (phase 2a), a serial walk over
     the file's chunks that carries the true boundary and fixes entries and counts.
 
@@ -1109,14 +1122,18 @@ def file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, ma
     k = next_disagreement(disagree_prefix, c0, c1)
     t = file_offsets[f] if k == c0 else chunk_exit[k - 1]
     while k < c1:
-        chunk_entry[k] = t
         e = chunk_end[k]
-        if t >= e:
+        if t == chunk_entry[k] and entry_exit[k] >= 0:
+            t = entry_exit[k]  # entered where phase 2a assumed: its count and exit stand
+        elif t >= e:
+            chunk_entry[k] = t
             counts[k] = 0
         elif mark[t] != 0:
+            chunk_entry[k] = t
             counts[k] = mark_prefix[e] - mark_prefix[t]
             t = chunk_exit[k]
         else:
+            chunk_entry[k] = t
             p = t
             c = 0
             synced = False
@@ -1193,20 +1210,24 @@ def _cpu_chunk_speculate(buf, file_offsets, fed, chunk_start, chunk_end, chunk_f
 
 @njit(parallel=True, cache=True, _nrt=False)
 def _cpu_chunk_agree(buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
-                     mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
+                     mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree,
+                     entry_exit):  # fmt: skip
     for k in prange(len(chunk_end)):
         chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
-                    mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree)  # fmt: skip
+                    mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree,
+                    entry_exit)  # fmt: skip
 
 
 @njit(parallel=True, cache=True, _nrt=False)
 def _cpu_file_sync(buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
                    ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad, bad_prefix,
-                   chunk_entry, counts, disagree_prefix, status, utf8_err):  # fmt: skip
+                   chunk_entry, entry_exit, counts, disagree_prefix, status,
+                   utf8_err):  # fmt: skip
     for f in prange(len(file_offsets) - 1):
         file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes,
                   xid, ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad,
-                  bad_prefix, chunk_entry, counts, disagree_prefix, status, utf8_err)  # fmt: skip
+                  bad_prefix, chunk_entry, entry_exit, counts, disagree_prefix, status,
+                  utf8_err)  # fmt: skip
 
 
 @njit(parallel=True, cache=True, _nrt=False)
@@ -1379,15 +1400,16 @@ def lex_cpu(
         np.cumsum(mark, dtype=np.int32, out=mark_prefix[1:])
         counts = np.empty(n_chunks, dtype=np.int64)
         disagree = np.empty(n_chunks, dtype=np.uint8)
+        entry_exit = np.empty(n_chunks, dtype=np.int64)
         _cpu_chunk_agree(buffer, file_offsets, fed, file_chunks, c_end, c_file, XID_TABLE,
-                         ASCII_TABLE, mark, mark_prefix, c_exit, c_entry, counts,
-                         disagree)  # fmt: skip
+                         ASCII_TABLE, mark, mark_prefix, c_exit, c_entry, counts, disagree,
+                         entry_exit)  # fmt: skip
         disagree_prefix = np.zeros(n_chunks + 1, dtype=np.int32)
         np.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
         nul_prefix, bad_prefix = chunk_flag_prefixes(np, c_nul, c_bad)
         _cpu_file_sync(buffer, file_offsets, fed, file_chunks, c_start, c_end, max_file_bytes,
                        XID_TABLE, ASCII_TABLE, mark, mark_prefix, c_exit, nul_prefix, c_bad,
-                       bad_prefix, c_entry, counts, disagree_prefix, status,
+                       bad_prefix, c_entry, entry_exit, counts, disagree_prefix, status,
                        utf8_err)  # fmt: skip
         chunk_token_offsets = np.zeros(n_chunks + 1, dtype=np.int64)
         np.cumsum(counts, out=chunk_token_offsets[1:])

@@ -69,23 +69,23 @@ def k_speculate(k0, k1, buf, file_offsets, fed, chunk_start, chunk_end, chunk_fi
 
 @cuda.jit(cache=True)
 def k_chunk_agree(buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind, mark,
-                  mark_prefix, chunk_exit, chunk_entry, counts, disagree):  # fmt: skip
+                  mark_prefix, chunk_exit, chunk_entry, counts, disagree, entry_exit):  # fmt: skip
     k = cuda.grid(1)
     if k < chunk_end.shape[0]:
         L.chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid,
-                      ascii_kind, mark, mark_prefix, chunk_exit, chunk_entry, counts,
-                      disagree)  # fmt: skip
+                      ascii_kind, mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree,
+                      entry_exit)  # fmt: skip
 
 
 @cuda.jit(cache=True)
 def k_file_sync(buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
                 ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad, bad_prefix,
-                chunk_entry, counts, disagree_prefix, status, utf8_err):  # fmt: skip
+                chunk_entry, entry_exit, counts, disagree_prefix, status, utf8_err):  # fmt: skip
     f = cuda.grid(1)
     if f < file_offsets.shape[0] - 1:
         L.file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes,
                     xid, ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad,
-                    bad_prefix, chunk_entry, counts, disagree_prefix, status,
+                    bad_prefix, chunk_entry, entry_exit, counts, disagree_prefix, status,
                     utf8_err)  # fmt: skip
 
 
@@ -260,11 +260,12 @@ class CudaLexer:
         xp.cumsum(mark, dtype=np.int32, out=mark_prefix[1:])
         counts = xp.zeros(n_chunks, dtype=np.int64)
         disagree = xp.zeros(n_chunks, dtype=np.uint8)
+        entry_exit = xp.empty(n_chunks, dtype=np.int64)
         clock.stage("mark_scan")
         if n_chunks:
             launch_grid(k_chunk_agree, g, t, d_buf, d_fo, d_ed, d_fc, d_ce, d_cf, self.xid,
-                        self.ascii, mark, mark_prefix, c_exit, c_entry, counts,
-                        disagree)  # fmt: skip
+                        self.ascii, mark, mark_prefix, c_exit, c_entry, counts, disagree,
+                        entry_exit)  # fmt: skip
         disagree_prefix = xp.zeros(n_chunks + 1, dtype=np.int32)
         xp.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
         clock.stage("agree")
@@ -272,8 +273,8 @@ class CudaLexer:
         if n_files:
             launch_grid(k_file_sync, _grid(n_files), t, d_buf, d_fo, d_ed, d_fc, d_cs, d_ce,
                         lexing.max_file_bytes, self.xid, self.ascii, mark, mark_prefix, c_exit,
-                        nul_prefix, lexing.c_bad, bad_prefix, c_entry, counts, disagree_prefix,
-                        status, utf8_err)  # fmt: skip
+                        nul_prefix, lexing.c_bad, bad_prefix, c_entry, entry_exit, counts,
+                        disagree_prefix, status, utf8_err)  # fmt: skip
         clock.stage("sync")
         chunk_token_offsets = xp.zeros(n_chunks + 1, dtype=np.int64)
         if n_chunks:
