@@ -67,9 +67,12 @@ DEFAULT_GPU_MIN_BYTES = 1 << 20
 #: the overlap saved. Kept as a parameter for slower file systems, where reading dominates.
 DEFAULT_READ_BATCHES = 1
 #: Each batch is read in this many parts (by bytes); a part's copy and lexer speculation are
-#: queued as soon as it lands, while the reader reads the next, so reading overlaps GPU work
-#: without paying the lexer's fixed stages again (as more batches do).
-READ_PARTS = 4
+#: queued as soon as it lands, while the reader reads the next. Measured on the H200 machine
+#: (bench/results/engine-profile-h200-2026-12-03-run3.json, lex + tree + items): 1 part
+#: 42.4 ms, 2 parts 45.6, 4 parts 53.3, 8 parts 62.0. Planning (open + size, 6-7 ms) must
+#: finish before any part is read, which leaves only the 3 ms of reading to overlap, and
+#: each part costs more than that. Kept as a parameter, like the batch count.
+READ_PARTS = 1
 
 
 class Indexed(NamedTuple):
