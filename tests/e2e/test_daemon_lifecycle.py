@@ -51,22 +51,34 @@ def _sleepers(marker: Path) -> list[str]:
     return out.stdout.split()
 
 
+def _slow_cargo(h: DaemonHarness, tmp_path: Path) -> Path:
+    """A `cargo` that sleeps 30 s; `exec -a` names the sleep after this script, so the test
+    can see whether it still runs."""
+    slow = tmp_path / "slow-cargo"
+    slow.write_text(f'#!/bin/bash\nexec -a "{slow}-sleep" sleep 30\n')
+    slow.chmod(0o755)
+    h.env["CARGO"] = str(slow)
+    return slow
+
+
+def _wait_until(condition: Any, timeout: float) -> None:
+    """Poll ``condition()`` every 50 ms until it holds or ``timeout`` seconds pass (the caller
+    asserts it afterwards, with its own message)."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_a_newer_save_kills_the_running_check(
     example_daemon: DaemonHarness, tmp_path: Path
 ) -> None:
     h = example_daemon
-    slow = tmp_path / "slow-cargo"
-    # `exec -a` names the sleep after this script, so the test can see whether it still runs.
-    slow.write_text(f'#!/bin/bash\nexec -a "{slow}-sleep" sleep 30\n')
-    slow.chmod(0o755)
-    h.env["CARGO"] = str(slow)
+    slow = _slow_cargo(h, tmp_path)
     h.start()
     stream = EventStream(h)
     try:
         stream.until(lambda e: e.get("type") == "snapshot")
-        deadline = time.monotonic() + 10
-        while not _sleepers(slow) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_until(lambda: _sleepers(slow), 10)
         assert _sleepers(slow), "the slow check should be running"
         original = (h.workspace / LIB).read_text()
         (h.workspace / LIB).write_text(original + "\n// a newer save\n")
@@ -79,16 +91,12 @@ def test_a_newer_save_kills_the_running_check(
         ]
         assert [(j["name"], j["generation"]) for j in cancelled] == [("check", 1)]
         # The first check's process group is gone; only the new one's sleep remains.
-        deadline = time.monotonic() + 5
-        while len(_sleepers(slow)) != 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_until(lambda: len(_sleepers(slow)) == 1, 5)
         assert len(_sleepers(slow)) == 1
     finally:
         stream.close()
         h.stop()
-    deadline = time.monotonic() + 5
-    while _sleepers(slow) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_until(lambda: not _sleepers(slow), 5)
     assert _sleepers(slow) == [], "stopping the daemon kills its running check"
 
 
@@ -98,22 +106,15 @@ def test_a_restarted_daemon_kills_the_check_a_killed_one_left(
     # SIGKILL leaves the running cargo behind, holding the build directory's lock; the next
     # daemon must not wait behind it.
     h = example_daemon
-    slow = tmp_path / "slow-cargo"
-    slow.write_text(f'#!/bin/bash\nexec -a "{slow}-sleep" sleep 30\n')
-    slow.chmod(0o755)
-    h.env["CARGO"] = str(slow)
+    slow = _slow_cargo(h, tmp_path)
     h.start()
-    deadline = time.monotonic() + 10
-    while not _sleepers(slow) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_until(lambda: _sleepers(slow), 10)
     orphans = set(_sleepers(slow))
     assert orphans, "the slow check should be running"
     h.kill9()  # no clean-up of its own
     assert set(_sleepers(slow)) == orphans, "an orphan, until a daemon starts again"
     h.start()
-    deadline = time.monotonic() + 5
-    while orphans & set(_sleepers(slow)) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_until(lambda: not orphans & set(_sleepers(slow)), 5)
     assert not orphans & set(_sleepers(slow)), "the killed daemon's check outlived the restart"
 
 
