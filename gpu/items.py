@@ -314,56 +314,17 @@ _TEST = np.frombuffer(b"test", dtype=np.uint8).copy()
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _sig_counts(kind, file_token_offsets):  # pragma: no cover
-    """Significant tokens per file."""
+def _head_word_counts(keyword, file_token_offsets, head_words):  # pragma: no cover
+    """Per file, its head-word identifiers: a bound on its candidates, so on its items
+    (``keyword`` is ``NONE`` except on ``IDENT`` tokens, the :class:`TokenArrays` contract)."""
     n_files = len(file_token_offsets) - 1
     counts = np.zeros(n_files, dtype=np.int64)
     for f in numba.prange(n_files):
         c = 0
         for i in range(file_token_offsets[f], file_token_offsets[f + 1]):
-            c += kind[i] >= 16  # no branch: trivia and significant tokens alternate
+            c += head_words[keyword[i]]  # no branch
         counts[f] = c
     return counts
-
-
-@numba.njit(cache=True, parallel=True, nogil=True)
-def _sig_space(
-    kind,
-    keyword,
-    file_token_offsets,
-    file_sig_offsets,
-    head_words,
-    sig,
-    skind,
-    skw,
-    smatch,
-    cand,
-    n_cand,
-):  # pragma: no cover
-    """Significant rows, and per significant token (sig index space) its kind, keyword and
-    partner's sig index; whether it is a candidate item head; per file its candidate count.
-    The outputs are allocated by the caller (see :func:`_sig_arrays`).
-
-    Partners are re-paired in sig space with a stack rather than mapped through the tree (a
-    row -> sig table): the tree pairs ignoring kinds and trivia never pair, so pairing the
-    significant subsequence the same way gives the same pairs, and the stack's top is the
-    tree's parent. Each file's steps run back to back while its rows are in cache (as four
-    separate passes over the corpus they cost 150 ms of a 230 ms item index)."""
-    n_files = len(file_token_offsets) - 1
-    for f in numba.prange(n_files):
-        lo = file_sig_offsets[f]
-        hi = file_sig_offsets[f + 1]
-        # Branch-free compaction: every row is written at q, and q moves past significant
-        # ones only (the guard is false just after the file's last significant row).
-        q = lo
-        for i in range(file_token_offsets[f], file_token_offsets[f + 1]):
-            if q < hi:
-                sig[q] = i
-                skind[q] = kind[i]
-                skw[q] = keyword[i]
-                smatch[q] = -1
-            q += kind[i] >= 16
-        n_cand[f] = _file_candidates(skind, skw, smatch, lo, hi, head_words, cand)
 
 
 @register_jitable
@@ -442,28 +403,6 @@ def _file_candidates(skind, skw, smatch, lo, hi, head_words, cand):  # pragma: n
             cand[i] = True
             n += 1
     return n
-
-
-def _sig_arrays(arrays: TokenArrays) -> tuple[npt.NDArray[Any], ...]:
-    """Steps 1-3 on the CPU: (sig, skind, skw, smatch, cand, n_cand, file_sig_offsets).
-
-    The arrays are allocated here by NumPy, which asks the kernel for transparent huge pages,
-    not inside the numba kernel (its allocator's 4 KB pages cost 5 times as much to fault in:
-    0.6 ms per MB on the 2-core VM, 70 ms for the corpus's 110 MB of sig arrays)."""
-    counts = _sig_counts(arrays.kind, arrays.file_token_offsets)
-    n_files = len(counts)
-    file_sig_offsets = np.zeros(n_files + 1, dtype=np.int64)
-    np.cumsum(counts, out=file_sig_offsets[1:])
-    n_sig = int(file_sig_offsets[-1])
-    sig = np.empty(n_sig, dtype=np.int32)
-    skind = np.empty(n_sig, dtype=np.uint8)
-    skw = np.empty(n_sig, dtype=np.uint8)
-    smatch = np.empty(n_sig, dtype=np.int32)
-    cand = np.zeros(n_sig, dtype=np.bool_)
-    n_cand = np.zeros(n_files, dtype=np.int64)
-    _sig_space(arrays.kind, arrays.keyword, arrays.file_token_offsets, file_sig_offsets,
-               _HEAD_WORDS, sig, skind, skw, smatch, cand, n_cand)  # fmt: skip
-    return sig, skind, skw, smatch, cand, n_cand, file_sig_offsets
 
 
 @register_jitable
@@ -792,28 +731,57 @@ def _record(out, k, kind, head, end, nf, nl, vis, vis_open, body, flags, term): 
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _scan_candidates(
-    skind, skw, smatch, cand, file_sig_offsets, cand_offsets, out, n_items
+def _file_items(
+    kind, keyword, file_token_offsets, head_words, bound_offsets, out, n_items
 ):  # pragma: no cover
-    """Scan every candidate, file by file. A file's items are written to ``out`` (sig
-    indices) from its first candidate's row on, compacted as they are found: a rejected
-    candidate's row is overwritten by the next one (every accepted one writes all 11 columns,
-    :func:`_record`), so ``out`` needs no fill. ``n_items[f]``: the file's item count."""
-    for f in numba.prange(len(file_sig_offsets) - 1):
-        c = cand_offsets[f]
-        hi = file_sig_offsets[f + 1]
-        for i in range(file_sig_offsets[f], hi):
-            if cand[i] and _scan_one(skind, skw, smatch, i, hi, out, c):
+    """Steps 1-4 of the module docstring, one task per file: its significant rows, their
+    kinds, keywords and partners (sig space), its candidates, and the scan of each. The file's
+    items go to ``out`` from row ``bound_offsets[f]`` on (see :func:`_head_word_counts`),
+    compacted as they are found: a rejected candidate's row is overwritten by the next one
+    (every accepted one writes all 11 columns, :func:`_record`), so ``out`` needs no fill;
+    positions are mapped from sig indices to token rows. ``n_items[f]``: the file's count.
+
+    The sig-space arrays are the task's own, sized by the file and freed after it: they stay
+    in cache between the steps and never exist for the whole corpus (as corpus-wide arrays
+    they were 124 MB of fresh pages to fault in per index, and steps 1-3 and 4 two passes).
+
+    Partners are re-paired in sig space with a stack rather than mapped through the tree (a
+    row -> sig table): the tree pairs ignoring kinds and trivia never pair, so pairing the
+    significant subsequence the same way gives the same pairs, and the stack's top is the
+    tree's parent."""
+    for f in numba.prange(len(file_token_offsets) - 1):
+        lo = file_token_offsets[f]
+        m = file_token_offsets[f + 1] - lo
+        sig = np.empty(max(m, 1), dtype=np.int32)
+        skind = np.empty(max(m, 1), dtype=np.uint8)
+        skw = np.empty(max(m, 1), dtype=np.uint8)
+        smatch = np.empty(max(m, 1), dtype=np.int32)
+        cand = np.zeros(max(m, 1), dtype=np.bool_)
+        # Branch-free compaction: every row is written at q (q <= i < m), and q moves past
+        # significant ones only (trivia and significant tokens alternate).
+        q = 0
+        for i in range(lo, lo + m):
+            sig[q] = i
+            skind[q] = kind[i]
+            skw[q] = keyword[i]
+            smatch[q] = -1
+            q += kind[i] >= 16
+        _file_candidates(skind, skw, smatch, 0, q, head_words, cand)
+        c = bound_offsets[f]
+        for i in range(q):
+            if cand[i] and _scan_one(skind, skw, smatch, i, q, out, c):
+                for col in range(1, 10):
+                    if col != 7 and out[c, col] >= 0:  # column 7 is the visibility code
+                        out[c, col] = sig[out[c, col]]
                 c += 1
-        n_items[f] = c - cand_offsets[f]
+        n_items[f] = c - bound_offsets[f]
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _gather_items(
     out,
-    cand_offsets,
+    bound_offsets,
     file_item_offsets,
-    sig,
     file_token_offsets,
     kind,
     file,
@@ -830,33 +798,24 @@ def _gather_items(
     file_lo,
 ):  # pragma: no cover
     """Each file's compacted rows of ``out`` into the item columns (allocated by the caller),
-    positions mapped from sig indices to token rows (-1 stays -1), with each item's file and
-    the file's first token row. One pass in place of a boolean index, 11 column copies and
-    dtype casts in NumPy (~20 ms of glue for the corpus's 306k items)."""
+    with each item's file and the file's first token row. One pass in place of a boolean
+    index, 11 column copies and dtype casts in NumPy (~20 ms of glue for 306k items)."""
     for f in numba.prange(len(file_item_offsets) - 1):
-        src = cand_offsets[f] - file_item_offsets[f]
+        src = bound_offsets[f] - file_item_offsets[f]
         lo = file_token_offsets[f]
         for k in range(file_item_offsets[f], file_item_offsets[f + 1]):
             r = src + k
             kind[k] = out[r, 0]
             file[k] = f
-            v = out[r, 1]
-            head[k] = sig[v] if v >= 0 else -1
-            v = out[r, 2]
-            end[k] = sig[v] if v >= 0 else -1
-            v = out[r, 3]
-            name_first[k] = sig[v] if v >= 0 else -1
-            v = out[r, 4]
-            name_last[k] = sig[v] if v >= 0 else -1
-            v = out[r, 5]
-            trait_first[k] = sig[v] if v >= 0 else -1
-            v = out[r, 6]
-            trait_last[k] = sig[v] if v >= 0 else -1
+            head[k] = out[r, 1]
+            end[k] = out[r, 2]
+            name_first[k] = out[r, 3]
+            name_last[k] = out[r, 4]
+            trait_first[k] = out[r, 5]
+            trait_last[k] = out[r, 6]
             vis[k] = out[r, 7]
-            v = out[r, 8]
-            vis_open[k] = sig[v] if v >= 0 else -1
-            v = out[r, 9]
-            body[k] = sig[v] if v >= 0 else -1
+            vis_open[k] = out[r, 8]
+            body[k] = out[r, 9]
             flags[k] = out[r, 10]
             file_lo[k] = lo
 
@@ -1413,13 +1372,16 @@ def build_items(
             timings,
         )
     tree = tree.to_host()
-    sig, skind, skw, smatch, cand, n_cand, file_sig_offsets = _sig_arrays(arrays)
     n_files = arrays.n_files
-    cand_offsets = np.zeros(n_files + 1, dtype=np.int64)
-    np.cumsum(n_cand, out=cand_offsets[1:])
-    out = np.empty((int(cand_offsets[-1]), 11), dtype=np.int32)
+    bound_offsets = np.zeros(n_files + 1, dtype=np.int64)
+    np.cumsum(
+        _head_word_counts(arrays.keyword, arrays.file_token_offsets, _HEAD_WORDS),
+        out=bound_offsets[1:],
+    )
+    out = np.empty((int(bound_offsets[-1]), 11), dtype=np.int32)
     n_items = np.zeros(n_files, dtype=np.int64)
-    _scan_candidates(skind, skw, smatch, cand, file_sig_offsets, cand_offsets, out, n_items)
+    _file_items(arrays.kind, arrays.keyword, arrays.file_token_offsets, _HEAD_WORDS,
+                bound_offsets, out, n_items)  # fmt: skip
     file_item_offsets = np.zeros(n_files + 1, dtype=np.int64)
     np.cumsum(n_items, out=file_item_offsets[1:])
     n = int(file_item_offsets[-1])
@@ -1431,7 +1393,7 @@ def build_items(
     vis = np.empty(n, dtype=np.uint8)
     scan_flags = np.empty(n, dtype=np.uint32)
     file_lo = np.empty(n, dtype=np.int64)
-    _gather_items(out, cand_offsets, file_item_offsets, sig, arrays.file_token_offsets, kind,
+    _gather_items(out, bound_offsets, file_item_offsets, arrays.file_token_offsets, kind,
                   file_of, head, end, name_first, name_last, trait_first, trait_last, vis,
                   vis_open, body, scan_flags, file_lo)  # fmt: skip
     parent, depth, in_body = _nest(file_item_offsets, head, end, kind)
