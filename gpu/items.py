@@ -732,14 +732,16 @@ def _record(out, k, kind, head, end, nf, nl, vis, vis_open, body, flags, term): 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _file_items(
-    kind, keyword, file_token_offsets, head_words, bound_offsets, out, n_items
+    kind, keyword, match, file_token_offsets, head_words, bound_offsets, out, n_items
 ):  # pragma: no cover
     """Steps 1-4 of the module docstring, one task per file: its significant rows, their
     kinds, keywords and partners (sig space), its candidates, and the scan of each. The file's
     items go to ``out`` from row ``bound_offsets[f]`` on (see :func:`_head_word_counts`),
     compacted as they are found: a rejected candidate's row is overwritten by the next one
     (every accepted one writes all 11 columns, :func:`_record`), so ``out`` needs no fill;
-    positions are mapped from sig indices to token rows. ``n_items[f]``: the file's count.
+    positions are mapped from sig indices to token rows; column 11 gets the item's count of
+    outer attributes (:func:`_walk_attrs`, while the file's rows are in cache: a separate
+    counting pass over all items cost 7-10 ms). ``n_items[f]``: the file's count.
 
     The sig-space arrays are the task's own, sized by the file and freed after it: they stay
     in cache between the steps and never exist for the whole corpus (as corpus-wide arrays
@@ -768,11 +770,13 @@ def _file_items(
             q += kind[i] >= 16
         _file_candidates(skind, skw, smatch, 0, q, head_words, cand)
         c = bound_offsets[f]
+        dummy = np.empty((1, 2), dtype=np.int32)
         for i in range(q):
             if cand[i] and _scan_one(skind, skw, smatch, i, q, out, c):
                 for col in range(1, 10):
                     if col != 7 and out[c, col] >= 0:  # column 7 is the visibility code
                         out[c, col] = sig[out[c, col]]
+                out[c, 11] = _walk_attrs(kind, match, out[c, 1], lo, dummy, 0, False)
                 c += 1
         n_items[f] = c - bound_offsets[f]
 
@@ -796,10 +800,12 @@ def _gather_items(
     body,
     flags,
     file_lo,
+    n_attrs,
 ):  # pragma: no cover
     """Each file's compacted rows of ``out`` into the item columns (allocated by the caller),
-    with each item's file and the file's first token row. One pass in place of a boolean
-    index, 11 column copies and dtype casts in NumPy (~20 ms of glue for 306k items)."""
+    with each item's file, the file's first token row and the item's attribute count. One
+    pass in place of a boolean index, 11 column copies and dtype casts in NumPy (~20 ms of
+    glue for 306k items)."""
     for f in numba.prange(len(file_item_offsets) - 1):
         src = bound_offsets[f] - file_item_offsets[f]
         lo = file_token_offsets[f]
@@ -818,6 +824,7 @@ def _gather_items(
             body[k] = out[r, 9]
             flags[k] = out[r, 10]
             file_lo[k] = lo
+            n_attrs[k] = out[r, 11]
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
@@ -1011,29 +1018,23 @@ def _attributes(
     match,
     item_head,
     item_file_lo,
+    offs,
+    rows,
+    akind,
+    flags,
     attr_table,
     attr_offs,
     attr_codes,
     rustg,
     test,
 ):  # pragma: no cover
-    n = len(item_head)
-    counts = np.zeros(n, dtype=np.int64)
-    dummy = np.empty((1, 2), dtype=np.int32)
-    for i in numba.prange(n):
-        counts[i] = _walk_attrs(kind, match, item_head[i], item_file_lo[i], dummy, 0, False)
-    offs = np.zeros(n + 1, dtype=np.int64)
-    offs[1:] = np.cumsum(counts)
-    total = offs[n]
-    rows = np.empty((total, 2), dtype=np.int32)
-    akind = np.zeros(total, dtype=np.uint8)
-    flags = np.zeros(n, dtype=np.uint32)
-    for i in numba.prange(n):
+    """Every item's attributes (its rows from ``offs[i]``, counted by :func:`_file_items`) and
+    attribute flags; the outputs are allocated by the caller."""
+    for i in numba.prange(len(item_head)):
         flags[i] = _item_attrs(
             i, kind, start, end, buffer, match, item_head, item_file_lo, offs, rows, akind,
             attr_table, attr_offs, attr_codes, rustg, test,
         )  # fmt: skip
-    return offs, rows, akind, flags
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1378,9 +1379,10 @@ def build_items(
         _head_word_counts(arrays.keyword, arrays.file_token_offsets, _HEAD_WORDS),
         out=bound_offsets[1:],
     )
-    out = np.empty((int(bound_offsets[-1]), 11), dtype=np.int32)
+    # columns 0-10 as _record writes them; 11: the item's attribute count
+    out = np.empty((int(bound_offsets[-1]), 12), dtype=np.int32)
     n_items = np.zeros(n_files, dtype=np.int64)
-    _file_items(arrays.kind, arrays.keyword, arrays.file_token_offsets, _HEAD_WORDS,
+    _file_items(arrays.kind, arrays.keyword, tree.match, arrays.file_token_offsets, _HEAD_WORDS,
                 bound_offsets, out, n_items)  # fmt: skip
     file_item_offsets = np.zeros(n_files + 1, dtype=np.int64)
     np.cumsum(n_items, out=file_item_offsets[1:])
@@ -1393,24 +1395,19 @@ def build_items(
     vis = np.empty(n, dtype=np.uint8)
     scan_flags = np.empty(n, dtype=np.uint32)
     file_lo = np.empty(n, dtype=np.int64)
+    attr_offsets = np.zeros(n + 1, dtype=np.int64)
     _gather_items(out, bound_offsets, file_item_offsets, arrays.file_token_offsets, kind,
                   file_of, head, end, name_first, name_last, trait_first, trait_last, vis,
-                  vis_open, body, scan_flags, file_lo)  # fmt: skip
+                  vis_open, body, scan_flags, file_lo, attr_offsets[1:])  # fmt: skip
+    np.cumsum(attr_offsets, out=attr_offsets)
     parent, depth, in_body = _nest(file_item_offsets, head, end, kind)
-    attr_offsets, attr_rows, attr_kind, attr_flags = _attributes(
-        arrays.kind,
-        arrays.start,
-        arrays.end,
-        arrays.buffer,
-        tree.match,
-        head,
-        file_lo,
-        _ATTR_TABLE,
-        _ATTR_OFFS,
-        _ATTR_CODES,
-        _RUSTG,
-        _TEST,
-    )
+    n_attr = int(attr_offsets[-1])
+    attr_rows = np.empty((n_attr, 2), dtype=np.int32)
+    attr_kind = np.zeros(n_attr, dtype=np.uint8)
+    attr_flags = np.zeros(n, dtype=np.uint32)
+    _attributes(arrays.kind, arrays.start, arrays.end, arrays.buffer, tree.match, head, file_lo,
+                attr_offsets, attr_rows, attr_kind, attr_flags, _ATTR_TABLE, _ATTR_OFFS,
+                _ATTR_CODES, _RUSTG, _TEST)  # fmt: skip
     flags = scan_flags | attr_flags
     flags |= np.where(in_body, np.uint32(ItemFlag.IN_BODY), np.uint32(0)).astype(np.uint32)
     first_attr = np.where(
