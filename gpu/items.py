@@ -29,8 +29,9 @@ Built from the token arrays (:mod:`rustg.gpu.tokens`) and the token tree
    nearest earlier item of its file whose span contains its head (a stack scan per file).
 
 Where it runs: ``build_items(..., xp=None)`` on the host (numba ``njit``, parallel over files:
-steps 1-3 of a file in one stack scan while its rows are in cache, the running count of open
-opaque groups standing in for the prefix sum); ``xp=cupy`` on the GPU
+steps 1-4 of a file, and the count of each item's attributes, in one task while its rows are
+in cache, on sig-space arrays of the task's own; steps 1-3 are one stack scan, the running
+count of open opaque groups standing in for the prefix sum); ``xp=cupy`` on the GPU
 (:mod:`rustg.gpu.items_cuda`: the same scan and attribute functions, ``register_jitable``,
 called from numba-cuda kernels, with the per-file loops of steps 1-3 and 6 replaced by CuPy
 scans, gathers and searchsorted).
@@ -247,6 +248,7 @@ _F_DEVICE = int(ItemFlag.DEVICE)
 _F_GPU_TEST = int(ItemFlag.GPU_TEST)
 _F_DOC = int(ItemFlag.DOC)
 _F_LINT_ATTR = int(ItemFlag.LINT_ATTR)
+_F_IN_BODY = int(ItemFlag.IN_BODY)
 
 _A_OTHER = int(AttrKind.OTHER)
 _A_DOC_COMMENT = int(AttrKind.DOC_COMMENT)
@@ -1019,22 +1021,28 @@ def _attributes(
     item_head,
     item_file_lo,
     offs,
+    scan_flags,
+    in_body,
     rows,
     akind,
     flags,
+    item_start,
     attr_table,
     attr_offs,
     attr_codes,
     rustg,
     test,
 ):  # pragma: no cover
-    """Every item's attributes (its rows from ``offs[i]``, counted by :func:`_file_items`) and
-    attribute flags; the outputs are allocated by the caller."""
+    """Every item's attributes (its rows from ``offs[i]``, counted by :func:`_file_items`), its
+    flags (the scan's, the attributes' and ``IN_BODY``) and its start (the first attribute, or
+    the head); the outputs are allocated by the caller."""
     for i in numba.prange(len(item_head)):
-        flags[i] = _item_attrs(
+        fl = _item_attrs(
             i, kind, start, end, buffer, match, item_head, item_file_lo, offs, rows, akind,
             attr_table, attr_offs, attr_codes, rustg, test,
         )  # fmt: skip
+        flags[i] = scan_flags[i] | fl | (_F_IN_BODY if in_body[i] else 0)
+        item_start[i] = rows[offs[i], 0] if offs[i + 1] > offs[i] else item_head[i]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1404,19 +1412,11 @@ def build_items(
     n_attr = int(attr_offsets[-1])
     attr_rows = np.empty((n_attr, 2), dtype=np.int32)
     attr_kind = np.zeros(n_attr, dtype=np.uint8)
-    attr_flags = np.zeros(n, dtype=np.uint32)
+    flags = np.empty(n, dtype=np.uint32)
+    first_attr = np.empty(n, dtype=np.int32)
     _attributes(arrays.kind, arrays.start, arrays.end, arrays.buffer, tree.match, head, file_lo,
-                attr_offsets, attr_rows, attr_kind, attr_flags, _ATTR_TABLE, _ATTR_OFFS,
-                _ATTR_CODES, _RUSTG, _TEST)  # fmt: skip
-    flags = scan_flags | attr_flags
-    flags |= np.where(in_body, np.uint32(ItemFlag.IN_BODY), np.uint32(0)).astype(np.uint32)
-    first_attr = np.where(
-        attr_offsets[1:] > attr_offsets[:-1],
-        attr_rows[np.minimum(attr_offsets[:-1], max(len(attr_rows) - 1, 0)), 0]
-        if len(attr_rows)
-        else head,
-        head,
-    ).astype(np.int32)
+                attr_offsets, scan_flags, in_body, attr_rows, attr_kind, flags, first_attr,
+                _ATTR_TABLE, _ATTR_OFFS, _ATTR_CODES, _RUSTG, _TEST)  # fmt: skip
     return ItemIndex(
         kind=kind,
         file=file_of,
