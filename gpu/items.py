@@ -358,53 +358,63 @@ def _opens_opaque(skind, skw, lo, i):  # pragma: no cover
 
 
 @register_jitable
-def _file_candidates(skind, skw, smatch, lo, hi, head_words, cand):  # pragma: no cover
-    """Pairs, opaque groups and candidate heads (steps 1-3 of the module docstring) of the
-    file at sig rows [lo, hi), in one stack scan: marks ``cand`` and returns how many.
+def _file_sig_space(
+    kind, keyword, lo, m, head_words, sig, skind, skw, smatch, cand
+):  # pragma: no cover
+    """Steps 1-3 of the module docstring for the file at token rows [lo, lo + m), in one pass
+    over its rows: its significant rows, their kinds, keywords and partners in sig space
+    (``sig``, ``skind``, ``skw``, ``smatch``), its opaque groups and its candidate heads
+    (``cand``). Returns the file's count of significant tokens.
 
-    The stack holds ``row * 2 + opaque``; ``opaque`` counts the open opaque groups, so a
-    token lies inside one exactly when it is positive (the tokens after an opaque open up to
-    its close; an unclosed one runs to the end of the file)."""
-    stack = np.empty(hi - lo + 1, dtype=np.int64)
+    Branch-free compaction: every row is written at q (q <= its row - lo), and q moves past
+    significant ones only (trivia and significant tokens alternate). Only delimiters and head
+    words, which are significant, take the stack scan's branches. The stack holds
+    ``q * 2 + opaque``; ``opaque`` counts the open opaque groups, so a token lies inside one
+    exactly when it is positive (the tokens after an opaque open up to its close; an unclosed
+    one runs to the end of the file). As two passes (compaction, then the scan over the sig
+    rows) this cost 15 + 22 ms of the corpus's 58 ms in _file_items."""
+    stack = np.empty(m + 1, dtype=np.int64)
     sp = 0
     opaque = 0
-    n = 0
-    for i in range(lo, hi):
-        k = skind[i]
+    q = 0
+    for i in range(lo, lo + m):
+        k = kind[i]
+        w = keyword[i]
+        sig[q] = i
+        skind[q] = k
+        skw[q] = w
+        smatch[q] = -1
         if k >= _K_OPEN_PAREN and k <= _K_CLOSE_BRACE:
             if (k - _K_OPEN_PAREN) % 2 == 0:
-                op = 1 if _opens_opaque(skind, skw, lo, i) else 0
-                stack[sp] = i * 2 + op
+                op = 1 if _opens_opaque(skind, skw, 0, q) else 0
+                stack[sp] = q * 2 + op
                 sp += 1
                 opaque += op
             elif sp > 0:
                 sp -= 1
                 o = stack[sp] >> 1
                 opaque -= stack[sp] & 1
-                smatch[o] = i
-                smatch[i] = o
-            continue
+                smatch[o] = q
+                smatch[q] = o
         # The rare test first: only identifiers have keyword codes, few of them head words.
-        if not head_words[skw[i]] or opaque > 0 or k != _K_IDENT:
-            continue
-        pkind = skind[stack[sp - 1] >> 1] if sp > 0 else 0  # the tree parent's kind
-        if pkind != 0 and pkind != _K_OPEN_BRACE:
-            continue
-        is_head = i == lo
-        if not is_head:
-            pk = skind[i - 1]
-            if pk == _K_SEMI or pk == _K_OPEN_BRACE or pk == _K_CLOSE_BRACE:
-                is_head = True
-            elif pk == _K_CLOSE_BRACKET:
-                o = smatch[i - 1]
-                is_head = o >= lo + 1 and (
-                    skind[o - 1] == _K_POUND
-                    or (skind[o - 1] == _K_BANG and o >= lo + 2 and skind[o - 2] == _K_POUND)
-                )
-        if is_head:
-            cand[i] = True
-            n += 1
-    return n
+        elif head_words[w] and opaque == 0 and k == _K_IDENT:
+            pkind = skind[stack[sp - 1] >> 1] if sp > 0 else 0  # the tree parent's kind
+            if pkind == 0 or pkind == _K_OPEN_BRACE:
+                is_head = q == 0
+                if not is_head:
+                    pk = skind[q - 1]
+                    if pk == _K_SEMI or pk == _K_OPEN_BRACE or pk == _K_CLOSE_BRACE:
+                        is_head = True
+                    elif pk == _K_CLOSE_BRACKET:
+                        o = smatch[q - 1]
+                        is_head = o >= 1 and (
+                            skind[o - 1] == _K_POUND
+                            or (skind[o - 1] == _K_BANG and o >= 2 and skind[o - 2] == _K_POUND)
+                        )
+                if is_head:
+                    cand[q] = True
+        q += k >= 16
+    return q
 
 
 @register_jitable
@@ -761,16 +771,7 @@ def _file_items(
         skw = np.empty(max(m, 1), dtype=np.uint8)
         smatch = np.empty(max(m, 1), dtype=np.int32)
         cand = np.zeros(max(m, 1), dtype=np.bool_)
-        # Branch-free compaction: every row is written at q (q <= i < m), and q moves past
-        # significant ones only (trivia and significant tokens alternate).
-        q = 0
-        for i in range(lo, lo + m):
-            sig[q] = i
-            skind[q] = kind[i]
-            skw[q] = keyword[i]
-            smatch[q] = -1
-            q += kind[i] >= 16
-        _file_candidates(skind, skw, smatch, 0, q, head_words, cand)
+        q = _file_sig_space(kind, keyword, lo, m, head_words, sig, skind, skw, smatch, cand)
         c = bound_offsets[f]
         dummy = np.empty((1, 2), dtype=np.int32)
         for i in range(q):
