@@ -29,8 +29,9 @@ Built from the token arrays (:mod:`rustg.gpu.tokens`) and the token tree
    nearest earlier item of its file whose span contains its head (a stack scan per file).
 
 Where it runs: ``build_items(..., xp=None)`` on the host (numba ``njit``, parallel over files:
-steps 1-3 of a file in one stack scan while its rows are in cache, the running count of open
-opaque groups standing in for the prefix sum); ``xp=cupy`` on the GPU
+steps 1-4 of a file, and the count of each item's attributes, in one task while its rows are
+in cache, on sig-space arrays of the task's own; steps 1-3 are one stack scan, the running
+count of open opaque groups standing in for the prefix sum); ``xp=cupy`` on the GPU
 (:mod:`rustg.gpu.items_cuda`: the same scan and attribute functions, ``register_jitable``,
 called from numba-cuda kernels, with the per-file loops of steps 1-3 and 6 replaced by CuPy
 scans, gathers and searchsorted).
@@ -247,6 +248,7 @@ _F_DEVICE = int(ItemFlag.DEVICE)
 _F_GPU_TEST = int(ItemFlag.GPU_TEST)
 _F_DOC = int(ItemFlag.DOC)
 _F_LINT_ATTR = int(ItemFlag.LINT_ATTR)
+_F_IN_BODY = int(ItemFlag.IN_BODY)
 
 _A_OTHER = int(AttrKind.OTHER)
 _A_DOC_COMMENT = int(AttrKind.DOC_COMMENT)
@@ -314,56 +316,17 @@ _TEST = np.frombuffer(b"test", dtype=np.uint8).copy()
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _sig_counts(kind, file_token_offsets):  # pragma: no cover
-    """Significant tokens per file."""
+def _head_word_counts(keyword, file_token_offsets, head_words):  # pragma: no cover
+    """Per file, its head-word identifiers: a bound on its candidates, so on its items
+    (``keyword`` is ``NONE`` except on ``IDENT`` tokens, the :class:`TokenArrays` contract)."""
     n_files = len(file_token_offsets) - 1
     counts = np.zeros(n_files, dtype=np.int64)
     for f in numba.prange(n_files):
         c = 0
         for i in range(file_token_offsets[f], file_token_offsets[f + 1]):
-            c += kind[i] >= 16  # no branch: trivia and significant tokens alternate
+            c += head_words[keyword[i]]  # no branch
         counts[f] = c
     return counts
-
-
-@numba.njit(cache=True, parallel=True, nogil=True)
-def _sig_space(
-    kind,
-    keyword,
-    file_token_offsets,
-    file_sig_offsets,
-    head_words,
-    sig,
-    skind,
-    skw,
-    smatch,
-    cand,
-    n_cand,
-):  # pragma: no cover
-    """Significant rows, and per significant token (sig index space) its kind, keyword and
-    partner's sig index; whether it is a candidate item head; per file its candidate count.
-    The outputs are allocated by the caller (see :func:`_sig_arrays`).
-
-    Partners are re-paired in sig space with a stack rather than mapped through the tree (a
-    row -> sig table): the tree pairs ignoring kinds and trivia never pair, so pairing the
-    significant subsequence the same way gives the same pairs, and the stack's top is the
-    tree's parent. Each file's steps run back to back while its rows are in cache (as four
-    separate passes over the corpus they cost 150 ms of a 230 ms item index)."""
-    n_files = len(file_token_offsets) - 1
-    for f in numba.prange(n_files):
-        lo = file_sig_offsets[f]
-        hi = file_sig_offsets[f + 1]
-        # Branch-free compaction: every row is written at q, and q moves past significant
-        # ones only (the guard is false just after the file's last significant row).
-        q = lo
-        for i in range(file_token_offsets[f], file_token_offsets[f + 1]):
-            if q < hi:
-                sig[q] = i
-                skind[q] = kind[i]
-                skw[q] = keyword[i]
-                smatch[q] = -1
-            q += kind[i] >= 16
-        n_cand[f] = _file_candidates(skind, skw, smatch, lo, hi, head_words, cand)
 
 
 @register_jitable
@@ -395,75 +358,63 @@ def _opens_opaque(skind, skw, lo, i):  # pragma: no cover
 
 
 @register_jitable
-def _file_candidates(skind, skw, smatch, lo, hi, head_words, cand):  # pragma: no cover
-    """Pairs, opaque groups and candidate heads (steps 1-3 of the module docstring) of the
-    file at sig rows [lo, hi), in one stack scan: marks ``cand`` and returns how many.
+def _file_sig_space(
+    kind, keyword, lo, m, head_words, sig, skind, skw, smatch, cand
+):  # pragma: no cover
+    """Steps 1-3 of the module docstring for the file at token rows [lo, lo + m), in one pass
+    over its rows: its significant rows, their kinds, keywords and partners in sig space
+    (``sig``, ``skind``, ``skw``, ``smatch``), its opaque groups and its candidate heads
+    (``cand``). Returns the file's count of significant tokens.
 
-    The stack holds ``row * 2 + opaque``; ``opaque`` counts the open opaque groups, so a
-    token lies inside one exactly when it is positive (the tokens after an opaque open up to
-    its close; an unclosed one runs to the end of the file)."""
-    stack = np.empty(hi - lo + 1, dtype=np.int64)
+    Branch-free compaction: every row is written at q (q <= its row - lo), and q moves past
+    significant ones only (trivia and significant tokens alternate). Only delimiters and head
+    words, which are significant, take the stack scan's branches. The stack holds
+    ``q * 2 + opaque``; ``opaque`` counts the open opaque groups, so a token lies inside one
+    exactly when it is positive (the tokens after an opaque open up to its close; an unclosed
+    one runs to the end of the file). As two passes (compaction, then the scan over the sig
+    rows) this cost 15 + 22 ms of the corpus's 58 ms in _file_items."""
+    stack = np.empty(m + 1, dtype=np.int64)
     sp = 0
     opaque = 0
-    n = 0
-    for i in range(lo, hi):
-        k = skind[i]
+    q = 0
+    for i in range(lo, lo + m):
+        k = kind[i]
+        w = keyword[i]
+        sig[q] = i
+        skind[q] = k
+        skw[q] = w
+        smatch[q] = -1
         if k >= _K_OPEN_PAREN and k <= _K_CLOSE_BRACE:
             if (k - _K_OPEN_PAREN) % 2 == 0:
-                op = 1 if _opens_opaque(skind, skw, lo, i) else 0
-                stack[sp] = i * 2 + op
+                op = 1 if _opens_opaque(skind, skw, 0, q) else 0
+                stack[sp] = q * 2 + op
                 sp += 1
                 opaque += op
             elif sp > 0:
                 sp -= 1
                 o = stack[sp] >> 1
                 opaque -= stack[sp] & 1
-                smatch[o] = i
-                smatch[i] = o
-            continue
+                smatch[o] = q
+                smatch[q] = o
         # The rare test first: only identifiers have keyword codes, few of them head words.
-        if not head_words[skw[i]] or opaque > 0 or k != _K_IDENT:
-            continue
-        pkind = skind[stack[sp - 1] >> 1] if sp > 0 else 0  # the tree parent's kind
-        if pkind != 0 and pkind != _K_OPEN_BRACE:
-            continue
-        is_head = i == lo
-        if not is_head:
-            pk = skind[i - 1]
-            if pk == _K_SEMI or pk == _K_OPEN_BRACE or pk == _K_CLOSE_BRACE:
-                is_head = True
-            elif pk == _K_CLOSE_BRACKET:
-                o = smatch[i - 1]
-                is_head = o >= lo + 1 and (
-                    skind[o - 1] == _K_POUND
-                    or (skind[o - 1] == _K_BANG and o >= lo + 2 and skind[o - 2] == _K_POUND)
-                )
-        if is_head:
-            cand[i] = True
-            n += 1
-    return n
-
-
-def _sig_arrays(arrays: TokenArrays) -> tuple[npt.NDArray[Any], ...]:
-    """Steps 1-3 on the CPU: (sig, skind, skw, smatch, cand, n_cand, file_sig_offsets).
-
-    The arrays are allocated here by NumPy, which asks the kernel for transparent huge pages,
-    not inside the numba kernel (its allocator's 4 KB pages cost 5 times as much to fault in:
-    0.6 ms per MB on the 2-core VM, 70 ms for the corpus's 110 MB of sig arrays)."""
-    counts = _sig_counts(arrays.kind, arrays.file_token_offsets)
-    n_files = len(counts)
-    file_sig_offsets = np.zeros(n_files + 1, dtype=np.int64)
-    np.cumsum(counts, out=file_sig_offsets[1:])
-    n_sig = int(file_sig_offsets[-1])
-    sig = np.empty(n_sig, dtype=np.int32)
-    skind = np.empty(n_sig, dtype=np.uint8)
-    skw = np.empty(n_sig, dtype=np.uint8)
-    smatch = np.empty(n_sig, dtype=np.int32)
-    cand = np.zeros(n_sig, dtype=np.bool_)
-    n_cand = np.zeros(n_files, dtype=np.int64)
-    _sig_space(arrays.kind, arrays.keyword, arrays.file_token_offsets, file_sig_offsets,
-               _HEAD_WORDS, sig, skind, skw, smatch, cand, n_cand)  # fmt: skip
-    return sig, skind, skw, smatch, cand, n_cand, file_sig_offsets
+        elif head_words[w] and opaque == 0 and k == _K_IDENT:
+            pkind = skind[stack[sp - 1] >> 1] if sp > 0 else 0  # the tree parent's kind
+            if pkind == 0 or pkind == _K_OPEN_BRACE:
+                is_head = q == 0
+                if not is_head:
+                    pk = skind[q - 1]
+                    if pk == _K_SEMI or pk == _K_OPEN_BRACE or pk == _K_CLOSE_BRACE:
+                        is_head = True
+                    elif pk == _K_CLOSE_BRACKET:
+                        o = smatch[q - 1]
+                        is_head = o >= 1 and (
+                            skind[o - 1] == _K_POUND
+                            or (skind[o - 1] == _K_BANG and o >= 2 and skind[o - 2] == _K_POUND)
+                        )
+                if is_head:
+                    cand[q] = True
+        q += k >= 16
+    return q
 
 
 @register_jitable
@@ -792,24 +743,91 @@ def _record(out, k, kind, head, end, nf, nl, vis, vis_open, body, flags, term): 
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _scan_candidates(
-    skind, skw, smatch, sig, cand, file_sig_offsets, cand_offsets, out, ok, cand_file
+def _file_items(
+    kind, keyword, match, file_token_offsets, head_words, bound_offsets, out, n_items
 ):  # pragma: no cover
-    """Scan every candidate, file by file, into ``out`` (-1 filled); positions come back as
-    token rows (sig indices mapped), with each candidate's file."""
-    for f in numba.prange(len(file_sig_offsets) - 1):
-        c = cand_offsets[f]
-        hi = file_sig_offsets[f + 1]
-        for i in range(file_sig_offsets[f], hi):
-            if not cand[i]:
-                continue
-            cand_file[c] = f
-            ok[c] = _scan_one(skind, skw, smatch, i, hi, out, c)
-            if ok[c]:
+    """Steps 1-4 of the module docstring, one task per file: its significant rows, their
+    kinds, keywords and partners (sig space), its candidates, and the scan of each. The file's
+    items go to ``out`` from row ``bound_offsets[f]`` on (see :func:`_head_word_counts`),
+    compacted as they are found: a rejected candidate's row is overwritten by the next one
+    (every accepted one writes all 11 columns, :func:`_record`), so ``out`` needs no fill;
+    positions are mapped from sig indices to token rows; column 11 gets the item's count of
+    outer attributes (:func:`_walk_attrs`, while the file's rows are in cache: a separate
+    counting pass over all items cost 7-10 ms). ``n_items[f]``: the file's count.
+
+    The sig-space arrays are the task's own, sized by the file and freed after it: they stay
+    in cache between the steps and never exist for the whole corpus (as corpus-wide arrays
+    they were 124 MB of fresh pages to fault in per index, and steps 1-3 and 4 two passes).
+
+    Partners are re-paired in sig space with a stack rather than mapped through the tree (a
+    row -> sig table): the tree pairs ignoring kinds and trivia never pair, so pairing the
+    significant subsequence the same way gives the same pairs, and the stack's top is the
+    tree's parent."""
+    for f in numba.prange(len(file_token_offsets) - 1):
+        lo = file_token_offsets[f]
+        m = file_token_offsets[f + 1] - lo
+        sig = np.empty(max(m, 1), dtype=np.int32)
+        skind = np.empty(max(m, 1), dtype=np.uint8)
+        skw = np.empty(max(m, 1), dtype=np.uint8)
+        smatch = np.empty(max(m, 1), dtype=np.int32)
+        cand = np.zeros(max(m, 1), dtype=np.bool_)
+        q = _file_sig_space(kind, keyword, lo, m, head_words, sig, skind, skw, smatch, cand)
+        c = bound_offsets[f]
+        dummy = np.empty((1, 2), dtype=np.int32)
+        for i in range(q):
+            if cand[i] and _scan_one(skind, skw, smatch, i, q, out, c):
                 for col in range(1, 10):
                     if col != 7 and out[c, col] >= 0:  # column 7 is the visibility code
                         out[c, col] = sig[out[c, col]]
-            c += 1
+                out[c, 11] = _walk_attrs(kind, match, out[c, 1], lo, dummy, 0, False)
+                c += 1
+        n_items[f] = c - bound_offsets[f]
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _gather_items(
+    out,
+    bound_offsets,
+    file_item_offsets,
+    file_token_offsets,
+    kind,
+    file,
+    head,
+    end,
+    name_first,
+    name_last,
+    trait_first,
+    trait_last,
+    vis,
+    vis_open,
+    body,
+    flags,
+    file_lo,
+    n_attrs,
+):  # pragma: no cover
+    """Each file's compacted rows of ``out`` into the item columns (allocated by the caller),
+    with each item's file, the file's first token row and the item's attribute count. One
+    pass in place of a boolean index, 11 column copies and dtype casts in NumPy (~20 ms of
+    glue for 306k items)."""
+    for f in numba.prange(len(file_item_offsets) - 1):
+        src = bound_offsets[f] - file_item_offsets[f]
+        lo = file_token_offsets[f]
+        for k in range(file_item_offsets[f], file_item_offsets[f + 1]):
+            r = src + k
+            kind[k] = out[r, 0]
+            file[k] = f
+            head[k] = out[r, 1]
+            end[k] = out[r, 2]
+            name_first[k] = out[r, 3]
+            name_last[k] = out[r, 4]
+            trait_first[k] = out[r, 5]
+            trait_last[k] = out[r, 6]
+            vis[k] = out[r, 7]
+            vis_open[k] = out[r, 8]
+            body[k] = out[r, 9]
+            flags[k] = out[r, 10]
+            file_lo[k] = lo
+            n_attrs[k] = out[r, 11]
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
@@ -1003,29 +1021,29 @@ def _attributes(
     match,
     item_head,
     item_file_lo,
+    offs,
+    scan_flags,
+    in_body,
+    rows,
+    akind,
+    flags,
+    item_start,
     attr_table,
     attr_offs,
     attr_codes,
     rustg,
     test,
 ):  # pragma: no cover
-    n = len(item_head)
-    counts = np.zeros(n, dtype=np.int64)
-    dummy = np.empty((1, 2), dtype=np.int32)
-    for i in numba.prange(n):
-        counts[i] = _walk_attrs(kind, match, item_head[i], item_file_lo[i], dummy, 0, False)
-    offs = np.zeros(n + 1, dtype=np.int64)
-    offs[1:] = np.cumsum(counts)
-    total = offs[n]
-    rows = np.empty((total, 2), dtype=np.int32)
-    akind = np.zeros(total, dtype=np.uint8)
-    flags = np.zeros(n, dtype=np.uint32)
-    for i in numba.prange(n):
-        flags[i] = _item_attrs(
+    """Every item's attributes (its rows from ``offs[i]``, counted by :func:`_file_items`), its
+    flags (the scan's, the attributes' and ``IN_BODY``) and its start (the first attribute, or
+    the head); the outputs are allocated by the caller."""
+    for i in numba.prange(len(item_head)):
+        fl = _item_attrs(
             i, kind, start, end, buffer, match, item_head, item_file_lo, offs, rows, akind,
             attr_table, attr_offs, attr_codes, rustg, test,
         )  # fmt: skip
-    return offs, rows, akind, flags
+        flags[i] = scan_flags[i] | fl | (_F_IN_BODY if in_body[i] else 0)
+        item_start[i] = rows[offs[i], 0] if offs[i + 1] > offs[i] else item_head[i]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1364,66 +1382,55 @@ def build_items(
             timings,
         )
     tree = tree.to_host()
-    sig, skind, skw, smatch, cand, n_cand, file_sig_offsets = _sig_arrays(arrays)
-    cand_offsets = np.zeros(len(n_cand) + 1, dtype=np.int64)
-    np.cumsum(n_cand, out=cand_offsets[1:])
-    n_cand_all = int(cand_offsets[-1])
-    out = np.full((n_cand_all, 11), -1, dtype=np.int32)
-    ok = np.zeros(n_cand_all, dtype=np.bool_)
-    cand_file = np.empty(n_cand_all, dtype=np.int32)
-    _scan_candidates(skind, skw, smatch, sig, cand, file_sig_offsets, cand_offsets, out, ok,
-                     cand_file)  # fmt: skip
-    rec = out[ok]
-    file_of = cand_file[ok]
-
-    def rows(col: int) -> npt.NDArray[np.int32]:
-        return np.ascontiguousarray(rec[:, col])
-
-    head = rows(1)
-    end = rows(2)
     n_files = arrays.n_files
-    file_item_offsets = np.searchsorted(file_of, np.arange(n_files + 1), side="left").astype(
-        np.int64
+    bound_offsets = np.zeros(n_files + 1, dtype=np.int64)
+    np.cumsum(
+        _head_word_counts(arrays.keyword, arrays.file_token_offsets, _HEAD_WORDS),
+        out=bound_offsets[1:],
     )
-    kind = rec[:, 0].astype(np.uint8)
+    # columns 0-10 as _record writes them; 11: the item's attribute count
+    out = np.empty((int(bound_offsets[-1]), 12), dtype=np.int32)
+    n_items = np.zeros(n_files, dtype=np.int64)
+    _file_items(arrays.kind, arrays.keyword, tree.match, arrays.file_token_offsets, _HEAD_WORDS,
+                bound_offsets, out, n_items)  # fmt: skip
+    file_item_offsets = np.zeros(n_files + 1, dtype=np.int64)
+    np.cumsum(n_items, out=file_item_offsets[1:])
+    n = int(file_item_offsets[-1])
+    kind = np.empty(n, dtype=np.uint8)
+    file_of = np.empty(n, dtype=np.int32)
+    head, end, name_first, name_last, trait_first, trait_last, vis_open, body = (
+        np.empty(n, dtype=np.int32) for _ in range(8)
+    )
+    vis = np.empty(n, dtype=np.uint8)
+    scan_flags = np.empty(n, dtype=np.uint32)
+    file_lo = np.empty(n, dtype=np.int64)
+    attr_offsets = np.zeros(n + 1, dtype=np.int64)
+    _gather_items(out, bound_offsets, file_item_offsets, arrays.file_token_offsets, kind,
+                  file_of, head, end, name_first, name_last, trait_first, trait_last, vis,
+                  vis_open, body, scan_flags, file_lo, attr_offsets[1:])  # fmt: skip
+    np.cumsum(attr_offsets, out=attr_offsets)
     parent, depth, in_body = _nest(file_item_offsets, head, end, kind)
-    file_lo = arrays.file_token_offsets[:-1][file_of].astype(np.int64)
-    attr_offsets, attr_rows, attr_kind, attr_flags = _attributes(
-        arrays.kind,
-        arrays.start,
-        arrays.end,
-        arrays.buffer,
-        tree.match,
-        head,
-        file_lo,
-        _ATTR_TABLE,
-        _ATTR_OFFS,
-        _ATTR_CODES,
-        _RUSTG,
-        _TEST,
-    )
-    flags = rec[:, 10].astype(np.uint32) | attr_flags
-    flags |= np.where(in_body, np.uint32(ItemFlag.IN_BODY), np.uint32(0)).astype(np.uint32)
-    first_attr = np.where(
-        attr_offsets[1:] > attr_offsets[:-1],
-        attr_rows[np.minimum(attr_offsets[:-1], max(len(attr_rows) - 1, 0)), 0]
-        if len(attr_rows)
-        else head,
-        head,
-    ).astype(np.int32)
+    n_attr = int(attr_offsets[-1])
+    attr_rows = np.empty((n_attr, 2), dtype=np.int32)
+    attr_kind = np.zeros(n_attr, dtype=np.uint8)
+    flags = np.empty(n, dtype=np.uint32)
+    first_attr = np.empty(n, dtype=np.int32)
+    _attributes(arrays.kind, arrays.start, arrays.end, arrays.buffer, tree.match, head, file_lo,
+                attr_offsets, scan_flags, in_body, attr_rows, attr_kind, flags, first_attr,
+                _ATTR_TABLE, _ATTR_OFFS, _ATTR_CODES, _RUSTG, _TEST)  # fmt: skip
     return ItemIndex(
         kind=kind,
         file=file_of,
         head=head,
         start=first_attr,
         end=end,
-        name_first=rows(3),
-        name_last=rows(4),
-        trait_first=rows(5),
-        trait_last=rows(6),
-        vis=rec[:, 7].astype(np.uint8),
-        vis_open=rows(8),
-        body=rows(9),
+        name_first=name_first,
+        name_last=name_last,
+        trait_first=trait_first,
+        trait_last=trait_last,
+        vis=vis,
+        vis_open=vis_open,
+        body=body,
         parent=parent,
         depth=depth,
         flags=flags,
