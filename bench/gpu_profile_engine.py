@@ -1,6 +1,6 @@
 """Where the CUDA engine's time goes: GPU time per stage (CUDA events, no waits between
 stages) against the host's time per stage, for lex, tree and items over the whole corpus, and
-the pipelined cold load at several batch counts and GIL switch intervals.
+the pipelined cold load at several batch and read-part counts.
 
 A stage whose host time exceeds its GPU time is dispatch-bound (Python, CuPy and numba-cuda
 launch overhead, or a hidden wait); one whose GPU time dominates is kernel-bound. Run on the
@@ -66,6 +66,7 @@ def _host_profile(run: Any, sync: Any, top: int = 45) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     import cupy
 
+    from rustg.gpu import backend as backend_module
     from rustg.gpu.backend import Backend, Device, Residence, _device_tokens
     from rustg.gpu.items import build_items
     from rustg.gpu.tree import build_tree_arrays
@@ -109,11 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{name}: wall {wall * 1e3:.2f} ms, GPU {doc[name]['gpu_total_ms']:.2f} ms")
         for k in gpu:
             log(f"   {k:<16} gpu {gpu[k]:7.3f}   host {host.get(k, 0.0):7.3f}")
+    default_parts = backend_module.READ_PARTS
     pipe: dict[str, Any] = {}
-    default_switch = sys.getswitchinterval()
-    for switch in (default_switch, 1e-4):
-        sys.setswitchinterval(switch)
-        for batches in (1, 2, 4):
+    # Read parts per batch (each copied and speculated as it lands) against batches (each a
+    # whole lexer run); the GIL switch interval, swept here before, made no difference.
+    for parts in (1, 2, 4, 8):
+        backend_module.READ_PARTS = parts
+        for batches in (1, 2):
             runs = []
             for _ in range(args.repeat):
                 tm: dict[str, float] = {}
@@ -125,12 +128,12 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append((time.perf_counter() - t0, tm))
                 del res
             wall, tm = min(runs, key=lambda r: r[0])
-            key = f"switch_{switch:g}_batches_{batches}"
+            key = f"parts_{parts}_batches_{batches}"
             pipe[key] = {"wall_ms": wall * 1e3, "mb_per_s": n_bytes / wall / 1e6,
                          "clock_ms": {k: v * 1e3 for k, v in tm.items()}}  # fmt: skip
             log(f"pipeline {key}: {wall * 1e3:.1f} ms = {n_bytes / wall / 1e9:.2f} GB/s "
                 + " ".join(f"{k} {v * 1e3:.1f}" for k, v in tm.items()))  # fmt: skip
-    sys.setswitchinterval(default_switch)
+    backend_module.READ_PARTS = default_parts
     doc["pipeline"] = pipe
     doc["host_profile"] = _host_profile(
         lambda: be.index_files(
