@@ -66,7 +66,6 @@ def _host_profile(run: Any, sync: Any, top: int = 45) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     import cupy
 
-    from rustg.gpu import backend as backend_module
     from rustg.gpu.backend import Backend, Device, Residence, _device_tokens
     from rustg.gpu.items import build_items
     from rustg.gpu.tree import build_tree_arrays
@@ -110,30 +109,26 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{name}: wall {wall * 1e3:.2f} ms, GPU {doc[name]['gpu_total_ms']:.2f} ms")
         for k in gpu:
             log(f"   {k:<16} gpu {gpu[k]:7.3f}   host {host.get(k, 0.0):7.3f}")
-    default_parts = backend_module.READ_PARTS
     pipe: dict[str, Any] = {}
-    # Read parts per batch (each copied and speculated as it lands) against batches (each a
-    # whole lexer run); the GIL switch interval, swept here before, made no difference.
-    for parts in (1, 2, 4, 8):
-        backend_module.READ_PARTS = parts
-        for batches in (1, 2):
-            runs = []
-            for _ in range(args.repeat):
-                tm: dict[str, float] = {}
-                cl.synchronize()
-                t0 = time.perf_counter()
-                res = be.index_files(paths, editions=eds, device=Device.CUDA, batches=batches,
-                                     residence=Residence.DEVICE, timings=tm)  # fmt: skip
-                cl.synchronize()
-                runs.append((time.perf_counter() - t0, tm))
-                del res
-            wall, tm = min(runs, key=lambda r: r[0])
-            key = f"parts_{parts}_batches_{batches}"
-            pipe[key] = {"wall_ms": wall * 1e3, "mb_per_s": n_bytes / wall / 1e6,
-                         "clock_ms": {k: v * 1e3 for k, v in tm.items()}}  # fmt: skip
-            log(f"pipeline {key}: {wall * 1e3:.1f} ms = {n_bytes / wall / 1e9:.2f} GB/s "
-                + " ".join(f"{k} {v * 1e3:.1f}" for k, v in tm.items()))  # fmt: skip
-    backend_module.READ_PARTS = default_parts
+    # Batches (each a whole lexer run); the GIL switch interval, swept here before, made no
+    # difference, and reading a batch in parts measured worse (engine-profile-...-run3.json).
+    for batches in (1, 2, 4):
+        runs = []
+        for _ in range(args.repeat):
+            tm: dict[str, float] = {}
+            cl.synchronize()
+            t0 = time.perf_counter()
+            res = be.index_files(paths, editions=eds, device=Device.CUDA, batches=batches,
+                                 residence=Residence.DEVICE, timings=tm)  # fmt: skip
+            cl.synchronize()
+            runs.append((time.perf_counter() - t0, tm))
+            del res
+        wall, tm = min(runs, key=lambda r: r[0])
+        key = f"batches_{batches}"
+        pipe[key] = {"wall_ms": wall * 1e3, "mb_per_s": n_bytes / wall / 1e6,
+                     "clock_ms": {k: v * 1e3 for k, v in tm.items()}}  # fmt: skip
+        log(f"pipeline {key}: {wall * 1e3:.1f} ms = {n_bytes / wall / 1e9:.2f} GB/s "
+            + " ".join(f"{k} {v * 1e3:.1f}" for k, v in tm.items()))  # fmt: skip
     doc["pipeline"] = pipe
     doc["host_profile"] = _host_profile(
         lambda: be.index_files(

@@ -66,13 +66,6 @@ DEFAULT_GPU_MIN_BYTES = 1 << 20
 #: syncs and a per-file sync walk each; 2,244 MB/s with 1 batch, 1,635 with 2, 829 with 8) than
 #: the overlap saved. Kept as a parameter for slower file systems, where reading dominates.
 DEFAULT_READ_BATCHES = 1
-#: Each batch is read in this many parts (by bytes); a part's copy and lexer speculation are
-#: queued as soon as it lands, while the reader reads the next. Measured on the H200 machine
-#: (bench/results/engine-profile-h200-2026-12-03-run3.json, lex + tree + items): 1 part
-#: 42.4 ms, 2 parts 45.6, 4 parts 53.3, 8 parts 62.0. Planning (open + size, 6-7 ms) must
-#: finish before any part is read, which leaves only the 3 ms of reading to overlap, and
-#: each part costs more than that. Kept as a parameter, like the batch count.
-READ_PARTS = 1
 
 
 class Indexed(NamedTuple):
@@ -405,76 +398,52 @@ class Backend:
         stream = None if _simulator() else xp.cuda.get_current_stream()
         reader_threads = max(1, numba.get_num_threads() - 1)  # one core drives the GPU
 
-        def plan_batch(a: int, b: int) -> tuple[Any, npt.NDArray[np.uint8], list[int]]:
+        def plan_batch(a: int, b: int) -> Any:
             numba.set_num_threads(reader_threads)  # per calling thread
-            plan = plan_sources(paths[a:b], max_file_bytes=self.max_file_bytes)
+            return plan_sources(paths[a:b], max_file_bytes=self.max_file_bytes)
+
+        def read_batch(plan: Any) -> npt.NDArray[np.uint8]:
             try:
                 host = self._pinned(plan.n_bytes)  # from the pinned pool: recycled
-            except BaseException:
-                plan.close()
-                raise
-            return plan, host, _read_cuts(plan.file_offsets, READ_PARTS)
-
-        def read_part(planned: Any, j: int) -> None:
-            plan, host, cuts = planned.result()
-            try:
-                read_planned(plan, host, cuts[j], cuts[j + 1])
+                read_planned(plan, host)
             finally:
-                if j == READ_PARTS - 1:
-                    plan.close()
+                plan.close()
+            return host
 
         run = _PipelineRun(clock=_new_clock())
         byte_base = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rustg-read") as pool:
-            # The reader runs in submission order: plan 0, its parts, plan 1, its parts, ...
-            jobs = []
-            for a, b in spans:
-                planned = pool.submit(plan_batch, a, b)
-                jobs.append(
-                    (planned, [pool.submit(read_part, planned, j) for j in range(READ_PARTS)])
-                )
-            for (a, b), (planned, parts) in zip(spans, jobs, strict=True):
+            # The reader runs in submission order: plan 0, read 0, plan 1, read 1, ...
+            plans = [pool.submit(plan_batch, a, b) for a, b in spans]
+            reads = [pool.submit(lambda f: read_batch(f.result()), f) for f in plans]
+            for (a, b), planned, read in zip(spans, plans, reads, strict=True):
                 t0 = time.perf_counter()
-                plan, host, cuts = planned.result()
-                fo = plan.file_offsets
+                fo = planned.result().file_offsets
                 # The lexer's chunk tables need only the sizes: built here while the reader
                 # reads the bytes (they were 2-3 ms of the lexer's setup on the H200).
                 tables = cl.chunk_tables(fo, editions=eds[a:b])
-                lexing = cl.begin(len(host), tables, max_file_bytes=self.max_file_bytes)
-                d_buf: Any = (
-                    np.empty(len(host), np.uint8)
-                    if _simulator()
-                    else xp.empty(len(host), dtype=np.uint8)
-                )
-                wait = time.perf_counter() - t0
-                for j, read in enumerate(parts):
-                    t1 = time.perf_counter()
-                    read.result()
-                    wait += time.perf_counter() - t1
-                    f0, f1 = cuts[j], cuts[j + 1]
-                    b0, b1 = int(fo[f0]), int(fo[f1])
-                    if b1 == b0:
-                        continue
-                    if _simulator():
-                        d_buf[b0:b1] = host[b0:b1]
-                    else:
+                host = read.result()
+                t1 = time.perf_counter()
+                if _simulator():
+                    d_buf: Any = np.array(host)
+                else:
+                    d_buf = xp.empty(len(host), dtype=np.uint8)
+                    if len(host):
                         # Pinned source, a stream: an async copy, ordered before the lexer's
                         # kernels (numba-cuda and CuPy both use the legacy default stream).
-                        d_buf[b0:b1].set(host[b0:b1], stream=stream)
-                    # Speculation reads only these files' bytes: it runs while the reader
-                    # reads the next part.
-                    cl.speculate(lexing, d_buf, f0, f1)
-                d = cl.finish(lexing, d_buf)
-                t3 = time.perf_counter()
+                        d_buf.set(host, stream=stream)
+                d = cl.lex_device(d_buf, fo, max_file_bytes=self.max_file_bytes,
+                                  editions=eds[a:b], tables=tables)  # fmt: skip
+                t2 = time.perf_counter()
                 part = _Part(a, b, byte_base, fo, host, d_buf, d)
                 if steps is _Steps.INDEX:
                     part.tree = build_tree_arrays(d["kind"], d["file_token_offsets"], xp=xp)
                     part.items = build_items(_device_tokens(d_buf, fo, d), part.tree, xp=xp)
                 run.parts.append(part)
                 byte_base += len(host)
-                run.clock["read_wait"] += wait
-                run.clock["lex"] += (t3 - t0) - wait
-                run.clock["tree_items"] += time.perf_counter() - t3
+                run.clock["read_wait"] += t1 - t0
+                run.clock["lex"] += t2 - t1
+                run.clock["tree_items"] += time.perf_counter() - t2
         t3 = time.perf_counter()
         run.finish(xp, steps)
         run.clock["concat"] = time.perf_counter() - t3
@@ -509,14 +478,6 @@ class Backend:
         if clock is not None:
             clock["to_host"] += time.perf_counter() - t0
         return out
-
-
-def _read_cuts(file_offsets: npt.NDArray[np.int64], parts: int) -> list[int]:
-    """File indices cutting a batch into ``parts`` runs of about equal bytes (some may be empty)."""
-    marks = np.linspace(0, int(file_offsets[-1]), parts + 1)
-    cuts = np.searchsorted(file_offsets, marks, side="left").tolist()
-    cuts[0], cuts[-1] = 0, len(file_offsets) - 1
-    return [int(c) for c in np.maximum.accumulate(cuts)]
 
 
 def _new_clock() -> dict[str, float]:

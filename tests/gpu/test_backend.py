@@ -151,18 +151,3 @@ def test_tree_stage_timings_leave_the_result_unchanged() -> None:
     timed = build_tree_arrays(tokens.kind, tokens.file_token_offsets, xp=np, timings=timings)
     assert timed.same_as(build_tree_arrays(tokens.kind, tokens.file_token_offsets, xp=np))
     assert {"depth_scan", "sort_and_pair", "parent", "diagnostics"} <= set(timings)
-
-
-def test_read_cuts_split_a_batch_into_byte_balanced_file_runs() -> None:
-    from rustg.gpu.backend import _read_cuts
-
-    sizes = np.array([5, 1, 1, 30, 2, 2, 40, 1, 0, 18], dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(sizes)))
-    cuts = _read_cuts(offsets, 4)
-    assert cuts[0] == 0 and cuts[-1] == len(sizes) and len(cuts) == 5
-    assert cuts == sorted(cuts)
-    part_bytes = np.diff(offsets[cuts])
-    assert part_bytes.sum() == sizes.sum()
-    assert part_bytes.max() <= 40 + 30  # no part holds much more than its share plus one file
-    assert _read_cuts(np.zeros(1, dtype=np.int64), 4) == [0, 0, 0, 0, 0]  # no files
-    assert _read_cuts(np.array([0, 7]), 4)[-1] == 1
