@@ -8,6 +8,8 @@ the callback returns True to stop following.
 from __future__ import annotations
 
 import math
+import os
+import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,9 +17,10 @@ from dataclasses import dataclass
 import trio
 
 from rustg import protocol as p
+from rustg.daemon.lock import is_locked
 from rustg.daemon.workspace import WorkspacePaths
 
-from .daemon_client import DaemonClient, answer_timeout, open_daemon_client
+from .daemon_client import TCP_ENV, DaemonClient, answer_timeout, open_daemon_client
 from .errors import NoDaemon
 
 #: Silence (no event, not even a heartbeat) after which the daemon is probed.
@@ -128,7 +131,8 @@ async def settled_state(
 ) -> tuple[p.WorkspaceState, p.DaemonInfo | None]:
     """The daemon's state once it has nothing left to do for ``after_generation`` or newer
     (``rg-watch --once``), or as soon as ``ready(state)`` says what the caller needs is there
-    (``cargo g lint``: the lint job, not cargo). No daemon: ``NoDaemon``."""
+    (``cargo g lint``: the lint job, not cargo). No daemon: ``NoDaemon``; a daemon that is
+    alive but slow to answer is waited for (the caller bounds the wait)."""
     info_box: list[p.DaemonInfo | None] = [None]
 
     def settled(state: p.WorkspaceState) -> bool:
@@ -138,11 +142,24 @@ async def settled_state(
         info_box[0] = update.info or info_box[0]
         return update.state is not None and settled(update.state)
 
+    told = False
     while True:
-        await follow(paths, on_update, reconnect=False)
-        # Confirmed with a fresh snapshot: the event stream cannot show saves still debouncing.
-        async with open_daemon_client(paths) as client:
-            reply = await client.request(p.SnapshotRequest())
+        try:
+            await follow(paths, on_update, reconnect=False)
+            # Confirmed with a fresh snapshot: the event stream cannot show saves still
+            # debouncing.
+            async with open_daemon_client(paths) as client:
+                reply = await client.request(p.SnapshotRequest(), timeout=answer_timeout(paths))
+        except NoDaemon as exc:
+            # A daemon that holds its lock is alive, only slow to answer (a loaded machine,
+            # a long compile): the caller's own deadline decides when to give up, not ours.
+            if os.environ.get(TCP_ENV) or not is_locked(paths.lock_file):
+                raise
+            if not told:
+                print(f"{exc}; it is alive (it holds its lock): waiting", file=sys.stderr)
+                told = True
+            await trio.sleep(RETRY_S)
+            continue
         assert isinstance(reply, p.Snapshot)
         state = p.WorkspaceState.from_snapshot(reply)
         if settled(state):

@@ -5,6 +5,7 @@
     ├── watcher          watchdog → debounce → BLAKE3 → change sets
     ├── scheduler        change sets → generations → file jobs + cargo check
     ├── heartbeat        lets idle clients notice gaps and liveness
+    ├── stall watch      logs where the loop is stuck when it stops turning
     └── signals          SIGTERM/SIGINT → graceful shutdown
 
 Services are started with ``nursery.start`` in dependency order; once all have signalled
@@ -41,6 +42,7 @@ from .lint_job import SOURCE as LINT_SOURCE
 from .lock import WorkspaceLock
 from .publisher import Publisher
 from .scheduler import KERNELS_JOB, PARSE_JOB, Scheduler
+from .stall import StallWatch
 from .store import OpenOutcome, Store
 from .systemd import notify_ready, notify_stopping
 from .threads import threads_in_flight
@@ -102,6 +104,7 @@ class Daemon:
         self._changes_send, self._changes_recv = trio.open_memory_channel[ChangeSet](256)
         self._shutdown = trio.Event()
         self.problems: list[str] = []
+        self.stall_watch = StallWatch()
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -302,6 +305,7 @@ class Daemon:
             )
             # Requests are served only once there is a scheduler to take run-job requests.
             nursery.start_soon(self.watch_signals)
+            nursery.start_soon(self.stall_watch.run)
             await nursery.start(self.serve_requests, sockets)
             nursery.start_soon(self._persist_hashes_and_schedule)
             await nursery.start(self.watcher.run)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 import zmq
 
 from rustg import protocol as p
+from rustg.cli.daemon_client import ANSWER_LIVE_S
 from tests.e2e.conftest import BIN, DaemonHarness
 from tests.support.rust_workspaces import copy_example, copy_regex, require_regex
 
@@ -155,6 +158,30 @@ def test_status_start_stop_exit_codes(example_daemon: DaemonHarness) -> None:
     h.stop()
     assert h.run("rustgd", "status").returncode == 3
     assert h.run("rg-watch", "--once", "--json").returncode == 3
+
+
+def test_once_waits_for_a_live_daemon_that_is_slow_to_answer(example_daemon: DaemonHarness) -> None:
+    """Stopped (SIGSTOP), a daemon keeps its lock but answers nothing: past the 15 s answer
+    timeout `rg-watch --once` says so and keeps waiting, and gets the state once it runs on."""
+    h = example_daemon
+    h.start()
+    first = h.once()
+    pid = h.pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        watch = subprocess.Popen(
+            [str(BIN / "rg-watch"), "--once", "--json", "--timeout", "60",
+             "--workspace", str(h.workspace)],
+            env=h.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(ANSWER_LIVE_S + 2)
+        assert watch.poll() is None, watch.communicate()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    out, err = watch.communicate(timeout=60)
+    assert watch.returncode == 0, err
+    assert "it is alive (it holds its lock): waiting" in err
+    assert json.loads(out)["generation"] >= first["generation"]
 
 
 @pytest.mark.corpus
