@@ -7,11 +7,12 @@ specified in :mod:`rustg.gpu.tokens`.
 
 Two ways to cut the work, both here so that both are checked on the CPU:
 
-* **per file** (the CPU default): one task per file, ``prange`` over files, two passes (count,
-  then write at the prefix-summed offsets).
+* **per file** (the CPU default): one task per file, ``prange`` over files, lexed once into
+  compact scratch rows, then expanded at the prefix-summed offsets (see "CPU kernels").
 * **chunked** (what the GPU runs, also available on the CPU): files are cut into fixed-size
   chunks so that one 2.5 MB file does not serialise the device. Each chunk is first lexed
-  *speculatively* from its first byte and marks the token starts it finds (``mark``). One
+  *speculatively* from its first line break and marks the token starts it finds (``mark``,
+  each mark the token's code: kind and keyword). One
   cheap pass per file then walks its chunks in order, carrying the true boundary ``t``: where
   ``t`` is a marked start, the speculative run from there on is the true one (the lexer holds no
   state between tokens), so the chunk's exit is known without relexing; otherwise it relexes
@@ -19,7 +20,9 @@ Two ways to cut the work, both here so that both are checked on the CPU:
   resynchronises within a token or two (a start inside a comment or string is rarer, and costs
   only that stretch). The walk also counts each chunk's tokens (from the prefix sum of the
   marks where it met the speculative run), then each chunk writes the tokens that start
-  inside it at the prefix-summed rows.
+  inside it at the prefix-summed rows: it lexes only the stretch before the meeting point and
+  copies the rest from the marks, which already say each token's kind (no second lexing of the
+  whole chunk).
 
 Both produce identical arrays; tests compare them on the whole corpus.
 """
@@ -653,6 +656,18 @@ def keyword_of(buf, s, e, kw_slots, kw_text, mul):
 
 
 @jitable
+def token_code(kind, buf, s, e, kw_slots, kw_text, kw_mul, ed):
+    """A token's code byte (CODE_*, never 0): kind + 1, or CODE_KW + keyword for an IDENT."""
+    if kind != K_IDENT:
+        return kind + 1
+    k = keyword_of(buf, s, e, kw_slots, kw_text, kw_mul)
+    # as emit: Rust 2018 made these keywords; in 2015 they are plain identifiers.
+    if ed < ED_2018 and (k == W_ASYNC or k == W_AWAIT or k == W_DYN or k == W_TRY):
+        k = 0
+    return CODE_KW + k
+
+
+@jitable
 def prologue_end(buf, lo, hi, xid, ascii_kind, ed):
     """(bom_end, shebang_end) at a file's start; each equals the previous when absent.
 
@@ -731,21 +746,22 @@ def lex_span(
 
     Returns (token count, exit) where exit is the first token boundary >= until (or hi).
     MODE_COUNT only counts; MODE_WRITE writes rows base, base+1, ...; MODE_MARK sets
-    ``mark[start] = 1``. At most ``limit`` (>= 2) tokens: a run that would exceed it stops
-    early and returns an exit < until, which the caller detects.
+    ``mark[start]`` to the token's code (``token_code``: kind and keyword, never 0). At most
+    ``limit`` (>= 2) tokens: a run that would exceed it stops early and returns an exit <
+    until, which the caller detects.
     """
     n = 0
     if p == lo and p < until:
         bom, shebang = prologue_end(buf, lo, hi, xid, ascii_kind, ed)
         if bom > lo:
             if mode == MODE_MARK:
-                mark[lo] = 1
+                mark[lo] = K_BOM + 1
             emit(mode, base + n, K_BOM, lo, bom, buf, out_kind, out_start, out_end, out_kw,
                  kw_slots, kw_text, kw_mul, ed)  # fmt: skip
             n += 1
         if shebang > bom:
             if mode == MODE_MARK:
-                mark[bom] = 1
+                mark[bom] = K_SHEBANG + 1
             emit(mode, base + n, K_SHEBANG, bom, shebang, buf, out_kind, out_start, out_end,
                  out_kw, kw_slots, kw_text, kw_mul, ed)  # fmt: skip
             n += 1
@@ -755,7 +771,7 @@ def lex_span(
             return n, p
         kind, e = next_token(buf, p, hi, xid, ascii_kind, ed)
         if mode == MODE_MARK:
-            mark[p] = 1
+            mark[p] = token_code(kind, buf, p, e, kw_slots, kw_text, kw_mul, ed)
         else:
             emit(mode, base + n, kind, p, e, buf, out_kind, out_start, out_end, out_kw,
                  kw_slots, kw_text, kw_mul, ed)  # fmt: skip
@@ -776,6 +792,10 @@ def covered_by_valid_sequence(buf, lo, hi, i):
     return False
 
 
+HIGH_BITS = np.uint64(0x8080808080808080)
+LOW_BITS = np.uint64(0x0101010101010101)
+
+
 @jitable
 def validate(buf, lo, hi, s, e):
     """(has a NUL byte, first byte in [s, e) that is not valid UTF-8 or -1) within file [lo, hi).
@@ -792,6 +812,20 @@ def validate(buf, lo, hi, s, e):
             break
         i += 1
     while i < e:
+        # Eight ASCII bytes at a time while there is no NUL among them: source is mostly
+        # ASCII, and a byte loop was the lexer's biggest single cost after lexing itself.
+        while i + 8 <= e:
+            w = (
+                np.uint64(buf[i]) | (np.uint64(buf[i + 1]) << 8)
+                | (np.uint64(buf[i + 2]) << 16) | (np.uint64(buf[i + 3]) << 24)
+                | (np.uint64(buf[i + 4]) << 32) | (np.uint64(buf[i + 5]) << 40)
+                | (np.uint64(buf[i + 6]) << 48) | (np.uint64(buf[i + 7]) << 56)
+            )  # fmt: skip
+            if (w & HIGH_BITS) != 0 or ((w - LOW_BITS) & ~w & HIGH_BITS) != 0:
+                break  # a non-ASCII or a NUL byte: the byte loop below takes this word
+            i += 8
+        if i >= e:
+            break
         b = buf[i]
         if b < 0x80:
             if b == 0:
@@ -868,14 +902,7 @@ def scratch_file(buf, lo, hi, xid, ascii_kind, kw_slots, kw_text, kw_mul, ed, s_
         p = shebang
     while p < hi:
         kind, e = next_token(buf, p, hi, xid, ascii_kind, ed)
-        if kind == K_IDENT:
-            k = keyword_of(buf, p, e, kw_slots, kw_text, kw_mul)
-            # as emit: Rust 2018 made these keywords; in 2015 they are plain identifiers.
-            if ed < ED_2018 and (k == W_ASYNC or k == W_AWAIT or k == W_DYN or k == W_TRY):
-                k = 0
-            s_code[row + n] = CODE_KW + k
-        else:
-            s_code[row + n] = kind + 1
+        s_code[row + n] = token_code(kind, buf, p, e, kw_slots, kw_text, kw_mul, ed)
         s_len[row + n] = e - p
         if e - p > MAX_SCRATCH_LEN:
             fits = False
@@ -1031,8 +1058,8 @@ def chunk_speculate(k, buf, file_offsets, fed, chunk_start, chunk_end, chunk_fil
 
 @jitable
 def chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
-                mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree,
-                entry_exit):  # fmt: skip
+                mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree, entry_exit,
+                chunk_meet):  # fmt: skip
     """Phase 2a, chunk k, in parallel: assuming the previous chunk's speculative exit is the
     true entry, relex from it until the run meets one of this chunk's speculative starts
     (a mark): then this chunk's true tokens and exit follow. A chunk whose run leaves it
@@ -1045,7 +1072,9 @@ def chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, x
     newline, so it is the rest of the line the previous chunk ended in.
 
     Either way the chunk's true count and exit *if entered at* ``chunk_entry[k]`` are known
-    here (``counts[k]``, ``entry_exit[k]``; -1: unknown, the file's prologue): phase 2b's
+    here (``counts[k]``, ``entry_exit[k]``; -1: unknown, the file's prologue), and so is where
+    the true run meets the speculative one (``chunk_meet[k]``, -1: never in this chunk; the
+    write pass relexes only up to there and copies the marks after it). Phase 2b's
     serial walk takes them whenever its true entry is that one, so it relexes only chunks
     entered elsewhere, for a line or so each (a lone GPU thread lexes slowly: relexing the
     disagreeing chunks whole was the 3.5-3.9 ms critical path of the sync stage on the H200).
@@ -1059,12 +1088,14 @@ def chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, x
     disagree[k] = 1
     counts[k] = 0
     entry_exit[k] = t  # no token starts in the chunk: the boundary passes through
+    chunk_meet[k] = -1
     if t >= e:
         return
     if mark[t] != 0:
         counts[k] = mark_prefix[e] - mark_prefix[t]
         disagree[k] = 0
         entry_exit[k] = chunk_exit[k]
+        chunk_meet[k] = t
         return
     entry_exit[k] = -1
     if k == file_chunks[f]:
@@ -1078,6 +1109,7 @@ def chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, x
             counts[k] = c + mark_prefix[e] - mark_prefix[p]
             disagree[k] = 0
             entry_exit[k] = chunk_exit[k]
+            chunk_meet[k] = p
             return
     counts[k] = c
     entry_exit[k] = p
@@ -1086,7 +1118,8 @@ def chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, x
 @jitable
 def file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
               ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad, bad_prefix,
-              chunk_entry, entry_exit, counts, disagree_prefix, status, utf8_err):  # fmt: skip
+              chunk_entry, entry_exit, counts, disagree_prefix, status, utf8_err,
+              chunk_meet):  # fmt: skip
     """Phase 2b, file f: file status; where some chunk disagreed (phase 2a), a serial walk over
     the file's chunks that carries the true boundary and fixes entries and counts.
 
@@ -1124,13 +1157,15 @@ def file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, ma
     while k < c1:
         e = chunk_end[k]
         if t == chunk_entry[k] and entry_exit[k] >= 0:
-            t = entry_exit[k]  # entered where phase 2a assumed: its count and exit stand
+            t = entry_exit[k]  # entered where phase 2a assumed: its count, exit, meet stand
         elif t >= e:
             chunk_entry[k] = t
             counts[k] = 0
+            chunk_meet[k] = -1
         elif mark[t] != 0:
             chunk_entry[k] = t
             counts[k] = mark_prefix[e] - mark_prefix[t]
+            chunk_meet[k] = t
             t = chunk_exit[k]
         else:
             chunk_entry[k] = t
@@ -1145,9 +1180,11 @@ def file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, ma
                     break
             if synced:
                 counts[k] = c + mark_prefix[e] - mark_prefix[p]
+                chunk_meet[k] = p
                 t = chunk_exit[k]
             else:
                 counts[k] = c
+                chunk_meet[k] = -1
                 t = p
         if t == chunk_exit[k]:
             k = next_disagreement(disagree_prefix, k + 1, c1)
@@ -1177,25 +1214,45 @@ def next_disagreement(disagree_prefix, k, c1):
 
 
 @jitable
-def chunk_lex(k, buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
-              kw_slots, kw_text, kw_mul, mode, out_kind, out_start, out_end, out_kw, counts,
-              chunk_token_offsets, dummy_u8):  # fmt: skip
-    """Phase 3 (MODE_COUNT: counts[k]) / 4 (MODE_WRITE at chunk_token_offsets[k]), chunk k."""
-    f = chunk_file[k]
-    ed = fed[f]
-    lo = file_offsets[f]
-    hi = file_offsets[f + 1]
+def chunk_write_relexed(k, buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, chunk_meet,
+                        xid, ascii_kind, kw_slots, kw_text, kw_mul, out_kind, out_start, out_end,
+                        out_kw, chunk_token_offsets, dummy_u8):  # fmt: skip
+    """Phase 4a, chunk k: its tokens from its true entry up to the meeting point (all of them
+    if the true run never met the speculative one here), lexed into its first rows."""
     t = chunk_entry[k]
     e = chunk_end[k]
     if t >= e:
-        if mode == MODE_COUNT:
-            counts[k] = 0
         return
-    base = chunk_token_offsets[k] if mode == MODE_WRITE else 0
-    c, _ = lex_span(buf, lo, hi, t, e, xid, ascii_kind, kw_slots, kw_text, kw_mul, mode,
-                    dummy_u8, out_kind, out_start, out_end, out_kw, base, NO_LIMIT, ed)  # fmt: skip
-    if mode == MODE_COUNT:
-        counts[k] = c
+    f = chunk_file[k]
+    m = chunk_meet[k]
+    until = e if m < 0 else m
+    lex_span(buf, file_offsets[f], file_offsets[f + 1], t, until, xid, ascii_kind, kw_slots,
+             kw_text, kw_mul, MODE_WRITE, dummy_u8, out_kind, out_start, out_end, out_kw,
+             chunk_token_offsets[k], NO_LIMIT, fed[f])  # fmt: skip
+
+
+@jitable
+def chunk_write_mark(b, k, chunk_end, chunk_exit, chunk_meet, mark, mark_prefix, counts,
+                     chunk_token_offsets, code_kind, code_keyword, out_kind, out_start, out_end,
+                     out_kw):  # fmt: skip
+    """Phase 4b, byte b of chunk k in [meeting point, chunk end): a speculative token that
+    starts here is a true one (from the meeting point on, the two runs are the same run), so
+    its row is copied from its mark, no lexing. Its end is the next token's start: written by
+    the next mark's byte, or, for the chunk's last token, the speculative exit."""
+    v = mark[b]
+    if v == 0:
+        return
+    m = chunk_meet[k]
+    last = chunk_token_offsets[k] + counts[k] - 1
+    first = last + 1 - (mark_prefix[chunk_end[k]] - mark_prefix[m])  # the first copied row
+    r = first + mark_prefix[b] - mark_prefix[m]
+    out_kind[r] = code_kind[v]
+    out_kw[r] = code_keyword[v]
+    out_start[r] = b
+    if r > first:
+        out_end[r - 1] = b
+    if r == last:
+        out_end[r] = chunk_exit[k]
 
 
 @njit(parallel=True, cache=True, _nrt=False)
@@ -1210,34 +1267,41 @@ def _cpu_chunk_speculate(buf, file_offsets, fed, chunk_start, chunk_end, chunk_f
 
 @njit(parallel=True, cache=True, _nrt=False)
 def _cpu_chunk_agree(buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
-                     mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree,
-                     entry_exit):  # fmt: skip
+                     mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree, entry_exit,
+                     chunk_meet):  # fmt: skip
     for k in prange(len(chunk_end)):
         chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
-                    mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree,
-                    entry_exit)  # fmt: skip
+                    mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree, entry_exit,
+                    chunk_meet)  # fmt: skip
 
 
 @njit(parallel=True, cache=True, _nrt=False)
 def _cpu_file_sync(buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
                    ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad, bad_prefix,
-                   chunk_entry, entry_exit, counts, disagree_prefix, status,
-                   utf8_err):  # fmt: skip
+                   chunk_entry, entry_exit, counts, disagree_prefix, status, utf8_err,
+                   chunk_meet):  # fmt: skip
     for f in prange(len(file_offsets) - 1):
         file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes,
                   xid, ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad,
                   bad_prefix, chunk_entry, entry_exit, counts, disagree_prefix, status,
-                  utf8_err)  # fmt: skip
+                  utf8_err, chunk_meet)  # fmt: skip
 
 
 @njit(parallel=True, cache=True, _nrt=False)
-def _cpu_chunk_lex(buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
-                   kw_slots, kw_text, kw_mul, mode, out_kind, out_start, out_end, out_kw, counts,
-                   chunk_token_offsets, dummy_u8):  # fmt: skip
+def _cpu_chunk_write(buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, chunk_meet,
+                     chunk_exit, xid, ascii_kind, kw_slots, kw_text, kw_mul, mark, mark_prefix,
+                     counts, chunk_token_offsets, code_kind, code_keyword, out_kind, out_start,
+                     out_end, out_kw, dummy_u8):  # fmt: skip
     for k in prange(len(chunk_end)):
-        chunk_lex(k, buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
-                  kw_slots, kw_text, kw_mul, mode, out_kind, out_start, out_end, out_kw, counts,
-                  chunk_token_offsets, dummy_u8)  # fmt: skip
+        chunk_write_relexed(k, buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry,
+                            chunk_meet, xid, ascii_kind, kw_slots, kw_text, kw_mul, out_kind,
+                            out_start, out_end, out_kw, chunk_token_offsets, dummy_u8)  # fmt: skip
+        m = chunk_meet[k]
+        if chunk_entry[k] < chunk_end[k] and m >= 0:
+            for b in range(m, chunk_end[k]):
+                chunk_write_mark(b, k, chunk_end, chunk_exit, chunk_meet, mark, mark_prefix,
+                                 counts, chunk_token_offsets, code_kind, code_keyword, out_kind,
+                                 out_start, out_end, out_kw)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1397,25 +1461,27 @@ def lex_cpu(
         _cpu_chunk_speculate(buffer, file_offsets, fed, c_start, c_end, c_file, max_file_bytes,
                              *tables, mark, c_exit, c_nul, c_bad, U8, I32)  # fmt: skip
         mark_prefix = np.zeros(len(mark) + 1, dtype=np.int32)
-        np.cumsum(mark, dtype=np.int32, out=mark_prefix[1:])
+        np.cumsum(mark != 0, dtype=np.int32, out=mark_prefix[1:])
         counts = np.empty(n_chunks, dtype=np.int64)
         disagree = np.empty(n_chunks, dtype=np.uint8)
         entry_exit = np.empty(n_chunks, dtype=np.int64)
+        c_meet = np.empty(n_chunks, dtype=np.int64)
         _cpu_chunk_agree(buffer, file_offsets, fed, file_chunks, c_end, c_file, XID_TABLE,
                          ASCII_TABLE, mark, mark_prefix, c_exit, c_entry, counts, disagree,
-                         entry_exit)  # fmt: skip
+                         entry_exit, c_meet)  # fmt: skip
         disagree_prefix = np.zeros(n_chunks + 1, dtype=np.int32)
         np.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
         nul_prefix, bad_prefix = chunk_flag_prefixes(np, c_nul, c_bad)
         _cpu_file_sync(buffer, file_offsets, fed, file_chunks, c_start, c_end, max_file_bytes,
                        XID_TABLE, ASCII_TABLE, mark, mark_prefix, c_exit, nul_prefix, c_bad,
                        bad_prefix, c_entry, entry_exit, counts, disagree_prefix, status,
-                       utf8_err)  # fmt: skip
+                       utf8_err, c_meet)  # fmt: skip
         chunk_token_offsets = np.zeros(n_chunks + 1, dtype=np.int64)
         np.cumsum(counts, out=chunk_token_offsets[1:])
         kind, start, end, kw = _token_arrays(int(chunk_token_offsets[-1]))
-        _cpu_chunk_lex(buffer, file_offsets, fed, c_end, c_file, c_entry, *tables, MODE_WRITE,
-                       kind, start, end, kw, counts, chunk_token_offsets, U8)  # fmt: skip
+        _cpu_chunk_write(buffer, file_offsets, fed, c_end, c_file, c_entry, c_meet, c_exit,
+                         *tables, mark, mark_prefix, counts, chunk_token_offsets, CODE_KIND,
+                         CODE_KEYWORD, kind, start, end, kw, U8)  # fmt: skip
         file_token_offsets[:] = chunk_token_offsets[file_chunks]
     return TokenArrays(
         buffer=buffer,

@@ -8,7 +8,9 @@ two backends cannot drift apart; the per-index wrappers below only map a thread 
 Host side, scans and allocation use CuPy when a GPU is present. Under the CUDA simulator
 (``NUMBA_ENABLE_CUDASIM=1``, tiny inputs in tests) the same code runs with NumPy arrays.
 
-Launches: 4 kernels (speculate per chunk, agree per chunk, sync per file, write per chunk)
+Launches: 4 kernels (speculate per chunk, agree per chunk, sync per file, write per chunk:
+a block each, which lexes only up to where the true run met the speculative one and copies the
+speculative marks, which carry each token's kind, after it)
 and five scans; speculation can be queued part by part as a pipelined read lands
 (:meth:`CudaLexer.begin`, :meth:`~CudaLexer.speculate`, :meth:`~CudaLexer.finish`).
 Kernels are compiled once per process and cached on disk (``cache=True``), so a restarted
@@ -39,6 +41,7 @@ from rustg.gpu.tokens import DEFAULT_MAX_FILE_BYTES, TokenArrays, check_buffer, 
 
 SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 THREADS_PER_BLOCK = 128
+WRITE_THREADS = 64  # per chunk in the write pass: a 1 KB chunk is 16 strides
 
 
 def _quiet_low_occupancy_warnings() -> None:
@@ -69,35 +72,50 @@ def k_speculate(k0, k1, buf, file_offsets, fed, chunk_start, chunk_end, chunk_fi
 
 @cuda.jit(cache=True)
 def k_chunk_agree(buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind, mark,
-                  mark_prefix, chunk_exit, chunk_entry, counts, disagree, entry_exit):  # fmt: skip
+                  mark_prefix, chunk_exit, chunk_entry, counts, disagree, entry_exit,
+                  chunk_meet):  # fmt: skip
     k = cuda.grid(1)
     if k < chunk_end.shape[0]:
         L.chunk_agree(k, buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid,
                       ascii_kind, mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree,
-                      entry_exit)  # fmt: skip
+                      entry_exit, chunk_meet)  # fmt: skip
 
 
 @cuda.jit(cache=True)
 def k_file_sync(buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
                 ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad, bad_prefix,
-                chunk_entry, entry_exit, counts, disagree_prefix, status, utf8_err):  # fmt: skip
+                chunk_entry, entry_exit, counts, disagree_prefix, status, utf8_err,
+                chunk_meet):  # fmt: skip
     f = cuda.grid(1)
     if f < file_offsets.shape[0] - 1:
         L.file_sync(f, buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes,
                     xid, ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad,
                     bad_prefix, chunk_entry, entry_exit, counts, disagree_prefix, status,
-                    utf8_err)  # fmt: skip
+                    utf8_err, chunk_meet)  # fmt: skip
 
 
 @cuda.jit(cache=True)
-def k_chunk_lex(buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
-                kw_slots, kw_text, kw_mul, mode, out_kind, out_start, out_end, out_kw, counts,
-                chunk_token_offsets, dummy_u8):  # fmt: skip
-    k = cuda.grid(1)
-    if k < chunk_end.shape[0]:
-        L.chunk_lex(k, buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, xid, ascii_kind,
-                    kw_slots, kw_text, kw_mul, mode, out_kind, out_start, out_end, out_kw,
-                    counts, chunk_token_offsets, dummy_u8)  # fmt: skip
+def k_chunk_write(buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, chunk_meet,
+                  chunk_exit, xid, ascii_kind, kw_slots, kw_text, kw_mul, mark, mark_prefix,
+                  counts, chunk_token_offsets, code_kind, code_keyword, out_kind, out_start,
+                  out_end, out_kw, dummy_u8):  # fmt: skip
+    # One block per chunk: thread 0 lexes the stretch before the meeting point (usually the
+    # rest of a line) while the block copies the marks after it, byte-strided (coalesced).
+    k = cuda.blockIdx.x
+    if k >= chunk_end.shape[0]:
+        return
+    if cuda.threadIdx.x == 0:
+        L.chunk_write_relexed(k, buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry,
+                              chunk_meet, xid, ascii_kind, kw_slots, kw_text, kw_mul, out_kind,
+                              out_start, out_end, out_kw, chunk_token_offsets,
+                              dummy_u8)  # fmt: skip
+    m = chunk_meet[k]
+    e = chunk_end[k]
+    if chunk_entry[k] < e and m >= 0:
+        for b in range(m + cuda.threadIdx.x, e, cuda.blockDim.x):
+            L.chunk_write_mark(b, k, chunk_end, chunk_exit, chunk_meet, mark, mark_prefix, counts,
+                               chunk_token_offsets, code_kind, code_keyword, out_kind, out_start,
+                               out_end, out_kw)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +173,8 @@ class CudaLexer:
         self.kw_slots = xp.asarray(L.KW_SLOTS)
         self.kw_text = xp.asarray(L.KW_TEXT)
         self.u8 = xp.zeros(1, dtype=np.uint8)
+        self.code_kind = xp.asarray(L.CODE_KIND)
+        self.code_keyword = xp.asarray(L.CODE_KEYWORD)
         self.i32 = xp.zeros(1, dtype=np.int32)
 
     def chunk_tables(
@@ -257,15 +277,16 @@ class CudaLexer:
         status, utf8_err = lexing.status, lexing.utf8_err
         g, t = _grid(n_chunks), THREADS_PER_BLOCK
         mark_prefix = xp.zeros(len(mark) + 1, dtype=np.int32)
-        xp.cumsum(mark, dtype=np.int32, out=mark_prefix[1:])
+        xp.cumsum(mark != 0, dtype=np.int32, out=mark_prefix[1:])  # marks are codes, not 1s
         counts = xp.zeros(n_chunks, dtype=np.int64)
         disagree = xp.zeros(n_chunks, dtype=np.uint8)
         entry_exit = xp.empty(n_chunks, dtype=np.int64)
+        c_meet = xp.empty(n_chunks, dtype=np.int64)
         clock.stage("mark_scan")
         if n_chunks:
             launch_grid(k_chunk_agree, g, t, d_buf, d_fo, d_ed, d_fc, d_ce, d_cf, self.xid,
                         self.ascii, mark, mark_prefix, c_exit, c_entry, counts, disagree,
-                        entry_exit)  # fmt: skip
+                        entry_exit, c_meet)  # fmt: skip
         disagree_prefix = xp.zeros(n_chunks + 1, dtype=np.int32)
         xp.cumsum(disagree, dtype=np.int32, out=disagree_prefix[1:])
         clock.stage("agree")
@@ -274,7 +295,7 @@ class CudaLexer:
             launch_grid(k_file_sync, _grid(n_files), t, d_buf, d_fo, d_ed, d_fc, d_cs, d_ce,
                         lexing.max_file_bytes, self.xid, self.ascii, mark, mark_prefix, c_exit,
                         nul_prefix, lexing.c_bad, bad_prefix, c_entry, entry_exit, counts,
-                        disagree_prefix, status, utf8_err)  # fmt: skip
+                        disagree_prefix, status, utf8_err, c_meet)  # fmt: skip
         clock.stage("sync")
         chunk_token_offsets = xp.zeros(n_chunks + 1, dtype=np.int64)
         if n_chunks:
@@ -286,9 +307,10 @@ class CudaLexer:
         end = xp.empty(n_tokens, dtype=np.int32)
         kw = xp.empty(n_tokens, dtype=np.uint8)
         if n_tokens:
-            launch_grid(k_chunk_lex, g, t, d_buf, d_fo, d_ed, d_ce, d_cf, c_entry,
-                        *self._lex_tables(), L.MODE_WRITE, kind, start, end, kw, counts,
-                        chunk_token_offsets, self.u8)  # fmt: skip
+            launch_grid(k_chunk_write, n_chunks, WRITE_THREADS, d_buf, d_fo, d_ed, d_ce, d_cf,
+                        c_entry, c_meet, c_exit, *self._lex_tables(), mark, mark_prefix, counts,
+                        chunk_token_offsets, self.code_kind, self.code_keyword, kind, start,
+                        end, kw, self.u8)  # fmt: skip
         clock.stage("write")
         file_token_offsets = chunk_token_offsets[d_fc]
         return {
