@@ -320,6 +320,46 @@ def test_file_statuses_and_utf8_errors() -> None:
     assert_well_formed(a)
 
 
+def _python_verdict(data: bytes) -> tuple[bool, int]:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return b"\x00" in data, exc.start
+    return b"\x00" in data, -1
+
+
+_MOSTLY_ASCII = st.lists(
+    st.one_of(
+        st.binary(min_size=1, max_size=40).map(lambda b: bytes(c & 0x7F or 0x20 for c in b)),
+        st.sampled_from(
+            [
+                b"\x00",
+                b"\xc3\xa9",
+                b"\xe2\x82\xac",
+                b"\xf0\x9f\xa6\x80",
+                b"\xff",
+                b"\xc3",
+                b"\xed\xa0\x80",
+                b"\x80",
+                b"\xe2\x82",
+            ]
+        ),
+    ),
+    max_size=12,
+).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MOSTLY_ASCII, st.integers(0, 15))
+def test_word_at_a_time_validation_agrees_with_python(data: bytes, pad: int) -> None:
+    # validate_file steps over aligned 8-byte ASCII runs: each file at every offset from an
+    # aligned address, so runs start, end and break at every position within a word.
+    a = lex_many([b"x" * pad, data])
+    nul, bad = _python_verdict(data)
+    assert int(a.file_status[1]) == (FileStatus.BINARY if nul else FileStatus.OK)
+    assert int(a.file_utf8_error[1]) == (-1 if bad < 0 else int(a.file_offsets[1]) + bad)
+
+
 def test_line_columns_are_one_based_and_count_scalars() -> None:
     a = lex_many([b"ab\n\xc3\xa9 c", b"x\ny"])
     line, col, eline, ecol = token_line_columns(a)
