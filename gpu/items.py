@@ -315,8 +315,14 @@ _TEST = np.frombuffer(b"test", dtype=np.uint8).copy()
 # Steps 1-3 on the CPU: one task per file, its rows read once and kept in cache
 
 
+# The same set as a bit mask (every Keyword code is below 64): a shift and a mask per token
+# vectorise, a table lookup does not (corpus: 6.5 -> 4.0 ms on 2 cores).
+_HEAD_MASK = np.uint64(sum(1 << int(w) for w in np.flatnonzero(_HEAD_WORDS)))
+assert max(int(k) for k in Keyword) < 64
+
+
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _head_word_counts(keyword, file_token_offsets, head_words):  # pragma: no cover
+def _head_word_counts(keyword, file_token_offsets, head_mask):  # pragma: no cover
     """Per file, its head-word identifiers: a bound on its candidates, so on its items
     (``keyword`` is ``NONE`` except on ``IDENT`` tokens, the :class:`TokenArrays` contract)."""
     n_files = len(file_token_offsets) - 1
@@ -324,7 +330,7 @@ def _head_word_counts(keyword, file_token_offsets, head_words):  # pragma: no co
     for f in numba.prange(n_files):
         c = 0
         for i in range(file_token_offsets[f], file_token_offsets[f + 1]):
-            c += head_words[keyword[i]]  # no branch
+            c += (head_mask >> np.uint64(keyword[i] & 63)) & np.uint64(1)  # no branch
         counts[f] = c
     return counts
 
@@ -1385,7 +1391,7 @@ def build_items(
     n_files = arrays.n_files
     bound_offsets = np.zeros(n_files + 1, dtype=np.int64)
     np.cumsum(
-        _head_word_counts(arrays.keyword, arrays.file_token_offsets, _HEAD_WORDS),
+        _head_word_counts(arrays.keyword, arrays.file_token_offsets, _HEAD_MASK),
         out=bound_offsets[1:],
     )
     # columns 0-10 as _record writes them; 11: the item's attribute count
