@@ -29,6 +29,7 @@ __all__ = [
     "format_units",
     "rustfmt_version",
     "rustfmt_version_at",
+    "rustup_overrides",
     "toolchain_dir",
 ]
 
@@ -58,27 +59,57 @@ def rustfmt_version() -> str:
     return out.stdout.strip()
 
 
-_VERSIONS_AT: dict[Path, str | RustfmtError] = {}
+_VERSIONS_AT: dict[tuple[Path, str | None], str | RustfmtError] = {}
+_OVERRIDES: dict[Path, tuple[float, dict[Path, str]]] = {}
+
+
+def rustup_overrides() -> dict[Path, str]:
+    """``rustup override set`` directories and their toolchains, from rustup's settings.toml
+    (``$RUSTUP_HOME``, by default ~/.rustup). Re-read when the file changes, since an override
+    can be set while the daemon runs."""
+    home = os.environ.get("RUSTUP_HOME")
+    settings = (Path(home) if home else Path.home() / ".rustup") / "settings.toml"
+    try:
+        mtime = settings.stat().st_mtime
+    except OSError:
+        return {}
+    cached = _OVERRIDES.get(settings)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    try:
+        table = tomllib.loads(settings.read_text()).get("overrides", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        table = {}
+    found = {Path(d): str(t) for d, t in table.items()} if isinstance(table, dict) else {}
+    _OVERRIDES[settings] = (mtime, found)
+    return found
 
 
 def toolchain_dir(start: Path) -> Path | None:
-    """The nearest directory with a rustup ``rust-toolchain(.toml)`` override, if any."""
+    """The nearest directory that picks a rustup toolchain of its own, if any: a
+    ``rust-toolchain(.toml)`` file, or a ``rustup override set`` for it. rustup walks up the
+    same way, checking both at each level."""
+    overrides = rustup_overrides()
     for directory in (start, *start.parents):
-        if (directory / "rust-toolchain").is_file() or (
-            directory / "rust-toolchain.toml"
-        ).is_file():
+        if (
+            directory in overrides
+            or (directory / "rust-toolchain").is_file()
+            or (directory / "rust-toolchain.toml").is_file()
+        ):
             return directory
     return None
 
 
 def rustfmt_version_at(directory: Path) -> str:
-    """The version of the rustfmt that runs in ``directory``: a rustup toolchain file there
-    or above picks another one (or none: jpeg-decoder pins 1.48.0, not installed, and every
-    rustfmt call under it fails). Raises RustfmtError when it cannot run there."""
+    """The version of the rustfmt that runs in ``directory``: a rustup toolchain file or
+    override there or above picks another one (or none: jpeg-decoder pins 1.48.0, not
+    installed, and every rustfmt call under it fails). Raises RustfmtError when it cannot run
+    there."""
     found = toolchain_dir(directory)
     if found is None:
         return rustfmt_version()
-    known = _VERSIONS_AT.get(found)
+    key = (found, rustup_overrides().get(found))  # an override changed: ask again
+    known = _VERSIONS_AT.get(key)
     if known is None:
         proc = subprocess.run(
             [_binary(), "--version"], capture_output=True, cwd=found, check=False, text=True
@@ -88,7 +119,7 @@ def rustfmt_version_at(directory: Path) -> str:
             if proc.returncode == 0
             else RustfmtError(proc.stderr.strip().split("\n")[0] or "rustfmt failed")
         )
-        _VERSIONS_AT[found] = known
+        _VERSIONS_AT[key] = known
     if isinstance(known, RustfmtError):
         raise known
     return known

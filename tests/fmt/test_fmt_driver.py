@@ -616,6 +616,74 @@ def test_a_toolchain_override_rustfmt_cannot_run_under_fails_as_rustfmt_does(
         assert result.formatted == b"use a;\nuse b;\n"
 
 
+def _rustup_home_with_override(tmp_path: Path, directory: Path, toolchain: str) -> Path | None:
+    """A private RUSTUP_HOME sharing the real one's toolchains, whose settings say what the
+    real one's do plus ``rustup override set <toolchain>`` for ``directory``; None without
+    rustup."""
+    import shutil
+    import tomllib
+
+    real = Path(os.environ.get("RUSTUP_HOME") or Path.home() / ".rustup")
+    if not (real / "settings.toml").is_file() or not shutil.which("rustup"):
+        return None
+    home = tmp_path / "rustup-home"
+    home.mkdir()
+    (home / "toolchains").symlink_to(real / "toolchains")
+    default = tomllib.loads((real / "settings.toml").read_text()).get("default_toolchain")
+    (home / "settings.toml").write_text(
+        f'version = "12"\ndefault_toolchain = "{default}"\nprofile = "default"\n\n'
+        f'[overrides]\n"{directory}" = "{toolchain}"\n'
+    )
+    return home
+
+
+def test_a_rustup_directory_override_is_a_toolchain_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rustg.gpu.fmt.rustfmt import toolchain_dir
+
+    ws = (tmp_path / "ws").resolve()
+    (ws / "src" / "deep").mkdir(parents=True)
+    home = tmp_path / "home"
+    home.mkdir()
+    settings = home / "settings.toml"
+    settings.write_text(f'version = "12"\n\n[overrides]\n"{ws}" = "nightly"\n')
+    monkeypatch.setenv("RUSTUP_HOME", str(home))
+    assert toolchain_dir(ws / "src" / "deep") == ws
+    assert toolchain_dir(tmp_path) is None
+    # set while running (rustup rewrites the file): seen without a restart
+    settings.write_text('version = "12"\n\n[overrides]\n')
+    os.utime(settings, (1, 1))
+    assert toolchain_dir(ws / "src" / "deep") is None
+
+
+@pytest.mark.slow
+def test_files_under_a_rustup_override_are_formatted_by_that_toolchains_rustfmt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rustup override set nightly` in a directory: rustfmt run there is nightly's, so the
+    native printer (a model of the default rustfmt) must stay out and the file is formatted
+    by the rustfmt that runs there. Before, only rust-toolchain files were seen."""
+    import subprocess
+
+    ws = (tmp_path / "ws").resolve()
+    ws.mkdir()
+    home = _rustup_home_with_override(tmp_path, ws, "nightly-x86_64-unknown-linux-gnu")
+    if home is None:
+        pytest.skip("needs rustup")
+    monkeypatch.setenv("RUSTUP_HOME", str(home))
+    here = subprocess.run(["rustfmt", "--version"], cwd=ws, capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    default = subprocess.run(["rustfmt", "--version"], cwd=tmp_path, capture_output=True,
+                             text=True, check=False)  # fmt: skip
+    if here.returncode != 0 or "nightly" not in here.stdout or "nightly" in default.stdout:
+        pytest.skip("needs a nightly toolchain with rustfmt next to a non-nightly default")
+    path = _source_file(ws, b"use b;\nuse a;\nfn  f() {}\n")
+    result = Formatter(env=NO_HOME).format_file(path)
+    assert (result.route, result.reason) == (Route.FILE, "toolchain override")
+    assert result.formatted == format_source(path.read_bytes(), FmtConfig(edition="2021"), cwd=ws)
+
+
 def test_safety_net_compares_outputs_larger_than_the_engines_file_limit() -> None:
     """rustfmt's output of a long one-line table can be several times the input: the net must
     still lex all of it (it said "tokens do not cover the file" on such a corpus-sized file)."""
