@@ -123,9 +123,14 @@ def stats_table(summary: FmtSummary) -> Table:
     return table
 
 
-def _with_progress(results: Iterator[Any], total: int, console: Console) -> Iterator[Any]:
+def _with_progress(
+    format_files: Callable[..., Iterator[Any]], files: list[Path], console: Console
+) -> Iterator[Any]:
+    """``format_files(files)``'s results, with a progress bar fed by its ``on_done`` (files
+    finish out of order, and many at once when a rustfmt batch returns)."""
+    total = len(files)
     if total < PROGRESS_MIN_FILES or not console.is_terminal:
-        yield from results
+        yield from format_files(files)
         return
     progress = Progress(
         TextColumn("fmt"),
@@ -138,10 +143,12 @@ def _with_progress(results: Iterator[Any], total: int, console: Console) -> Iter
     )
     with progress:
         task = progress.add_task("fmt", total=total)
-        for result in results:
-            progress.advance(task)
+
+        def on_done(n: int) -> None:
+            progress.advance(task, n)
             progress.refresh()
-            yield result
+
+        yield from format_files(files, on_done=on_done)
 
 
 def cmd_fmt(
@@ -180,7 +187,7 @@ def cmd_fmt(
     documents: list[dict[str, Any]] = []
     cwd = Path.cwd()
     try:
-        for result in _with_progress(formatter.format_files(files), len(files), err):
+        for result in _with_progress(formatter.format_files, files, err):
             summary.items += result.items
             summary.native_items += result.native_items
             summary.routes[result.route.value] += 1

@@ -44,7 +44,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -990,16 +990,24 @@ class Formatter:
 
     # -- many files ------------------------------------------------------------------------------
 
-    def format_files(self, paths: Iterable[Path]) -> Iterator[FileResult]:
+    def format_files(
+        self, paths: Iterable[Path], *, on_done: Callable[[int], None] | None = None
+    ) -> Iterator[FileResult]:
         """Results in input order. Per window of files: the fast path in parallel threads;
         the rest indexed in one engine call, then planned (native printer) in threads; then
         the units they delegate go to rustfmt in batches of many files' units, a few
-        processes instead of one per file, in parallel too."""
+        processes instead of one per file, in parallel too. ``on_done(n)``: n more files are
+        finished, called as they finish (results still wait for their turn in input order):
+        what a progress bar shows."""
         listed = list(paths)
         if len(listed) <= 1:
-            yield from map(self.format_file, listed)
+            for path in listed:
+                result = self.format_file(path)
+                if on_done is not None:
+                    on_done(1)
+                yield result
             return
-        yield from self._format_many(listed, self._lookup_file)
+        yield from self._format_many(listed, self._lookup_file, on_done)
 
     def format_contents(self, files: Sequence[tuple[Path, bytes]]) -> Iterator[FileResult]:
         """``format_bytes`` of many files, batched as in ``format_files`` (the daemon's first
@@ -1012,8 +1020,12 @@ class Formatter:
         )
 
     def _format_many(
-        self, listed: list[T], lookup: Callable[[T], FileResult | _Lookup]
+        self,
+        listed: list[T],
+        lookup: Callable[[T], FileResult | _Lookup],
+        on_done: Callable[[int], None] | None = None,
     ) -> Iterator[FileResult]:
+        tell = on_done or (lambda n: None)
         with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="rustg-fmt") as pool:
             for lo in range(0, len(listed), _WINDOW_FILES):
                 looked = list(pool.map(lookup, listed[lo : lo + _WINDOW_FILES]))
@@ -1021,9 +1033,13 @@ class Formatter:
                 prepare = functools.partial(self._prepare_looked, indexed)
                 prepared = list(pool.map(prepare, looked))
                 pending = [p for p in prepared if isinstance(p, _Pending)]
+                tell(len(prepared) - len(pending))  # cached, native, whole-file: finished
                 done: dict[int, FileResult] = {}
-                for results in pool.map(self._format_batch, _batches(pending, self.jobs)):
+                batches = [pool.submit(self._format_batch, b) for b in _batches(pending, self.jobs)]
+                for finished in as_completed(batches):
+                    results = finished.result()
                     done.update(results)
+                    tell(len(results))
                 for item in prepared:
                     yield item if isinstance(item, FileResult) else done[id(item)]
 

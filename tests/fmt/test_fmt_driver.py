@@ -297,8 +297,11 @@ def test_many_files_share_rustfmt_processes_and_a_bad_unit_fails_only_its_file(
     # The six good files: a rustfmt process per job (cut by bytes: perhaps one more), not one
     # per file.
     calls.clear()
-    shared = list(formatter(2).format_files(paths[:6]))
+    finished: list[int] = []
+    shared = list(formatter(2).format_files(paths[:6], on_done=finished.append))
     assert 2 <= len(calls) <= 3, calls
+    # the progress callback: every file once, batch by batch as rustfmt returns
+    assert sum(finished) == 6 and all(n >= 0 for n in finished) and len(finished) >= 3
     # All seven in one batch (one job): it fails on the bad unit; each file is then formatted
     # alone (the bad one also whole, which names the problem), with the same results.
     calls.clear()
@@ -409,6 +412,21 @@ def _args(paths: list[str], **kw: Any) -> argparse.Namespace:
     }  # fmt: skip
     base.update(kw)
     return argparse.Namespace(paths=paths, **base)
+
+
+def test_cli_progress_bar_counts_every_file_on_a_terminal(tmp_path: Path) -> None:
+    from rustg.cli.fmt_commands import PROGRESS_MIN_FILES
+
+    n = PROGRESS_MIN_FILES + 2
+    for k in range(n):
+        _source_file(tmp_path, b"fn  f%d(){}\n" % k, f"f{k}.rs")
+    err = io.StringIO()
+    terminal = Console(file=err, width=120, force_terminal=True, color_system=None)
+    code = cmd_fmt(_args([str(tmp_path)], check=True), _console(), err=terminal,
+                   formatter=Formatter(env=NO_HOME, jobs=2))  # fmt: skip
+    assert code == EXIT_FAILURE
+    drawn = err.getvalue()
+    assert f"{n}/{n}" in drawn and f"{n + 1}/{n}" not in drawn
 
 
 def test_cli_check_json_and_rewrite(tmp_path: Path) -> None:
