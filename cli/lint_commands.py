@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,10 @@ from .daemon_client import add_workspace_options
 from .errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 
 __all__ = ["add_lint_commands", "cmd_lint", "collect_files"]
+
+
+#: How long `cargo g lint` waits for a running daemon's lint results before linting by itself.
+DAEMON_LINT_WAIT_S = 120.0
 
 
 def add_lint_commands(
@@ -57,6 +62,10 @@ def add_lint_commands(
     lint.add_argument(
         "--no-daemon", action="store_true", help="lint here even when a daemon holds the results"
     )
+    lint.add_argument(
+        "--daemon-wait", type=float, default=DAEMON_LINT_WAIT_S, metavar="S",
+        help="with a running daemon: wait at most S seconds for its results, then lint here",
+    )  # fmt: skip
     handlers["lint"] = cmd_lint
 
 
@@ -163,13 +172,20 @@ def cmd_lint(args: argparse.Namespace, console: Console) -> int:
     root = _root(args)
     simple_run = not (args.fix or args.list_rules or args.explain or args.test_rules)
     if simple_run and fmt != "sarif" and not args.no_daemon:
+        from rustg.daemon.lock import is_locked
         from rustg.daemon.workspace import WorkspacePaths
 
         from .daemon_client import running_daemon
 
         paths = WorkspacePaths.for_root(root)
         if running_daemon(paths) is not None:
-            return _lint_through_daemon(paths, collect_files(root, args.paths), fmt, console)
+            files = collect_files(root, args.paths)
+            code = _lint_through_daemon(paths, files, fmt, console, wait_s=args.daemon_wait)
+            if code is not None:
+                return code
+        elif is_locked(paths.lock_file):  # alive (it holds the lock) but not answering
+            sys.stderr.write("cargo g lint: rustgd holds the workspace but did not answer; "
+                             "linting without it\n")  # fmt: skip
     engine = _engine(args, root)
     if args.list_rules:
         console.print(render_rules(engine.metas, engine.levels))
@@ -266,13 +282,18 @@ def _not_lintable(content: bytes) -> str | None:
     return None
 
 
-def _lint_through_daemon(paths: Any, files: dict[str, Path], fmt: str, console: Console) -> int:
+def _lint_through_daemon(
+    paths: Any, files: dict[str, Path], fmt: str, console: Console, *, wait_s: float
+) -> int | None:
     """The daemon's lint results (its lint job keeps the whole workspace linted on every save),
-    once it is idle: what a standalone run would print, without linting anything again."""
+    once it is idle: what a standalone run would print, without linting anything again. None
+    when the daemon went away or did not settle within ``wait_s``: the caller lints by itself,
+    and this says why."""
     import trio
 
     from rustg import protocol as p
 
+    from .errors import NoDaemon
     from .follow import settled_state
 
     def lint_current(state: p.WorkspaceState) -> bool:
@@ -283,7 +304,22 @@ def _lint_through_daemon(paths: Any, files: dict[str, Path], fmt: str, console: 
             and job.generation >= state.generation
         )  # fmt: skip
 
-    state, _ = trio.run(settled_state, paths, 0, lint_current)
+    async def settled() -> p.WorkspaceState | None:
+        with trio.move_on_after(wait_s):
+            state, _ = await settled_state(paths, 0, lint_current)
+            return state
+        return None
+
+    got: p.WorkspaceState | None = None
+    why = f"no lint results from rustgd within {wait_s:g} s (--daemon-wait)"
+    try:
+        got = trio.run(settled)
+    except NoDaemon as exc:
+        why = str(exc)
+    if got is None:
+        sys.stderr.write(f"cargo g lint: {why}; linting without it\n")
+        return None
+    state = got
     found = state.diagnostics.get("rustg-lint", {})
     diags = {rel: list(found[rel]) for rel in files if found.get(rel)}
     sources: dict[str, bytes] = {}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from typing import Any
 
 import pytest
@@ -59,3 +62,32 @@ def test_cargo_g_lint_answers_from_the_daemon_as_a_standalone_run_would(
     human = h.run("cargo-g", "lint", str(h.workspace / LIB))
     assert "(from rustgd, generation" in human.stdout
     assert "dbg!(x)" in human.stdout  # a code frame, read from the file
+
+
+def test_cargo_g_lint_lints_by_itself_when_the_daemon_does_not_answer(
+    example_daemon: DaemonHarness,
+) -> None:
+    """Through the daemon is a shortcut, never a hang: a daemon that holds its lock but is
+    stopped (SIGSTOP), or one whose results do not come within --daemon-wait, is left alone;
+    `cargo g lint` says so and prints what a standalone run prints."""
+    h = example_daemon
+    h.start()
+    h.once()
+    (h.workspace / LIB).write_text((h.workspace / LIB).read_text() + ADDED)
+    h.once(after_generation=1)
+    alone = h.run("cargo-g", "lint", "--json", "--no-daemon")
+    assert alone.returncode == 0 and json.loads(alone.stdout)  # dbg_macro: a warning
+    impatient = h.run("cargo-g", "lint", "--json", "--daemon-wait", "0")
+    assert "no lint results from rustgd within 0 s" in impatient.stderr, impatient.stderr
+    assert json.loads(impatient.stdout) == json.loads(alone.stdout)
+    pid = h.pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        stuck = h.run("cargo-g", "lint", "--json", timeout=120)
+        took = time.monotonic() - started
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert "rustgd holds the workspace but did not answer" in stuck.stderr, stuck.stderr
+    assert (stuck.returncode, json.loads(stuck.stdout)) == (0, json.loads(alone.stdout))
+    assert took < 60  # the status request's wait, then a standalone lint
