@@ -328,9 +328,9 @@ def _head_word_counts(keyword, file_token_offsets, head_mask):  # pragma: no cov
     n_files = len(file_token_offsets) - 1
     counts = np.zeros(n_files, dtype=np.int64)
     for f in numba.prange(n_files):
-        c = 0
+        c = np.int64(0)  # int64 + uint64 would make it a float in numba
         for i in range(file_token_offsets[f], file_token_offsets[f + 1]):
-            c += (head_mask >> np.uint64(keyword[i] & 63)) & np.uint64(1)  # no branch
+            c += np.int64((head_mask >> np.uint64(keyword[i] & 63)) & np.uint64(1))  # no branch
         counts[f] = c
     return counts
 
