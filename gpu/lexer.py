@@ -949,7 +949,7 @@ def check_file(f, buf, words, wshift, file_offsets, max_file_bytes, status, utf8
     return True
 
 
-@njit(parallel=True, cache=True, _nrt=False)
+@njit(parallel=True, cache=True, nogil=True, _nrt=False)
 def _cpu_lex_to_scratch(buf, words, wshift, file_offsets, max_file_bytes, xid, ascii_kind,
                         kw_slots, kw_text, kw_mul, fed, counts, status, utf8_err, file_row,
                         n_threads, cursor, thread_rows, s_code, s_len, dummy_u8,
@@ -978,7 +978,7 @@ def _cpu_lex_to_scratch(buf, words, wshift, file_offsets, max_file_bytes, xid, a
         counts[f] = c
 
 
-@njit(parallel=True, cache=True, _nrt=False)
+@njit(parallel=True, cache=True, nogil=True, _nrt=False)
 def _cpu_scratch_to_rows(buf, file_offsets, xid, ascii_kind, kw_slots, kw_text, kw_mul, fed,
                          status, file_row, token_offsets, s_code, s_len, code_kind,
                          code_keyword, out_kind, out_start, out_end, out_kw,
@@ -1021,7 +1021,7 @@ def lex_file_once(f, buf, words, wshift, file_offsets, max_file_bytes, xid, asci
         counts[f] = c
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def _cpu_lex_files_serial(buf, words, wshift, file_offsets, max_file_bytes, xid, ascii_kind,
                           kw_slots, kw_text, kw_mul, fed, counts, status, utf8_err, out_kind,
                           out_start, out_end, out_kw, dummy_u8):  # fmt: skip
@@ -1276,7 +1276,7 @@ def chunk_write_mark(b, k, chunk_end, chunk_exit, chunk_meet, mark, mark_prefix,
         out_end[r] = chunk_exit[k]
 
 
-@njit(parallel=True, cache=True, _nrt=False)
+@njit(parallel=True, cache=True, nogil=True, _nrt=False)
 def _cpu_chunk_speculate(buf, file_offsets, fed, chunk_start, chunk_end, chunk_file, max_file_bytes,
                          xid, ascii_kind, kw_slots, kw_text, kw_mul, mark, chunk_exit, chunk_nul,
                          chunk_bad, dummy_u8, dummy_i32):  # fmt: skip
@@ -1286,7 +1286,7 @@ def _cpu_chunk_speculate(buf, file_offsets, fed, chunk_start, chunk_end, chunk_f
                         chunk_exit, chunk_nul, chunk_bad, dummy_u8, dummy_i32)  # fmt: skip
 
 
-@njit(parallel=True, cache=True, _nrt=False)
+@njit(parallel=True, cache=True, nogil=True, _nrt=False)
 def _cpu_chunk_agree(buf, file_offsets, fed, file_chunks, chunk_end, chunk_file, xid, ascii_kind,
                      mark, mark_prefix, chunk_exit, chunk_entry, counts, disagree, entry_exit,
                      chunk_meet):  # fmt: skip
@@ -1296,7 +1296,7 @@ def _cpu_chunk_agree(buf, file_offsets, fed, file_chunks, chunk_end, chunk_file,
                     chunk_meet)  # fmt: skip
 
 
-@njit(parallel=True, cache=True, _nrt=False)
+@njit(parallel=True, cache=True, nogil=True, _nrt=False)
 def _cpu_file_sync(buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, max_file_bytes, xid,
                    ascii_kind, mark, mark_prefix, chunk_exit, nul_prefix, chunk_bad, bad_prefix,
                    chunk_entry, entry_exit, counts, disagree_prefix, status, utf8_err,
@@ -1308,7 +1308,7 @@ def _cpu_file_sync(buf, file_offsets, fed, file_chunks, chunk_start, chunk_end, 
                   utf8_err, chunk_meet)  # fmt: skip
 
 
-@njit(parallel=True, cache=True, _nrt=False)
+@njit(parallel=True, cache=True, nogil=True, _nrt=False)
 def _cpu_chunk_write(buf, file_offsets, fed, chunk_end, chunk_file, chunk_entry, chunk_meet,
                      chunk_exit, xid, ascii_kind, kw_slots, kw_text, kw_mul, mark, mark_prefix,
                      counts, chunk_token_offsets, code_kind, code_keyword, out_kind, out_start,
