@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
@@ -118,15 +120,50 @@ def cmd_start(paths: WorkspacePaths, console: Console) -> int:
     )
 
 
-def kill_with_tools(pid: int) -> None:
+@contextmanager
+def lock_holder(pid: int, lock: Path | None) -> Iterator[Callable[[int], None] | None]:
+    """A way to signal ``pid`` while it is still the daemon holding ``lock`` (the lock held,
+    its file naming ``pid``), or None when it is not. The pid was read earlier: the daemon may
+    have exited since and the pid gone to an unrelated process. A pidfd pins the process
+    before the check, so the check and the signal are about the same one (without pidfds,
+    an old kernel, the check alone narrows the window). ``lock=None``: no check (tests)."""
+    try:
+        pidfd: int | None = os.pidfd_open(pid)
+    except ProcessLookupError:
+        yield None
+        return
+    except (AttributeError, OSError):
+        pidfd = None
+
+    def send(signum: int) -> None:
+        try:
+            if pidfd is not None:
+                signal.pidfd_send_signal(pidfd, signum)
+            else:
+                os.kill(pid, signum)
+        except ProcessLookupError:
+            pass  # exited meanwhile: what we wanted
+
+    try:
+        if lock is not None and (not is_locked(lock) or read_lock_pid(lock) != pid):
+            yield None
+        else:
+            yield send
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def kill_with_tools(pid: int, lock: Path | None = None) -> None:
     """SIGKILL a daemon that did not stop in time, and the tools it ran. They run in their own
     process groups (so a superseded check can be killed whole); a daemon that cannot clean up
-    after itself would leave them running (a 30 s cargo test, a rustc) as orphans."""
-    groups = child_process_groups(pid)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    after itself would leave them running (a 30 s cargo test, a rustc) as orphans. Nothing is
+    killed unless ``pid`` still holds ``lock`` (see ``lock_holder``)."""
+    with lock_holder(pid, lock) as send:
+        if send is None:
+            return
+        groups = child_process_groups(pid)  # before the kill: then they are init's children
+        send(signal.SIGKILL)
     for group in groups:
         try:
             os.killpg(group, signal.SIGKILL)
@@ -163,13 +200,15 @@ def cmd_stop(paths: WorkspacePaths, console: Console) -> int:
     try:
         trio.run(ask)
     except (NoDaemon, CliError):
-        if pid:  # not answering: fall back to signals
-            os.kill(pid, signal.SIGTERM)
+        if pid:  # not answering: fall back to signals (to the daemon, not a reused pid)
+            with lock_holder(pid, paths.lock_file) as send:
+                if send is not None:
+                    send(signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_S
     while is_locked(paths.lock_file):
         if time.monotonic() > deadline:
             if pid:
-                kill_with_tools(pid)
+                kill_with_tools(pid, paths.lock_file)
             break
         time.sleep(0.05)
     console.print(f"rustgd stopped for {paths.root}")

@@ -51,3 +51,29 @@ def test_a_hung_daemon_is_killed_with_its_tool_process_groups() -> None:
 
 def test_a_process_without_children_has_no_groups() -> None:
     assert child_process_groups(os.getpid()) == []
+
+
+def test_only_the_process_that_still_holds_the_lock_is_signalled(tmp_path: Path) -> None:
+    """`rustgd stop` reads the daemon's pid, then signals it if it does not answer. By then
+    the daemon may be gone and its pid reused: an unrelated process must survive."""
+    import signal
+
+    from rustg.cli.rustgd import lock_holder
+    from rustg.daemon.lock import WorkspaceLock
+
+    lock = tmp_path / "daemon.lock"
+    with subprocess.Popen(["sleep", "30"]) as stranger:
+        try:
+            lock.write_text(f"{stranger.pid}\n")  # a pid in the file, but nobody holds the lock
+            with lock_holder(stranger.pid, lock) as send:
+                assert send is None
+            with WorkspaceLock(lock):  # held, by a process with another pid
+                with lock_holder(stranger.pid, lock) as send:
+                    assert send is None
+                lock.write_text(f"{stranger.pid}\n")  # as if it were the holder
+                with lock_holder(stranger.pid, lock) as send:
+                    assert send is not None
+                    send(signal.SIGTERM)
+            assert stranger.wait(timeout=5) == -signal.SIGTERM
+        finally:
+            stranger.kill()
