@@ -415,7 +415,18 @@ class LintFile:
         lo = np.searchsorted(sorted_h, wanted, side="left")
         hi = np.searchsorted(sorted_h, wanted, side="right")
         parts = [order[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
-        return np.sort(np.concatenate(parts)) if len(parts) > 1 else np.sort(parts[0])
+        return np.sort(np.concatenate(parts)) if len(parts) > 1 else parts[0]
+
+    def rows_of_words(self, texts: list[str]) -> list[npt.NDArray[np.int64]]:
+        """``word_rows(t)`` for each of ``texts``, in one vectorised lookup (the naming rules'
+        rename fixes: thousands of names in a file of FFI bindings took 37 us a call)."""
+        if not texts:
+            return []
+        wanted = np.array([text_hash(t) for t in texts], dtype=np.uint64)
+        order, sorted_h = self._hash_index
+        lo = np.searchsorted(sorted_h, wanted, side="left").tolist()
+        hi = np.searchsorted(sorted_h, wanted, side="right").tolist()
+        return [order[a:b] for a, b in zip(lo, hi, strict=True)]
 
     @cached_property
     def sig_hashes(self) -> npt.NDArray[np.uint64]:
@@ -427,7 +438,7 @@ class LintFile:
         """Significant rows sorted by token hash, and those hashes (for files asked many
         words: the naming rules' rename fixes look up every flagged name)."""
         h = self.sig_hashes
-        order = np.argsort(h)
+        order = np.argsort(h, kind="stable")  # equal hashes keep row order: slices ascend
         return self.sig[order], h[order]
 
     def class_counts(self, s_byte: Any, e_byte: Any) -> dict[str, npt.NDArray[np.int64]]:

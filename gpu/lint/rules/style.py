@@ -44,10 +44,9 @@ def is_screaming(name: str) -> bool:
     return name == name.upper()
 
 
-def _rename_fix(ctx: LintFile, item: int, new: str, machine: bool) -> Fix:
-    """Rename every identifier token of the file spelled like the item's name."""
-    old = ctx.item_name(item)
-    rows = ctx.word_rows(old)
+def _rename_fix(ctx: LintFile, old: str, new: str, machine: bool, rows: Any) -> Fix:
+    """Rename every identifier token of the file spelled like the item's name ``old``
+    (``rows``: ``ctx.word_rows(old)``)."""
     rows = rows[ctx.kind[rows] == KIND.IDENT]
     edits = tuple(Edit(int(ctx.start[r]), int(ctx.end[r]), new) for r in rows.tolist())
     return Fix(f"rename `{old}` to `{new}`", edits, machine_applicable=machine)
@@ -100,6 +99,7 @@ class _Naming(FileRule):
             theirs |= (pk == _IMPL) & (it.trait_first[pp] >= 0)
             idx = idx[~theirs]
         mangle = b"no_mangle" in ctx.source  # parse attributes only where one can say it
+        wrong: list[tuple[int, str, str]] = []
         for i in idx.tolist():
             name = ctx.item_name(i)
             if not name or name.startswith("r#") or self.ok(name):
@@ -107,8 +107,10 @@ class _Naming(FileRule):
             if mangle and any(a.path == "no_mangle" for a in it.attributes(ctx.tokens, i)):
                 continue
             new = self.convert(name)
-            if new == name:
-                continue
+            if new != name:
+                wrong.append((i, name, new))
+        uses = ctx.rows_of_words([name for _, name, _ in wrong])
+        for (i, name, new), rows in zip(wrong, uses, strict=True):
             nf = int(it.name_first[i])
             # only private items: a public name may be used by other crates and files
             machine = int(it.vis[i]) == 0
@@ -118,7 +120,7 @@ class _Naming(FileRule):
                     f"{ItemKind(int(it.kind[i]))} `{name}` should be {self.want}: `{new}`",
                     int(ctx.start[nf]),
                     int(ctx.end[int(it.name_last[i])]),
-                    fix=_rename_fix(ctx, i, new, machine),
+                    fix=_rename_fix(ctx, name, new, machine, rows),
                 )
             )
         return out
