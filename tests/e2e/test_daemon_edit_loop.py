@@ -179,7 +179,7 @@ def test_once_waits_for_a_live_daemon_that_is_slow_to_answer(example_daemon: Dae
     finally:
         os.kill(pid, signal.SIGCONT)
     out, err = watch.communicate(timeout=60)
-    assert watch.returncode == 0, err
+    assert watch.returncode == 0, err + h.daemon_log_tail()
     assert "it is alive (it holds its lock): waiting" in err
     assert json.loads(out)["generation"] >= first["generation"]
 
